@@ -1,0 +1,43 @@
+# Two commands on a fresh clone (see README):
+#   make test       set up .venv and run the test suite (what CI runs)
+#   make reproduce  set up .venv and regenerate every table and figure (dvc repro)
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# torch is pinned in the same pip command as everything else: an unpinned resolve would
+# pull a multi-GB CUDA build where only the CPU wheel is wanted.
+TORCH_PIN := torch==2.13.0
+
+.PHONY: setup test test-all reproduce data-check kernel lab clean-venv
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet "$(TORCH_PIN)" -e ".[dev]"
+	touch $(STAMP)
+
+test: setup
+	$(PY) -m pytest
+
+test-all: setup
+	$(PY) -m pytest -m "slow or not slow"
+
+data-check: setup
+	$(VENV)/bin/tgnas data check
+
+reproduce: setup
+	$(VENV)/bin/dvc repro
+
+kernel: setup
+	$(PY) -m ipykernel install --user --name tgnas --display-name "Python (tgnas)"
+
+lab: setup
+	$(PY) -m pip install --quiet "$(TORCH_PIN)" -e ".[dev,lab]"
+	$(VENV)/bin/jupyter lab notebooks/
+
+clean-venv:
+	rm -rf $(VENV)

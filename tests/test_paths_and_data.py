@@ -1,0 +1,84 @@
+"""Data root resolution, the checksum manifest and ``tgnas data check``."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tgnas import datafiles, paths
+from tgnas.cli import main
+
+
+def test_env_var_overrides_data_root(monkeypatch, tmp_path):
+    monkeypatch.setenv(paths.DATA_ENV_VAR, str(tmp_path))
+    assert paths.data_root() == tmp_path.resolve()
+    assert paths.data_root_source() == f"${paths.DATA_ENV_VAR}"
+
+
+def test_default_data_root_is_shared_or_raw(monkeypatch):
+    monkeypatch.delenv(paths.DATA_ENV_VAR, raising=False)
+    shared = paths.PROJECT_ROOT.parent / "shared" / "data"
+    expected = shared if shared.is_dir() else paths.PROJECT_ROOT / "data" / "raw"
+    assert paths.data_root() == expected
+
+
+def test_manifest_matches_shared_sha256sums(monkeypatch):
+    monkeypatch.delenv(paths.DATA_ENV_VAR, raising=False)
+    sums = paths.data_root() / "SHA256SUMS"
+    if not sums.is_file():
+        pytest.skip("no SHA256SUMS beside this data root")
+    published = {}
+    for line in sums.read_text().splitlines():
+        digest, rel = line.split(maxsplit=1)
+        published[rel.removeprefix("./")] = digest
+    for entry in datafiles.FILES:
+        assert published[entry.relpath] == entry.sha256, entry.relpath
+
+
+def test_missing_file_error_names_file_location_and_source(monkeypatch, tmp_path):
+    monkeypatch.setenv(paths.DATA_ENV_VAR, str(tmp_path))
+    with pytest.raises(datafiles.DataFileError) as err:
+        datafiles.require("nb201_test_acc")
+    msg = str(err.value)
+    assert "nb201/nats_bench_test_acc.csv" in msg
+    assert str(tmp_path) in msg
+    assert "github.com/v-tao/nats-bench-landscape" in msg
+    assert paths.DATA_ENV_VAR in msg
+
+
+def test_corrupt_file_is_detected(monkeypatch, tmp_path):
+    target = tmp_path / "nb301" / "zc_nasbench301.json"
+    target.parent.mkdir(parents=True)
+    target.write_text("{}")
+    monkeypatch.setenv(paths.DATA_ENV_VAR, str(tmp_path))
+    assert datafiles.status(datafiles.get("nb301_zc")) == "corrupt"
+    with pytest.raises(datafiles.DataFileError, match="corrupt"):
+        datafiles.require("nb301_zc")
+
+
+def test_unknown_key_lists_valid_keys():
+    with pytest.raises(KeyError, match="nb201_test_acc"):
+        datafiles.get("nope")
+
+
+def test_data_check_passes_on_real_data(monkeypatch, capsys):
+    monkeypatch.delenv(paths.DATA_ENV_VAR, raising=False)
+    if any(datafiles.status(f) != "ok" for f in datafiles.FILES if f.required):
+        pytest.skip("benchmark data not available on this machine")
+    assert main(["data", "check"]) == 0
+    out = capsys.readouterr().out
+    assert "all required data present and intact" in out
+    assert out.count(" ok ") >= sum(f.required for f in datafiles.FILES)
+
+
+def test_data_check_fails_on_empty_folder(tmp_path):
+    # a real subprocess through `python -m tgnas`, as a user would call it
+    env = {"TGNAS_DATA": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    proc = subprocess.run([sys.executable, "-m", "tgnas", "data", "check"], capture_output=True,
+                          text=True, env=env, cwd=Path(tmp_path))
+    assert proc.returncode == 1
+    assert "MISSING OR CORRUPT" in proc.stdout
+    assert "missing" in proc.stdout and "download from" in proc.stdout

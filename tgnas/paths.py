@@ -1,0 +1,62 @@
+"""Every path the project uses, resolved from this file (never from the working directory).
+
+Papermill, nbval, Jupyter and the CLI all start in different folders, so nothing here
+depends on ``os.getcwd()``.
+
+The read-only benchmark data root is resolved, in order, from:
+
+1. the environment variable ``TGNAS_DATA`` (a user's own download folder),
+2. ``../shared/data`` next to the project root (this workspace's layout),
+3. ``data/raw`` inside the project.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: Name of the environment variable that overrides the data root.
+DATA_ENV_VAR = "TGNAS_DATA"
+
+PROJECT_ROOT: Path = Path(__file__).resolve().parent.parent
+NOTEBOOKS_DIR: Path = PROJECT_ROOT / "notebooks"
+FIGURES_DIR: Path = PROJECT_ROOT / "figures"
+METRICS_DIR: Path = PROJECT_ROOT / "metrics"
+#: Generated data (git-ignored, DVC outputs): caches, executed notebooks, checkpoints.
+GENERATED_DIR: Path = PROJECT_ROOT / "data" / "generated"
+CACHE_DIR: Path = PROJECT_ROOT / "data" / "cache"
+MODELS_DIR: Path = PROJECT_ROOT / "models"
+EXECUTED_NOTEBOOKS_DIR: Path = GENERATED_DIR / "notebooks"
+
+_SHARED_DATA: Path = PROJECT_ROOT.parent / "shared" / "data"
+_LOCAL_RAW: Path = PROJECT_ROOT / "data" / "raw"
+
+
+def data_root() -> Path:
+    """Return the folder holding the read-only benchmark files.
+
+    ``TGNAS_DATA`` wins when set (even if the folder is empty, so that a user's choice is
+    never silently replaced); otherwise the shared workspace folder if it exists, otherwise
+    ``data/raw``.
+    """
+    env = os.environ.get(DATA_ENV_VAR)
+    if env:
+        return Path(env).expanduser().resolve()
+    if _SHARED_DATA.is_dir():
+        return _SHARED_DATA
+    return _LOCAL_RAW
+
+
+def data_root_source() -> str:
+    """Say where :func:`data_root` came from (for ``tgnas data check``)."""
+    if os.environ.get(DATA_ENV_VAR):
+        return f"${DATA_ENV_VAR}"
+    if _SHARED_DATA.is_dir():
+        return "../shared/data next to the project"
+    return "data/raw inside the project"
+
+
+def ensure_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) if needed and return it."""
+    path.mkdir(parents=True, exist_ok=True)
+    return path

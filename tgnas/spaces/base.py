@@ -1,0 +1,88 @@
+"""What every search space provides, and the node-op graph all spaces convert to.
+
+The predictor never sees a space's own textual form: each space turns an architecture into
+a :class:`CellGraph`, a DAG whose nodes carry operator names (the keys of the operator
+description table in :mod:`tgnas.descriptions`).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True, eq=False)
+class CellGraph:
+    """A node-op DAG.
+
+    Attributes:
+        adjacency: ``(N, N)`` uint8; ``adjacency[i, j] == 1`` means data flows from node
+            ``i`` to node ``j``. Nodes are in topological order, so the matrix is strictly
+            upper-triangular. Node 0 is an input node and node ``N - 1`` the output node.
+        ops: ``N`` operator names, one per node (roles such as ``"input"`` included).
+    """
+
+    adjacency: np.ndarray
+    ops: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        adj = np.asarray(self.adjacency)
+        n = len(self.ops)
+        if adj.shape != (n, n):
+            raise ValueError(f"adjacency has shape {adj.shape}, expected ({n}, {n}) for {n} ops")
+        if np.any(np.tril(adj) != 0):
+            raise ValueError("adjacency must be strictly upper-triangular (nodes in topological order)")
+        object.__setattr__(self, "adjacency", adj.astype(np.uint8, copy=False))
+        object.__setattr__(self, "ops", tuple(self.ops))
+
+    @property
+    def num_nodes(self) -> int:
+        return len(self.ops)
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, CellGraph) and self.ops == other.ops
+                and np.array_equal(self.adjacency, other.adjacency))
+
+    def __hash__(self) -> int:
+        return hash((self.ops, self.adjacency.tobytes()))
+
+
+class SearchSpace(ABC):
+    """A search space: textual form, validation, graph conversion, sampling, mutation.
+
+    ``Arch`` is the space's own immutable architecture type (documented by each space).
+    """
+
+    #: registry name (``"nb201"``).
+    name: str
+    #: the operator choices of the space (what sampling and mutation draw from).
+    ops: tuple[str, ...]
+    #: every node label :meth:`to_graph` can produce, operator choices and roles.
+    graph_ops: tuple[str, ...]
+
+    @abstractmethod
+    def parse(self, text: str) -> Any:
+        """Parse the space's textual form into a validated architecture; ``ValueError`` if bad."""
+
+    @abstractmethod
+    def format(self, arch: Any) -> str:
+        """The space's textual form of ``arch`` (``parse(format(a)) == a``)."""
+
+    @abstractmethod
+    def validate(self, arch: Any) -> Any:
+        """Return ``arch`` if valid, else raise ``ValueError`` saying what is wrong."""
+
+    @abstractmethod
+    def to_graph(self, arch: Any) -> CellGraph:
+        """Convert to the node-op DAG the predictor consumes."""
+
+    @abstractmethod
+    def sample(self, rng: np.random.Generator) -> Any:
+        """Draw one valid architecture uniformly (as the space defines uniform)."""
+
+    @abstractmethod
+    def mutate(self, arch: Any, rng: np.random.Generator) -> Any:
+        """Return a valid architecture differing from ``arch`` by one elementary change."""
