@@ -18,14 +18,23 @@ from pathlib import Path
 #: Name of the environment variable that overrides the data root.
 DATA_ENV_VAR = "TGNAS_DATA"
 
+#: Name of the environment variable that redirects every *output* folder (figures, metrics,
+#: models, generated data) below another root. The test suite sets it so that nbval runs
+#: of the notebooks never overwrite the pipeline's committed results.
+OUTPUT_ENV_VAR = "TGNAS_OUTPUT_ROOT"
+
 PROJECT_ROOT: Path = Path(__file__).resolve().parent.parent
 NOTEBOOKS_DIR: Path = PROJECT_ROOT / "notebooks"
-FIGURES_DIR: Path = PROJECT_ROOT / "figures"
-METRICS_DIR: Path = PROJECT_ROOT / "metrics"
-#: Generated data (git-ignored, DVC outputs): caches, executed notebooks, checkpoints.
-GENERATED_DIR: Path = PROJECT_ROOT / "data" / "generated"
+#: Caches are keyed by content (model + text, file checksum), so they are shared by the
+#: pipeline and the tests and stay under the project whatever the output root.
 CACHE_DIR: Path = PROJECT_ROOT / "data" / "cache"
-MODELS_DIR: Path = PROJECT_ROOT / "models"
+
+OUTPUT_ROOT: Path = Path(os.environ.get(OUTPUT_ENV_VAR) or PROJECT_ROOT).resolve()
+FIGURES_DIR: Path = OUTPUT_ROOT / "figures"
+METRICS_DIR: Path = OUTPUT_ROOT / "metrics"
+MODELS_DIR: Path = OUTPUT_ROOT / "models"
+#: Generated data (git-ignored, DVC outputs): executed notebooks, score tables.
+GENERATED_DIR: Path = OUTPUT_ROOT / "data" / "generated"
 EXECUTED_NOTEBOOKS_DIR: Path = GENERATED_DIR / "notebooks"
 
 _SHARED_DATA: Path = PROJECT_ROOT.parent / "shared" / "data"

@@ -1,0 +1,35 @@
+"""Committed notebooks follow the house shape and carry no outputs.
+
+Outputs are allowed only in cells tagged ``keep_output`` (kept on purpose for nbval to
+compare); executed copies are pipeline outputs under ``data/generated/notebooks``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import nbformat
+import pytest
+
+from tgnas import paths
+
+NOTEBOOKS = sorted(paths.NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
+
+
+def test_there_are_numbered_notebooks():
+    assert NOTEBOOKS, f"no numbered notebooks in {paths.NOTEBOOKS_DIR}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_stripped_and_shaped(path):
+    nb = nbformat.read(path, as_version=4)
+    assert re.fullmatch(r"\d\d_[a-z0-9]+(_[a-z0-9]+)+\.ipynb", path.name), "name NN_verb_object.ipynb"
+    first = nb.cells[0]
+    assert first.cell_type == "markdown" and first.source.lstrip().startswith("# "), "first cell: H1 title"
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert "parameters" in code[0].metadata.get("tags", []), "first code cell must be tagged 'parameters'"
+    for i, cell in enumerate(code):
+        if "keep_output" in cell.metadata.get("tags", []):
+            continue
+        assert not cell.get("outputs"), f"code cell {i} of {path.name} has stored outputs: strip them"
+        assert cell.get("execution_count") is None, f"code cell {i} of {path.name} has an execution count"

@@ -1,0 +1,510 @@
+"""The DARTS cell space (the NAS-Bench-301 space): a normal and a reduction cell.
+
+Each cell has two input nodes (0 = output of cell k-2, 1 = output of cell k-1) and four
+intermediate nodes 2..5. Intermediate node k has exactly two incoming edges, from two
+*distinct* earlier nodes, each carrying one operator; the cell output concatenates the
+intermediate nodes listed in ``*_concat`` (always 2..5 in DARTS and NAS-Bench-301).
+
+Three forms meet in this project:
+
+* the DARTS genotype string (DARTS' ``genotypes.py``), one ``(op, input_node)`` pair per
+  edge, pairs 2k and 2k+1 feeding intermediate node k+2::
+
+      Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ...], normal_concat=[2, 3, 4, 5],
+               reduce=[('max_pool_3x3', 0), ...], reduce_concat=[2, 3, 4, 5])
+
+  :class:`Genotype` holds exactly this; :meth:`DartsSpace.parse` reads it without ``eval``
+  (``range(2, 6)`` is accepted as a concat).
+* NASLib's "compact" form (keys of the NAS-Bench-Suite-Zero file): ``(normal, reduce)``,
+  each 8 ``(input_node, op_index)`` pairs in the same order, op indices into
+  :data:`NASLIB_DARTS_OPS` (:func:`from_compact`, :func:`to_compact`).
+* the node-op graph the predictor reads (:meth:`DartsSpace.to_graph`).
+
+The operator ``"none"`` is one of DARTS' primitives (the supernet's zero op) but never part
+of a derived cell; like NAS-Bench-301 the search space excludes it (:attr:`DartsSpace.ops`).
+A :class:`Genotype` may still hold it (published genotypes of some methods do), so that
+such cells can be parsed and drawn as graphs; :meth:`DartsSpace.validate` rejects them.
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import operator
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from tgnas.spaces.base import CellGraph, SearchSpace
+
+#: DARTS' ``PRIMITIVES``, in its order.
+DARTS_OPS: tuple[str, ...] = ("none", "max_pool_3x3", "avg_pool_3x3", "skip_connect",
+                              "sep_conv_3x3", "sep_conv_5x5", "dil_conv_3x3", "dil_conv_5x5")
+#: The operator choices of the search space (NAS-Bench-301): DARTS' primitives without none.
+SEARCH_OPS: tuple[str, ...] = DARTS_OPS[1:]
+#: Op order of NASLib's compact form (the index is the op code); equal to :data:`SEARCH_OPS`.
+NASLIB_DARTS_OPS: tuple[str, ...] = ("max_pool_3x3", "avg_pool_3x3", "skip_connect",
+                                     "sep_conv_3x3", "sep_conv_5x5", "dil_conv_3x3", "dil_conv_5x5")
+
+NUM_INPUTS: int = 2
+#: Intermediate nodes 2..5.
+INTERMEDIATE_NODES: tuple[int, ...] = (2, 3, 4, 5)
+#: ``(op, input)`` pairs per cell: two per intermediate node.
+EDGES_PER_CELL: int = 2 * len(INTERMEDIATE_NODES)
+DEFAULT_CONCAT: tuple[int, ...] = INTERMEDIATE_NODES
+CELL_TYPES: tuple[str, ...] = ("normal", "reduce")
+
+#: Node labels :meth:`DartsSpace.to_graph` gives the cell inputs and outputs.
+NORMAL_ROLES: tuple[str, str, str] = ("input_0", "input_1", "output")
+REDUCE_ROLES: tuple[str, str, str] = ("reduce_input_0", "reduce_input_1", "reduce_output")
+
+Pair = tuple[str, int]
+
+
+def node_of_edge(e: int) -> int:
+    """The intermediate node (2..5) that pair ``e`` (0..7) of a cell feeds."""
+    return e // 2 + NUM_INPUTS
+
+
+@dataclass(frozen=True)
+class Genotype:
+    """One DARTS architecture: a normal and a reduction cell.
+
+    Attributes:
+        normal, reduce: 8 ``(op, input_node)`` pairs each; pairs ``2k`` and ``2k + 1`` feed
+            intermediate node ``k + 2`` from ``input_node`` (0 and 1 are the cells k-2 and
+            k-1, 2..5 the intermediate nodes).
+        normal_concat, reduce_concat: the intermediate nodes the cell output concatenates.
+
+    Construction checks the structure and raises ``ValueError`` for an unknown op (not in
+    :data:`DARTS_OPS`), a wrong number of pairs, an input node that is not earlier than the
+    node it feeds, two edges of one node from the same input, or a concat that is not a
+    non-empty increasing subset of 2..5. Lists are stored as tuples: instances are frozen,
+    hashable and compare equal when their pairs are equal in order.
+
+    Note the positional order (normal, reduce, normal_concat, reduce_concat) differs from
+    DARTS' namedtuple (normal, normal_concat, reduce, reduce_concat); pass keywords.
+    """
+
+    normal: tuple[Pair, ...]
+    reduce: tuple[Pair, ...]
+    normal_concat: tuple[int, ...] = DEFAULT_CONCAT
+    reduce_concat: tuple[int, ...] = DEFAULT_CONCAT
+
+    def __post_init__(self) -> None:
+        for cell in CELL_TYPES:
+            object.__setattr__(self, cell, _check_cell(getattr(self, cell), cell))
+            name = f"{cell}_concat"
+            object.__setattr__(self, name, _check_concat(getattr(self, name), name))
+
+    def cell(self, cell: str) -> tuple[Pair, ...]:
+        """The pairs of ``"normal"`` or ``"reduce"``."""
+        return getattr(self, _check_cell_type(cell))
+
+    def concat(self, cell: str) -> tuple[int, ...]:
+        """The concat of ``"normal"`` or ``"reduce"``."""
+        return getattr(self, f"{_check_cell_type(cell)}_concat")
+
+    def canonical(self) -> Genotype:
+        """The same architecture with each node's two pairs sorted by (input, op).
+
+        The order of a node's two edges does not change the network; use this to
+        de-duplicate (NAS-Bench-301's config encoding is order-free in the same way).
+        """
+        def sort_cell(pairs: tuple[Pair, ...]) -> tuple[Pair, ...]:
+            out: list[Pair] = []
+            for k in range(0, EDGES_PER_CELL, 2):
+                out.extend(sorted(pairs[k:k + 2], key=lambda p: (p[1], p[0])))
+            return tuple(out)
+
+        return Genotype(sort_cell(self.normal), sort_cell(self.reduce),
+                        self.normal_concat, self.reduce_concat)
+
+    def __str__(self) -> str:
+        return format_genotype(self)
+
+
+def _check_cell_type(cell: str) -> str:
+    if cell not in CELL_TYPES:
+        raise ValueError(f"unknown cell {cell!r}; expected one of {list(CELL_TYPES)}")
+    return cell
+
+
+def _check_cell(pairs: object, cell: str) -> tuple[Pair, ...]:
+    if isinstance(pairs, str) or not isinstance(pairs, Sequence):
+        raise ValueError(f"Genotype.{cell} must be a sequence of {EDGES_PER_CELL} (op, input) pairs, "
+                         f"got {pairs!r}")
+    if len(pairs) != EDGES_PER_CELL:
+        raise ValueError(f"Genotype.{cell} must have {EDGES_PER_CELL} (op, input) pairs (two per "
+                         f"intermediate node 2..5), got {len(pairs)}: {pairs!r}")
+    out: list[Pair] = []
+    for e, pair in enumerate(pairs):
+        node = node_of_edge(e)
+        if isinstance(pair, str) or not isinstance(pair, Sequence) or len(pair) != 2:
+            raise ValueError(f"Genotype.{cell}[{e}] must be an (op, input_node) pair, got {pair!r}")
+        op, inp = pair
+        if op not in DARTS_OPS:
+            raise ValueError(f"unknown DARTS op {op!r} in Genotype.{cell}[{e}]; "
+                             f"expected one of {list(DARTS_OPS)}")
+        if isinstance(inp, bool):
+            raise ValueError(f"input node of Genotype.{cell}[{e}] must be an int, got {inp!r}")
+        try:
+            inp = operator.index(inp)
+        except TypeError:
+            raise ValueError(f"input node of Genotype.{cell}[{e}] must be an int, got {inp!r}") from None
+        if not 0 <= inp < node:
+            raise ValueError(f"Genotype.{cell}[{e}] = {pair!r} feeds node {node} from node {inp}; "
+                             f"inputs of node {node} must be in 0..{node - 1} (earlier nodes only, "
+                             f"else the cell has a cycle)")
+        out.append((str(op), inp))
+    for k in range(0, EDGES_PER_CELL, 2):
+        if out[k][1] == out[k + 1][1]:
+            raise ValueError(f"both edges into node {node_of_edge(k)} of the {cell} cell come from "
+                             f"node {out[k][1]} ({out[k]!r}, {out[k + 1]!r}); a DARTS node has two "
+                             f"distinct inputs")
+    return tuple(out)
+
+
+def _check_concat(concat: object, name: str) -> tuple[int, ...]:
+    if isinstance(concat, range):
+        concat = list(concat)
+    if isinstance(concat, str) or not isinstance(concat, Sequence):
+        raise ValueError(f"Genotype.{name} must be a sequence of node indices, got {concat!r}")
+    try:
+        nodes = tuple(operator.index(c) for c in concat if not isinstance(c, bool))
+    except TypeError:
+        nodes = ()
+    if (len(nodes) != len(concat) or not nodes or any(c not in INTERMEDIATE_NODES for c in nodes)
+            or list(nodes) != sorted(set(nodes))):
+        raise ValueError(f"bad Genotype.{name} {concat!r}: expected a non-empty increasing subset "
+                         f"of the intermediate nodes {list(INTERMEDIATE_NODES)}")
+    return nodes
+
+
+def check_genotype(g: object) -> Genotype:
+    """Return ``g`` if it is a :class:`Genotype` (whose structure is checked at construction)."""
+    if not isinstance(g, Genotype):
+        raise ValueError(f"expected a DARTS Genotype, got {type(g).__name__}: {g!r}")
+    return g
+
+
+# --------------------------------------------------------------------------- text form
+
+def format_genotype(g: Genotype) -> str:
+    """The DARTS genotype string of ``g`` (lists, as DARTS' ``genotypes.py`` writes them)."""
+    check_genotype(g)
+    return (f"Genotype(normal={list(g.normal)!r}, normal_concat={list(g.normal_concat)!r}, "
+            f"reduce={list(g.reduce)!r}, reduce_concat={list(g.reduce_concat)!r})")
+
+
+_FIELDS: tuple[str, ...] = ("normal", "normal_concat", "reduce", "reduce_concat")  # namedtuple order
+
+
+def _literal(node: ast.expr, field: str, text: str) -> object:
+    # ``range(a, b)`` is the one call allowed (DARTS writes concats that way); everything else
+    # must be a Python literal. Nothing is executed.
+    if isinstance(node, ast.Call):
+        if (isinstance(node.func, ast.Name) and node.func.id == "range" and not node.keywords
+                and 1 <= len(node.args) <= 3):
+            try:
+                return list(range(*(ast.literal_eval(a) for a in node.args)))
+            except (ValueError, TypeError):
+                pass
+        raise ValueError(f"malformed DARTS genotype string {text!r}: {field} = "
+                         f"{ast.unparse(node)!r} is not a literal or range(a, b)")
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        raise ValueError(f"malformed DARTS genotype string {text!r}: {field} = "
+                         f"{ast.unparse(node)!r} is not a literal") from None
+
+
+def parse_genotype(text: str) -> Genotype:
+    """Parse a DARTS genotype string ``Genotype(normal=[...], normal_concat=[...], ...)``.
+
+    Keyword or positional arguments (positional in the namedtuple order normal,
+    normal_concat, reduce, reduce_concat); concats may be lists, tuples or ``range(2, 6)``;
+    missing concats default to 2..5. Parsed with :mod:`ast` (no ``eval``).
+
+    Raises:
+        ValueError: not a ``Genotype(...)`` call, unknown or repeated fields, non-literal
+            values, or a structurally invalid cell (see :class:`Genotype`).
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"a DARTS genotype string must be a str, got {type(text).__name__}: {text!r}")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as err:
+        raise ValueError(f"malformed DARTS genotype string {text!r}: {err.msg}") from None
+    call = tree.body
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "Genotype"):
+        raise ValueError(f"malformed DARTS genotype string {text!r}: expected 'Genotype(normal=[...], "
+                         f"normal_concat=[...], reduce=[...], reduce_concat=[...])'")
+    if len(call.args) > len(_FIELDS):
+        raise ValueError(f"malformed DARTS genotype string {text!r}: at most {len(_FIELDS)} fields")
+    values: dict[str, object] = {}
+    for field, node in zip(_FIELDS, call.args):
+        values[field] = _literal(node, field, text)
+    for kw in call.keywords:
+        if kw.arg not in _FIELDS:
+            raise ValueError(f"malformed DARTS genotype string {text!r}: unknown field {kw.arg!r}; "
+                             f"expected {list(_FIELDS)}")
+        if kw.arg in values:
+            raise ValueError(f"malformed DARTS genotype string {text!r}: field {kw.arg!r} given twice")
+        values[kw.arg] = _literal(kw.value, kw.arg, text)
+    for cell in CELL_TYPES:
+        if cell not in values:
+            raise ValueError(f"malformed DARTS genotype string {text!r}: field {cell!r} is missing")
+    return Genotype(**values)  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------------ compact form
+
+Compact = tuple[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]]
+
+
+def from_compact(compact: Sequence | str) -> Genotype:
+    """Convert NASLib's compact form (or its string, as in the zero-cost JSON keys).
+
+    ``compact`` is ``(normal, reduce)``, each 8 ``(input_node, op_index)`` pairs, op indices
+    into :data:`NASLIB_DARTS_OPS`. Concats are 2..5 (NASLib's DARTS cells always use all four).
+    """
+    text = compact if isinstance(compact, str) else None
+    if isinstance(compact, str):
+        try:
+            compact = ast.literal_eval(compact.strip())
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            raise ValueError(f"malformed NASLib DARTS compact string {text!r}; expected like "
+                             f"'[[(0, 4), (1, 3), ...], [(0, 3), ...]]'") from None
+    shown = text if text is not None else compact
+    if isinstance(compact, str) or not isinstance(compact, Sequence) or len(compact) != 2:
+        raise ValueError(f"a NASLib DARTS compact form is (normal, reduce), got {shown!r}")
+    cells = []
+    for cell, pairs in zip(CELL_TYPES, compact):
+        if isinstance(pairs, str) or not isinstance(pairs, Sequence):
+            raise ValueError(f"the {cell} cell of compact {shown!r} must be a sequence of "
+                             f"(input_node, op_index) pairs")
+        out = []
+        for pair in pairs:
+            if isinstance(pair, str) or not isinstance(pair, Sequence) or len(pair) != 2:
+                raise ValueError(f"bad (input_node, op_index) pair {pair!r} in compact {shown!r}")
+            inp, code = pair
+            if isinstance(code, bool) or not isinstance(code, (int, np.integer)) \
+                    or not 0 <= code < len(NASLIB_DARTS_OPS):
+                raise ValueError(f"unknown NASLib DARTS op index {code!r} in compact {shown!r}; expected "
+                                 f"0..{len(NASLIB_DARTS_OPS) - 1} for {list(NASLIB_DARTS_OPS)}")
+            out.append((NASLIB_DARTS_OPS[int(code)], inp))
+        cells.append(out)
+    return Genotype(normal=cells[0], reduce=cells[1])
+
+
+def to_compact(g: Genotype) -> Compact:
+    """NASLib's compact form of ``g`` (inverse of :func:`from_compact`).
+
+    Raises:
+        ValueError: ``g`` uses ``"none"`` or a concat other than 2..5, which the compact form
+            cannot express.
+    """
+    check_genotype(g)
+    cells = []
+    for cell in CELL_TYPES:
+        if g.concat(cell) != DEFAULT_CONCAT:
+            raise ValueError(f"the compact form assumes {cell}_concat = {list(DEFAULT_CONCAT)}, "
+                             f"got {list(g.concat(cell))}")
+        pairs = []
+        for op, inp in g.cell(cell):
+            if op not in NASLIB_DARTS_OPS:
+                raise ValueError(f"op {op!r} has no NASLib compact code; expected one of "
+                                 f"{list(NASLIB_DARTS_OPS)}")
+            pairs.append((inp, NASLIB_DARTS_OPS.index(op)))
+        cells.append(tuple(pairs))
+    return (cells[0], cells[1])
+
+
+def to_compact_key(g: Genotype) -> str:
+    """The string the NAS-Bench-Suite-Zero JSON uses as key for ``g``: ``'[[(0, 4), ...], [...]]'``."""
+    normal, reduce = to_compact(g)
+    return str([list(normal), list(reduce)])
+
+
+# ----------------------------------------------------------------------------- graph
+
+def _cell_graph(g: Genotype, cell: str, roles: tuple[str, str, str]) -> tuple[np.ndarray, list[str]]:
+    """One cell as node-op DAG: 2 inputs, 8 op-nodes (pair order), output; ``(11, 11)``."""
+    pairs, concat = g.cell(cell), g.concat(cell)
+    n = NUM_INPUTS + EDGES_PER_CELL + 1
+    out = n - 1
+    adj = np.zeros((n, n), dtype=np.uint8)
+    for e, (_op, inp) in enumerate(pairs):
+        me = NUM_INPUTS + e
+        if inp < NUM_INPUTS:
+            adj[inp, me] = 1
+        else:
+            # the op-nodes of both edges into intermediate node ``inp`` (pairs 2(inp-2), +1)
+            first = 2 * (inp - NUM_INPUTS)
+            adj[NUM_INPUTS + first, me] = 1
+            adj[NUM_INPUTS + first + 1, me] = 1
+        if node_of_edge(e) in concat:
+            adj[me, out] = 1
+    ops = [roles[0], roles[1], *(op for op, _ in pairs), roles[2]]
+    return adj, ops
+
+
+# --------------------------------------------------------------------------- the space
+
+#: For each intermediate node, its possible input pairs ``(i, j)``, ``i < j < node``.
+_INPUT_PAIRS: dict[int, tuple[tuple[int, int], ...]] = {
+    node: tuple(itertools.combinations(range(node), 2)) for node in INTERMEDIATE_NODES}
+_NUM_INPUT_PAIRS: np.ndarray = np.array([len(_INPUT_PAIRS[n]) for n in INTERMEDIATE_NODES])
+
+
+class DartsSpace(SearchSpace):
+    """The DARTS / NAS-Bench-301 space; architectures are :class:`Genotype`."""
+
+    name = "darts"
+    ops = SEARCH_OPS
+    graph_ops = (*NORMAL_ROLES, *REDUCE_ROLES, *DARTS_OPS)
+
+    def parse(self, text: str) -> Genotype:
+        """Parse a DARTS genotype string (see :func:`parse_genotype`) and :meth:`validate` it."""
+        return self.validate(parse_genotype(text))
+
+    def format(self, arch: Genotype) -> str:
+        """The DARTS genotype string of ``arch`` (``parse(format(g)) == g``)."""
+        return format_genotype(arch)
+
+    def validate(self, arch: Genotype) -> Genotype:
+        """Return ``arch`` if it is a :class:`Genotype` of the search space.
+
+        On top of the structural checks done at construction, rejects the ``"none"`` op,
+        which the search space (like NAS-Bench-301) excludes.
+        """
+        check_genotype(arch)
+        for cell in CELL_TYPES:
+            for e, (op, _inp) in enumerate(arch.cell(cell)):
+                if op not in SEARCH_OPS:
+                    raise ValueError(f"op {op!r} in Genotype.{cell}[{e}] is not in the DARTS search "
+                                     f"space; expected one of {list(SEARCH_OPS)}")
+        return arch
+
+    def from_compact(self, compact: Sequence | str) -> Genotype:
+        """See :func:`from_compact`."""
+        return from_compact(compact)
+
+    def to_compact(self, arch: Genotype) -> Compact:
+        """See :func:`to_compact`."""
+        return to_compact(arch)
+
+    def to_graph(self, arch: Genotype, cell: str = "both") -> CellGraph:
+        """Convert to the node-op DAG the predictor reads.
+
+        Per cell, 11 nodes: the two inputs, one op-node per pair in genotype order (label =
+        op name), the output. The op-node of a pair ``(op, i)`` receives from input node
+        ``i`` when ``i < 2``, else from the op-nodes of both pairs into intermediate node
+        ``i``; the op-nodes of pairs into the concatenated nodes feed the output. Pairs are
+        grouped by target node, so every link goes forward (strictly upper-triangular).
+
+        Args:
+            arch: the genotype (``"none"`` ops are kept as nodes).
+            cell: ``"normal"`` (labels ``input_0``, ``input_1``, ops, ``output``),
+                ``"reduce"`` (``reduce_input_0``, ``reduce_input_1``, ops,
+                ``reduce_output``) or ``"both"``: the normal cell's 11 nodes, then the
+                reduction cell's 11, linked as in the network where a reduction cell follows
+                a normal cell: ``input_1`` -> ``reduce_input_0`` (both are cell k-1's
+                output) and ``output`` -> ``reduce_input_1``.
+
+        Returns:
+            CellGraph with ``adjacency`` ``(N, N)`` uint8, N = 11 (one cell) or 22 (both).
+        """
+        check_genotype(arch)
+        if cell == "normal":
+            adj, ops = _cell_graph(arch, "normal", NORMAL_ROLES)
+            return CellGraph(adjacency=adj, ops=tuple(ops))
+        if cell == "reduce":
+            adj, ops = _cell_graph(arch, "reduce", REDUCE_ROLES)
+            return CellGraph(adjacency=adj, ops=tuple(ops))
+        if cell != "both":
+            raise ValueError(f"unknown cell {cell!r}; expected 'normal', 'reduce' or 'both'")
+        adj_n, ops_n = _cell_graph(arch, "normal", NORMAL_ROLES)
+        adj_r, ops_r = _cell_graph(arch, "reduce", REDUCE_ROLES)
+        m = len(ops_n)
+        adj = np.zeros((2 * m, 2 * m), dtype=np.uint8)
+        adj[:m, :m] = adj_n
+        adj[m:, m:] = adj_r
+        adj[1, m + 0] = 1      # normal input_1 (cell k-1) -> reduce_input_0
+        adj[m - 1, m + 1] = 1  # normal output (cell k)    -> reduce_input_1
+        return CellGraph(adjacency=adj, ops=(*ops_n, *ops_r))
+
+    def sample(self, rng: np.random.Generator) -> Genotype:
+        """Draw one genotype as NAS-Bench-301 / DARTS random search does.
+
+        For each cell and each intermediate node k = 2..5: two distinct inputs drawn
+        uniformly from the pairs of nodes 0..k-1, and an op for each edge drawn uniformly from
+        :data:`SEARCH_OPS`. The two pairs of a node are listed with the smaller input first
+        (NAS-Bench-301's order).
+        """
+        _check_rng(rng)
+        # one draw per cell and node among its C(k, 2) input pairs, one op code per edge
+        which = rng.integers(0, _NUM_INPUT_PAIRS, size=(len(CELL_TYPES), len(INTERMEDIATE_NODES)))
+        codes = rng.integers(0, len(SEARCH_OPS), size=(len(CELL_TYPES), EDGES_PER_CELL))
+        cells = []
+        for c in range(len(CELL_TYPES)):
+            pairs: list[Pair] = []
+            for k, node in enumerate(INTERMEDIATE_NODES):
+                inputs = _INPUT_PAIRS[node][which[c, k]]
+                pairs.extend((SEARCH_OPS[codes[c, 2 * k + j]], inputs[j]) for j in range(2))
+            cells.append(pairs)
+        return Genotype(normal=cells[0], reduce=cells[1])
+
+    def mutate(self, arch: Genotype, rng: np.random.Generator) -> Genotype:
+        """Change one op or one input of one uniformly drawn edge (of either cell).
+
+        With probability 1/2 (and always for the edges of node 2, whose inputs are fixed to
+        0 and 1) the edge's op becomes a different op from :data:`SEARCH_OPS`; otherwise its
+        input becomes a different earlier node that is not the input of the node's other
+        edge. The result is valid and differs from ``arch``.
+        """
+        self.validate(arch)
+        _check_rng(rng)
+        cell = CELL_TYPES[int(rng.integers(len(CELL_TYPES)))]
+        e = int(rng.integers(EDGES_PER_CELL))
+        pairs = list(arch.cell(cell))
+        op, inp = pairs[e]
+        node = node_of_edge(e)
+        sibling_inp = pairs[e ^ 1][1]
+        free_inputs = [i for i in range(node) if i not in (inp, sibling_inp)]
+        if free_inputs and rng.random() < 0.5:
+            pairs[e] = (op, free_inputs[int(rng.integers(len(free_inputs)))])
+        else:
+            others = [o for o in SEARCH_OPS if o != op]
+            pairs[e] = (others[int(rng.integers(len(others)))], inp)
+        cells = {c: arch.cell(c) for c in CELL_TYPES}
+        cells[cell] = tuple(pairs)
+        return Genotype(normal=cells["normal"], reduce=cells["reduce"],
+                        normal_concat=arch.normal_concat, reduce_concat=arch.reduce_concat)
+
+
+def _check_rng(rng: object) -> None:
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"expected a numpy.random.Generator (np.random.default_rng(seed)), "
+                         f"got {type(rng).__name__}")
+
+
+# ------------------------------------------------------------------ known genotypes
+# From DARTS' genotypes.py (Liu et al., 2019; github.com/quark0/darts): first- and
+# second-order DARTS on CIFAR-10.
+
+DARTS_V1: Genotype = Genotype(
+    normal=(("sep_conv_3x3", 1), ("sep_conv_3x3", 0), ("skip_connect", 0), ("sep_conv_3x3", 1),
+            ("skip_connect", 0), ("sep_conv_3x3", 1), ("sep_conv_3x3", 0), ("skip_connect", 2)),
+    reduce=(("max_pool_3x3", 0), ("max_pool_3x3", 1), ("skip_connect", 2), ("max_pool_3x3", 0),
+            ("max_pool_3x3", 0), ("skip_connect", 2), ("skip_connect", 2), ("avg_pool_3x3", 0)),
+)
+
+DARTS_V2: Genotype = Genotype(
+    normal=(("sep_conv_3x3", 0), ("sep_conv_3x3", 1), ("sep_conv_3x3", 0), ("sep_conv_3x3", 1),
+            ("sep_conv_3x3", 1), ("skip_connect", 0), ("skip_connect", 0), ("dil_conv_3x3", 2)),
+    reduce=(("max_pool_3x3", 0), ("max_pool_3x3", 1), ("skip_connect", 2), ("max_pool_3x3", 1),
+            ("max_pool_3x3", 0), ("skip_connect", 2), ("skip_connect", 2), ("max_pool_3x3", 1)),
+)
