@@ -1,0 +1,186 @@
+"""NAS-Bench-201 tables: accuracies of all 15,625 cells and zero-cost proxies of 9,445.
+
+Every table is indexed by the NAS-Bench-201 index (0..15624, the order of the benchmark's
+test-accuracy table). Files from other sources are joined on the arch string (NASLib
+6-tuples are converted with :func:`tgnas.spaces.nb201.from_naslib_tuple`), never on their
+own row numbers.
+
+Loaders cache their result for the process (keyed on the verified file path, so pointing
+``TGNAS_DATA`` elsewhere takes effect; the checksum is re-checked only when the file's size
+or mtime changes) and return a copy, so a caller may modify it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from tgnas import datafiles
+from tgnas.spaces.nb201 import NUM_ARCHS, from_naslib_tuple
+
+#: Dataset names as used in column names, in the benchmark's order.
+NB201_DATASETS: tuple[str, ...] = ("cifar10", "cifar100", "imagenet16-120")
+
+#: Zero-cost proxy columns of :func:`load_nb201_proxies`, in file order.
+PROXY_COLUMNS: tuple[str, ...] = ("epe_nas", "fisher", "flops", "grad_norm", "grasp", "jacov",
+                                  "l2_norm", "nwot", "params", "plain", "snip", "synflow", "zen")
+
+_TEST_COLUMNS = {
+    "CIFAR10TestAccuracy200Epochs": "cifar10",
+    "CIFAR100TestAccuracy200Epochs": "cifar100",
+    "ImageNetTestAccuracy200Epochs": "imagenet16-120",
+}
+_ZEN_DATASETS = {"cifar10": "cifar10", "cifar100": "cifar100", "ImageNet16-120": "imagenet16-120"}
+_ZEN_NAME = re.compile(r"^zen/benchmark--nasbench201--(cifar10|cifar100|ImageNet16-120)--\d+\.json$")
+_PROXY_FILES = {"cifar10": "nb201_zc_cifar10", "imagenet16-120": "nb201_zc_imagenet"}
+INDEX_NAME = "nb201_index"
+
+
+@lru_cache(maxsize=2)
+def _read_test_table(path: Path) -> pd.DataFrame:
+    raw = pd.read_csv(path)
+    missing = [c for c in (*_TEST_COLUMNS, "ArchitectureString") if c not in raw.columns]
+    if missing:
+        raise ValueError(f"{path} lacks columns {missing}; has {list(raw.columns)}")
+    if len(raw) != NUM_ARCHS:
+        raise ValueError(f"{path} has {len(raw)} rows, expected {NUM_ARCHS}")
+    df = pd.DataFrame({"arch": raw["ArchitectureString"].astype(str)})
+    for src, dst in _TEST_COLUMNS.items():
+        df[dst] = raw[src].astype(np.float64)
+    df.index = pd.RangeIndex(NUM_ARCHS, name=INDEX_NAME)
+    if df["arch"].duplicated().any():
+        raise ValueError(f"{path} lists some arch strings twice")
+    return df
+
+
+def nb201_arch_strings() -> tuple[str, ...]:
+    """The 15,625 arch strings in NAS-Bench-201 index order (from the test-accuracy table)."""
+    return _read_arch_strings(datafiles.require("nb201_test_acc"))
+
+
+@lru_cache(maxsize=2)
+def _read_arch_strings(path: Path) -> tuple[str, ...]:
+    return tuple(_read_test_table(path)["arch"])
+
+
+@lru_cache(maxsize=2)
+def _read_index_of_string(path: Path) -> dict[str, int]:
+    return {s: i for i, s in enumerate(_read_test_table(path)["arch"])}
+
+
+def _indices_of_tuples(tuples: pd.Series, test_path: Path, what: str) -> np.ndarray:
+    """Benchmark indices of NASLib tuple strings; ``ValueError`` on unknown or repeated cells."""
+    lookup = _read_index_of_string(test_path)
+    idx = np.fromiter((lookup[str(from_naslib_tuple(t))] for t in tuples), dtype=np.int64, count=len(tuples))
+    if len(np.unique(idx)) != len(idx):
+        raise ValueError(f"{what} lists some NB201 cells more than once")
+    return idx
+
+
+@lru_cache(maxsize=2)
+def _read_val_zen_table(path: Path, test_path: Path) -> pd.DataFrame:
+    """Validation accuracy and Zen score per dataset, indexed by benchmark index."""
+    records: dict[str, list[dict]] = {d: [] for d in NB201_DATASETS}
+    # Read in memory: the zip is small (1.7 MB) and never extracted.
+    with zipfile.ZipFile(io.BytesIO(path.read_bytes())) as zf:
+        for name in zf.namelist():
+            if name.endswith("/"):
+                continue
+            m = _ZEN_NAME.match(name)
+            if not m:
+                raise ValueError(f"unexpected member {name!r} in {path}")
+            records[_ZEN_DATASETS[m.group(1)]].extend(json.loads(zf.read(name)))
+    cols: dict[str, pd.Series] = {}
+    for dataset, recs in records.items():
+        if len(recs) != NUM_ARCHS:
+            raise ValueError(f"{path} has {len(recs)} {dataset} records, expected {NUM_ARCHS}")
+        idx = _indices_of_tuples(pd.Series([r["arch"] for r in recs]), test_path,
+                                 f"{path} ({dataset})")
+        cols[f"{dataset}_val"] = pd.Series([float(r["val_accuracy"]) for r in recs], index=idx)
+        cols[f"zen_{dataset}"] = pd.Series([float(r["zen"]["score"]) for r in recs], index=idx)
+    out = pd.DataFrame(cols).sort_index()
+    out.index.name = INDEX_NAME
+    return out
+
+
+@lru_cache(maxsize=2)
+def _nb201_table(test_path: Path, zen_path: Path) -> pd.DataFrame:
+    df = _read_test_table(test_path).join(_read_val_zen_table(zen_path, test_path), how="left")
+    order = ["arch", *NB201_DATASETS, *(f"{d}_val" for d in NB201_DATASETS),
+             *(f"zen_{d}" for d in NB201_DATASETS)]
+    return df[order]
+
+
+def load_nb201() -> pd.DataFrame:
+    """All 15,625 NB201 cells.
+
+    Returns:
+        DataFrame indexed by ``nb201_index`` (0..15624) with columns
+
+        * ``arch``: the benchmark arch string (parse with ``NB201Space().parse``),
+        * ``cifar10``, ``cifar100``, ``imagenet16-120``: test accuracy (%) after 200 epochs,
+          mean over seeds (NATS-Bench),
+        * ``cifar10_val``, ``cifar100_val``, ``imagenet16-120_val``: validation accuracy (%)
+          (NAS-Bench-Suite-Zero),
+        * ``zen_cifar10``, ``zen_cifar100``, ``zen_imagenet16-120``: Zen-NAS score, kept as
+          published: the 341 cells with no input-to-output path (all at 10 % accuracy) carry
+          NASLib's marker ``-1e8``.
+
+    Raises:
+        DataFileError: a needed file is missing or corrupt.
+    """
+    return _nb201_table(datafiles.require("nb201_test_acc"),
+                        datafiles.require("nb201_val_acc_zen")).copy()
+
+
+@lru_cache(maxsize=4)
+def _read_proxy_table(path: Path, test_path: Path) -> pd.DataFrame:
+    raw = pd.read_csv(path)
+    missing = [c for c in ("net", *PROXY_COLUMNS) if c not in raw.columns]
+    if missing:
+        raise ValueError(f"{path} lacks columns {missing}; has {list(raw.columns)}")
+    idx = _indices_of_tuples(raw["net"], test_path, str(path))
+    if "net_str" in raw.columns:
+        # Both forms are present: they must name the same cell.
+        strings = _read_test_table(test_path)["arch"].to_numpy()[idx]
+        bad = np.flatnonzero(strings != raw["net_str"].to_numpy())
+        if len(bad):
+            raise ValueError(f"{path}: row {bad[0]} has net {raw['net'].iloc[bad[0]]!r} but "
+                             f"net_str {raw['net_str'].iloc[bad[0]]!r}")
+    out = raw[list(PROXY_COLUMNS)].astype(np.float64)
+    out.index = pd.Index(idx, name=INDEX_NAME)
+    return out.sort_index()
+
+
+def load_nb201_proxies(dataset: str = "cifar10") -> pd.DataFrame:
+    """The 13 zero-cost proxies (:data:`PROXY_COLUMNS`) of 9,445 NB201 cells.
+
+    Args:
+        dataset: ``"cifar10"`` or ``"imagenet16-120"``.
+
+    Returns:
+        DataFrame indexed by ``nb201_index`` (sorted), one float column per proxy.
+
+    Raises:
+        KeyError: unknown ``dataset``.
+        DataFileError: a needed file is missing or corrupt.
+    """
+    if dataset not in _PROXY_FILES:
+        raise KeyError(f"no NB201 zero-cost proxies for dataset {dataset!r}; expected one of "
+                       f"{list(_PROXY_FILES)}")
+    return _read_proxy_table(datafiles.require(_PROXY_FILES[dataset]),
+                             datafiles.require("nb201_test_acc")).copy()
+
+
+def clear_cache() -> None:
+    """Forget the cached tables (e.g. after changing ``TGNAS_DATA``)."""
+    for fn in (_read_test_table, _read_arch_strings, _read_index_of_string, _read_val_zen_table, _nb201_table,
+               _read_proxy_table):
+        fn.cache_clear()
