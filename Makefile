@@ -30,7 +30,7 @@ data-check: setup
 	$(VENV)/bin/tgnas data check
 
 reproduce: setup
-	$(VENV)/bin/dvc repro
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/dvc repro
 
 kernel: setup
 	$(PY) -m ipykernel install --user --name tgnas --display-name "Python (tgnas)"

@@ -17,6 +17,7 @@ from tgnas import __version__
 #: modules that add sub-commands; each has ``register(subparsers)``.
 COMMAND_MODULES: tuple[str, ...] = (
     "tgnas.cli_data",
+    "tgnas.cli_embed",
 )
 
 

