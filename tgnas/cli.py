@@ -18,6 +18,7 @@ from tgnas import __version__
 COMMAND_MODULES: tuple[str, ...] = (
     "tgnas.cli_data",
     "tgnas.cli_embed",
+    "tgnas.cli_predictor",
 )
 
 

@@ -1,0 +1,152 @@
+"""``tgnas train`` and ``tgnas score``: train the predictor, score architectures with it.
+
+Relative ``--out`` / ``--checkpoint`` paths are taken relative to the current directory
+(as any command-line tool does); the library itself never uses the working directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from tgnas import paths
+
+
+#: TrainConfig fields settable from the command line (flag ``--a-b`` for field ``a_b``);
+#: unset flags keep TrainConfig's defaults (one source of truth, and no torch import here).
+_CONFIG_FLAGS = ("fraction", "nb301_surrogate_samples", "seed", "epochs", "batch_size", "lr", "weight_decay",
+                 "schedule", "loss", "pairwise", "margin", "length", "val_fraction", "patience")
+
+
+def _train_config(args: argparse.Namespace):
+    from tgnas.predictor import TrainConfig, gcn_preset
+    kw = {k: getattr(args, k) for k in _CONFIG_FLAGS if getattr(args, k) is not None}
+    if args.model is not None:
+        kw["embedding_model"] = args.model
+    return TrainConfig(train_spaces=tuple(args.train_space or ["nb101"]), gcn=gcn_preset(args.gcn),
+                       nb201_remove_none=args.nb201_remove_none, monitor_nb201=args.monitor_nb201, **kw)
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    import torch
+
+    from tgnas.predictor import train
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    config = _train_config(args)
+    out = Path(args.out).expanduser().resolve()
+    print(f"training {config.gcn} on {list(config.train_spaces)} -> {out}")
+    t0 = time.perf_counter()
+    res = train(config, out, resume=args.resume, device=args.device, progress=not args.no_progress)
+    last = res.history[-1] if res.history else {}
+    print(f"done in {time.perf_counter() - t0:.1f} s: {len(res.history)} epochs, best epoch {res.best_epoch} "
+          f"(validation tau {res.best_val_score:.4f}); last epoch val tau {last.get('val_tau')}"
+          + ("; stopped early" if res.stopped_early else ""))
+    return 0
+
+
+def _all_of_space(space: str, remove_none: bool):
+    """(GraphSet, DataFrame of identifiers) for every cell of an enumerable space."""
+    import pandas as pd
+    if space == "nb201":
+        from tgnas.predictor.data import nb201_graphset
+        from tgnas.spaces.nb201 import NB201Space, enumerate_archs
+        sp = NB201Space()
+        ids = pd.DataFrame({"nb201_index": range(15_625), "arch": [sp.format(a) for a in enumerate_archs()]})
+        return nb201_graphset(remove_none), ids
+    if space == "nb101":
+        from tgnas.benchmarks.nb101 import load_nb101
+        from tgnas.graphs import nb101_graphset
+        table = load_nb101()
+        return nb101_graphset(table), pd.DataFrame({"nb101_index": range(len(table)), "hash": table.hashes})
+    raise ValueError(f"--all needs an enumerable space ('nb101' or 'nb201'), got {space!r}")
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    import numpy as np
+    import pandas as pd
+
+    import torch
+
+    from tgnas.predictor import Predictor
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    descriptions = {}
+    for item in args.describe or []:
+        op, sep, text = item.partition("=")
+        if not sep or not op or not text:
+            raise ValueError(f"--describe expects OP=TEXT, got {item!r}")
+        descriptions[op] = text
+    if bool(args.all) == bool(args.arch):
+        raise ValueError("give either --all or one or more --arch")
+    p = Predictor.load(Path(args.checkpoint).expanduser().resolve(), device=args.device)
+    if args.all:
+        graphs, ids = _all_of_space(args.space, p.config.nb201_remove_none)
+        t0 = time.perf_counter()
+        scores = p.score(graphs, batch_size=args.batch_size, descriptions=descriptions or None)
+        dt = time.perf_counter() - t0
+        ids["score"] = scores
+        print(f"scored {len(scores)} {args.space} cells in {dt:.3f} s")
+        best = ids.sort_values("score", ascending=False).head(5)
+        print("top 5:\n" + best.to_string(index=False))
+    else:
+        scores = p.score(args.arch, space=args.space, descriptions=descriptions or None)
+        ids = pd.DataFrame({"arch": args.arch, "score": scores})
+        for a, s in zip(args.arch, scores):
+            print(f"{s:.6f}\t{a}")
+    if args.out:
+        out = Path(args.out).expanduser().resolve()
+        paths.ensure_dir(out.parent)
+        ids.to_csv(out, index=False, float_format="%.7g")
+        print(f"wrote {out}")
+    return 0 if np.all(np.isfinite(scores)) else 1
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    t = sub.add_parser("train", help="train the TG-NAS predictor (checkpoint every epoch)",
+                       description="Train the predictor; unset options keep the defaults of "
+                                   "tgnas.predictor.TrainConfig.")
+    t.add_argument("--train-space", action="append", choices=("nb101", "nb301", "nb201"),
+                   help="training space (repeat to mix; default nb101)")
+    t.add_argument("--out", required=True, help="checkpoint file, e.g. models/tgnas_nb101.pt")
+    t.add_argument("--epochs", type=int)
+    t.add_argument("--fraction", type=float, help="seeded fraction of each space's cells (default 1)")
+    t.add_argument("--batch-size", type=int)
+    t.add_argument("--lr", type=float)
+    t.add_argument("--weight-decay", type=float)
+    t.add_argument("--schedule", choices=("cosine", "step", "constant"))
+    t.add_argument("--loss", choices=("mse", "pairwise"))
+    t.add_argument("--pairwise", choices=("logistic", "hinge"), help="kind of pairwise loss")
+    t.add_argument("--margin", type=float, help="hinge margin")
+    t.add_argument("--gcn", choices=("upstream", "paper"), default="upstream")
+    t.add_argument("--model", help="embedding model: minilm (default), mpnet, minilm-pca64, mpnet-pca64, onehot")
+    t.add_argument("--length", choices=("short", "medium", "long"))
+    t.add_argument("--seed", type=int)
+    t.add_argument("--val-fraction", type=float)
+    t.add_argument("--patience", type=int, help="early-stopping patience in epochs (0 = off)")
+    t.add_argument("--nb301-surrogate-samples", type=int)
+    t.add_argument("--nb201-remove-none", action="store_true")
+    t.add_argument("--monitor-nb201", action="store_true",
+                   help="record NB201 CIFAR-10 tau per epoch (monitor only, never used for selection)")
+    t.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    t.add_argument("--threads", type=int, default=1,
+                   help="torch CPU threads (0 = torch's default); the model's ops are small, and on a "
+                        "shared CPU more threads mostly wait for each other")
+    t.add_argument("--resume", action="store_true", help="continue from the checkpoint at --out")
+    t.add_argument("--no-progress", action="store_true")
+    t.set_defaults(func=_cmd_train)
+
+    s = sub.add_parser("score", help="score architectures with a trained predictor")
+    s.add_argument("--checkpoint", required=True)
+    s.add_argument("--space", required=True, choices=("nb101", "nb201", "darts"))
+    s.add_argument("--all", action="store_true", help="every cell of the space (nb101, nb201)")
+    s.add_argument("--arch", action="append", help="one architecture in the space's text form (repeatable)")
+    s.add_argument("--out", help="CSV file for the scores")
+    s.add_argument("--describe", action="append", metavar="OP=TEXT",
+                   help="free-text description of an operator not seen in training")
+    s.add_argument("--batch-size", type=int, default=1024)
+    s.add_argument("--device", default="auto")
+    s.add_argument("--threads", type=int, default=1, help="torch CPU threads (0 = torch's default)")
+    s.set_defaults(func=_cmd_score)
+

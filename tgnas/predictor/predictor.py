@@ -1,0 +1,145 @@
+"""A trained predictor as an object: load a checkpoint, score architectures.
+
+    >>> p = Predictor.load(paths.MODELS_DIR / "tgnas_nb101.pt")
+    >>> p.score(["|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"],
+    ...         space="nb201")
+    array([...])
+
+Scores are the network's output in the training label scale (standardised accuracy, higher
+is better); only their order is meaningful across spaces.
+
+Operators never seen in training are embedded on the fly with the checkpoint's embedding
+model and description length; pass ``descriptions={"op": "free text"}`` for operators that
+have no built-in description (or to override one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from tgnas import paths
+from tgnas.graphs import GraphSet
+from tgnas.predictor.model import TGNASPredictorNet
+from tgnas.predictor.train import (EmbedFn, TrainConfig, _table_for, default_embed_fn, load_checkpoint,
+                                   predict_graphs, resolve_device)
+from tgnas.spaces.base import CellGraph
+
+
+class Predictor:
+    """A trained TG-NAS predictor.
+
+    Args:
+        net: the network (moved to ``device``, put in eval mode).
+        config: the training config (embedding model, description length, GCN, ...).
+        vocab: operators seen in training; table: ``(V, F)`` their embeddings.
+        device: where inference runs.
+        meta: anything else from the checkpoint (epoch, history, label_stats, best epoch).
+    """
+
+    def __init__(self, net: TGNASPredictorNet, config: TrainConfig, vocab: Sequence[str],
+                 table: torch.Tensor, device: torch.device, meta: Mapping[str, Any] | None = None) -> None:
+        self.net = net.to(device).eval()
+        self.config = config
+        self.vocab = tuple(vocab)
+        self.table = torch.as_tensor(table, dtype=torch.float32)
+        self.device = device
+        self.meta = dict(meta or {})
+        self._tables: dict[tuple, torch.Tensor] = {}
+
+    @classmethod
+    def load(cls, path: Path | str, device: str | torch.device = "auto", which: str = "best") -> Predictor:
+        """Load a checkpoint written by :func:`tgnas.predictor.train.train`.
+
+        Args:
+            path: the checkpoint (absolute, or relative to ``tgnas.paths.OUTPUT_ROOT``).
+            device: ``"auto"`` (CUDA if available), ``"cpu"``, ``"cuda"``...
+            which: ``"best"`` (the epoch with the best training-space validation score) or
+                ``"last"`` (the latest epoch).
+
+        Raises:
+            FileNotFoundError, ValueError: see :func:`~tgnas.predictor.train.load_checkpoint`.
+        """
+        path = Path(path)
+        if not path.is_absolute():
+            path = paths.OUTPUT_ROOT / path
+        if which not in ("best", "last"):
+            raise ValueError(f"which must be 'best' or 'last', got {which!r}")
+        ckpt = load_checkpoint(path)
+        config = TrainConfig.from_dict(ckpt["config"])
+        net = TGNASPredictorNet(int(ckpt["in_dim"]), config.gcn)
+        state = ckpt["best"]["model_state"] if which == "best" else ckpt["model_state"]
+        if state is None:
+            raise ValueError(f"{path} has no trained weights ({which!r})")
+        try:
+            net.load_state_dict(state)
+        except RuntimeError as e:
+            raise ValueError(f"{path}: weights do not fit the stored GCN config: {e}") from None
+        meta = {k: ckpt[k] for k in ("epoch", "history", "label_stats", "stopped_early") if k in ckpt}
+        meta["best_epoch"] = ckpt["best"]["epoch"]
+        meta["path"] = path
+        return cls(net, config, ckpt["vocab"], ckpt["embedding_table"], resolve_device(device), meta)
+
+    def table_for(self, vocab: Sequence[str], descriptions: Mapping[str, str] | None = None) -> torch.Tensor:
+        """``(V, F)`` embeddings for ``vocab``: stored rows for operators seen in training,
+        fresh embeddings (``descriptions`` first, then built-in descriptions) for the rest and
+        for every operator named in ``descriptions``."""
+        descriptions = dict(descriptions or {})
+        key = (tuple(vocab), tuple(sorted(descriptions.items())))
+        if key not in self._tables:
+            known = [op for op in self.vocab if op not in descriptions]
+            known_table = self.table[[self.vocab.index(op) for op in known]] if known else self.table[:0]
+            embed: EmbedFn = default_embed_fn(self.config, descriptions or None)
+            self._tables[key] = _table_for(vocab, known, known_table, embed)
+        return self._tables[key]
+
+    def to_graphset(self, items: GraphSet | Sequence[Any], space: str | None = None) -> GraphSet:
+        """Convert ``items`` (GraphSet, CellGraphs, space archs or their textual forms) to a GraphSet."""
+        if isinstance(items, GraphSet):
+            return items
+        if isinstance(items, (str, CellGraph)):
+            items = [items]
+        items = list(items)
+        sp = None
+        if space is not None:
+            from tgnas.spaces import get_space
+            sp = get_space(space)
+        graphs = []
+        for k, it in enumerate(items):
+            if isinstance(it, CellGraph):
+                graphs.append(it)
+                continue
+            if sp is None:
+                raise TypeError(f"items[{k}] is a {type(it).__name__}, not a CellGraph: pass space= "
+                                f"('nb101', 'nb201' or 'darts') to convert architectures or their text")
+            arch = sp.parse(it) if isinstance(it, str) else it
+            if sp.name == "nb201":
+                graphs.append(sp.to_graph(arch, remove_none=self.config.nb201_remove_none))
+            else:
+                graphs.append(sp.to_graph(arch))
+        if not graphs:
+            raise ValueError("nothing to score: items is empty")
+        return GraphSet.from_graphs(graphs)
+
+    def score(self, items: GraphSet | Sequence[Any], space: str | None = None, batch_size: int = 1024,
+              descriptions: Mapping[str, str] | None = None) -> np.ndarray:
+        """Score architectures (higher = predicted better).
+
+        Args:
+            items: a GraphSet, CellGraphs, or (with ``space``) architectures of that space or
+                their textual forms.
+            space: ``"nb101"``, ``"nb201"`` or ``"darts"`` when ``items`` are not graphs.
+            batch_size: graphs per forward pass (1,024 keeps a layer's activations,
+                about 2 MB for NB201, in the CPU cache; larger is slower on CPU).
+            descriptions: free-text descriptions of operators (needed for operators with no
+                built-in description that were not in training).
+
+        Returns:
+            ``(M,)`` float64 scores, in the order of ``items``.
+        """
+        graphs = self.to_graphset(items, space)
+        return predict_graphs(self.net, graphs, self.table_for(graphs.vocab, descriptions), batch_size, self.device)
