@@ -1,0 +1,404 @@
+"""Training-free ("zero-cost") proxies computed on real, freshly initialised networks.
+
+Definitions follow NAS-Bench-Suite-Zero (NASLib's ``predictors/utils/pruners``, itself
+based on Abdelfattah et al.'s zero-cost-nas), reimplemented here:
+
+========== ===================================================================== ==========
+name       definition                                                            table col
+========== ===================================================================== ==========
+params     number of parameters / 1e6                                            params
+flops      conv + linear multiply-accumulates for one 32x32 image / 1e6          flops
+synflow    Σ |θ ⊙ ∂R/∂θ| over conv/linear weights, R = Σ f(1) with all           synflow
+           parameters replaced by |θ|, BatchNorm removed, float64, input of ones
+naswot     log|det K|, K = C Cᵀ + (1−C)(1−C)ᵀ summed over every ReLU, C the       nwot
+           binary (input > 0) codes of the minibatch at that ReLU
+grad_norm  Σ over conv/linear layers of ‖∂L/∂W‖₂ (cross-entropy on the batch)    grad_norm
+snip       Σ |W ⊙ ∂L/∂W| over conv/linear weights (= |∂L/∂mask| at mask 1)       snip
+jacob_cov  −Σ_i [log(λ_i + k) + 1/(λ_i + k)], λ the eigenvalues of the           jacov
+           correlation matrix of the per-image input gradients of Σ logits,
+           k = 1e-5
+========== ===================================================================== ==========
+
+Data-dependent proxies run the network in training mode (batch statistics in
+BatchNorm), as NASLib does. ``flops`` differs from the precomputed table by convention
+only: the table (tensorwatch) also counts 2 FLOPs per element for BatchNorm, 1 for ReLU
+and 9 per output of a 3x3 average pool, which makes it a different linear function of the
+op counts (see ``scripts/bench_proxies.py`` for the agreement).
+
+Each proxy is a function ``(net, images, labels) -> float``; ``images`` ``(B, 3, H, W)``
+float (normalised), ``labels`` ``(B,)`` int64. A proxy may leave gradients on ``net``
+and, for ``jacob_cov``, on ``images``; ``synflow`` works on a copy.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from tgnas import paths
+from tgnas.nets import count_flops, count_params
+
+__all__ = [
+    "PROXIES", "TABLE_COLUMN", "DATA_FREE", "CIFAR10_MEAN", "CIFAR10_STD",
+    "get_proxy", "compute_proxy", "cifar10_minibatch", "random_minibatch",
+    "params", "flops", "synflow", "naswot", "grad_norm", "snip", "jacob_cov",
+    "NB201CostModel", "nb201_cost_model", "params_and_flops_all",
+]
+
+#: Per-channel statistics of the CIFAR-10 training set (RGB, on [0, 1] pixels).
+CIFAR10_MEAN: tuple[float, float, float] = (0.4914, 0.4822, 0.4465)
+CIFAR10_STD: tuple[float, float, float] = (0.2470, 0.2435, 0.2616)
+
+ProxyFn = Callable[[nn.Module, torch.Tensor, torch.Tensor], float]
+
+
+def _logits(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """Forward pass; DARTS networks return ``(logits, aux)``."""
+    out = net(x)
+    return out[0] if isinstance(out, tuple) else out
+
+
+def _weighted_layers(net: nn.Module) -> list[nn.Module]:
+    return [m for m in net.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+
+
+# --------------------------------------------------------------------------- proxies
+
+
+def params(net: nn.Module, images: torch.Tensor | None = None, labels: torch.Tensor | None = None) -> float:
+    """Parameters in millions (data-free; the auxiliary head of a DARTS net is excluded)."""
+    return count_params(net) / 1e6
+
+
+def flops(net: nn.Module, images: torch.Tensor | None = None, labels: torch.Tensor | None = None) -> float:
+    """Conv + linear MACs in millions for one image of ``images``' size (32x32 if ``None``)."""
+    shape = (1, 3, 32, 32) if images is None else (1, *images.shape[1:])
+    return count_flops(net, shape) / 1e6
+
+
+def _strip_batchnorm(net: nn.Module) -> None:
+    """Replace every BatchNorm by an identity, in place (synflow's linearised network)."""
+    for name, child in net.named_children():
+        if isinstance(child, nn.modules.batchnorm._BatchNorm):
+            setattr(net, name, nn.Identity())
+        else:
+            _strip_batchnorm(child)
+
+
+def synflow(net: nn.Module, images: torch.Tensor | None = None, labels: torch.Tensor | None = None) -> float:
+    """Synaptic flow (data-free): Σ |θ ⊙ ∂R/∂θ| of the |θ|-network without BatchNorm.
+
+    Only ``images``' spatial size is used (32x32 if ``None``). Computed in float64 on a
+    deep copy, so ``net`` is unchanged. The value grows with depth and width (it is a
+    product over layers); values around 1e30+ are normal for NB201 networks.
+    """
+    shape = (1, 3, 32, 32) if images is None else (1, *images.shape[1:])
+    lin = copy.deepcopy(net).double()
+    _strip_batchnorm(lin)
+    with torch.no_grad():
+        for p in lin.parameters():
+            p.abs_()
+    lin.zero_grad()
+    device = next(lin.parameters()).device
+    out = _logits(lin, torch.ones(shape, dtype=torch.float64, device=device))
+    out.sum().backward()
+    with torch.no_grad():
+        total = sum(float((layer.weight * layer.weight.grad).abs().sum())
+                    for layer in _weighted_layers(lin) if layer.weight.grad is not None)
+    return float(total)
+
+
+def naswot(net: nn.Module, images: torch.Tensor, labels: torch.Tensor | None = None) -> float:
+    """NASWOT score: log|det K| of the summed ReLU-code kernel on one minibatch (B, 3, H, W).
+
+    For every ``nn.ReLU`` with input codes ``c = (x > 0)`` flattened to (B, D), adds
+    ``c cᵀ + (1−c)(1−c)ᵀ`` (the count of units where two images agree) to K (B, B).
+    """
+    b = images.shape[0]
+    kernel = torch.zeros((b, b), dtype=torch.float64)
+
+    def hook(module, inp, out) -> None:
+        c = (inp[0].detach().reshape(b, -1) > 0).to(torch.float32)
+        d = c.shape[1]
+        # c cᵀ + (1−c)(1−c)ᵀ = 2 c cᵀ + D − n_i − n_j with n = row sums: one matmul.
+        # Entries are integer counts ≤ D < 2^24, which float32 represents exactly.
+        cc = (c @ c.T).to(torch.float64).cpu()
+        n = c.sum(dim=1).to(torch.float64).cpu()
+        kernel.add_(2.0 * cc + d - n[:, None] - n[None, :])
+
+    handles = [m.register_forward_hook(hook) for m in net.modules() if isinstance(m, nn.ReLU)]
+    if not handles:
+        raise ValueError("naswot needs a network with nn.ReLU modules; found none")
+    try:
+        net.train()
+        with torch.no_grad():
+            _logits(net, images)
+    finally:
+        for h in handles:
+            h.remove()
+    _, logabsdet = torch.linalg.slogdet(kernel)
+    return float(logabsdet)
+
+
+def _loss_backward(net: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> None:
+    net.train()
+    net.zero_grad()
+    F.cross_entropy(_logits(net, images), labels).backward()
+
+
+def grad_norm(net: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> float:
+    """Σ over conv/linear layers of the L2 norm of the weight gradient of the CE loss."""
+    _loss_backward(net, images, labels)
+    with torch.no_grad():
+        return float(sum(float(layer.weight.grad.norm()) for layer in _weighted_layers(net)
+                         if layer.weight.grad is not None))
+
+
+def snip(net: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> float:
+    """SNIP saliency: Σ |W ⊙ ∂L/∂W| over conv/linear weights (CE loss on the batch)."""
+    _loss_backward(net, images, labels)
+    with torch.no_grad():
+        return float(sum(float((layer.weight * layer.weight.grad).abs().sum())
+                         for layer in _weighted_layers(net) if layer.weight.grad is not None))
+
+
+def jacob_cov(net: nn.Module, images: torch.Tensor, labels: torch.Tensor | None = None) -> float:
+    """Jacobian covariance score of the input gradients (B, 3·H·W) of Σ logits.
+
+    Raises:
+        ValueError: an image's input gradient is constant (its correlation is undefined),
+            e.g. a network whose output does not depend on the input.
+    """
+    net.train()
+    net.zero_grad()
+    x = images.detach().clone().requires_grad_(True)
+    _logits(net, x).sum().backward()
+    jac = x.grad.reshape(x.shape[0], -1).double()
+    jac = jac - jac.mean(dim=1, keepdim=True)
+    norms = jac.norm(dim=1)
+    if bool((norms == 0).any()):
+        raise ValueError("jacob_cov: an input gradient is constant; the correlation matrix is undefined")
+    unit = jac / norms[:, None]
+    corr = unit @ unit.T                                  # (B, B) Pearson correlations
+    eig = torch.linalg.eigvalsh(corr)
+    k = 1e-5
+    return float(-(torch.log(eig + k) + 1.0 / (eig + k)).sum())
+
+
+#: The registry: name -> ``(net, images, labels) -> float``.
+PROXIES: dict[str, ProxyFn] = {
+    "params": params,
+    "flops": flops,
+    "synflow": synflow,
+    "naswot": naswot,
+    "grad_norm": grad_norm,
+    "snip": snip,
+    "jacob_cov": jacob_cov,
+}
+#: Proxies that look at no image (only at the input size).
+DATA_FREE: frozenset[str] = frozenset({"params", "flops", "synflow"})
+#: Column of the precomputed NB201 table (:func:`tgnas.benchmarks.nb201.load_nb201_proxies`).
+TABLE_COLUMN: dict[str, str] = {
+    "params": "params", "flops": "flops", "synflow": "synflow", "naswot": "nwot",
+    "grad_norm": "grad_norm", "snip": "snip", "jacob_cov": "jacov",
+}
+
+
+def get_proxy(name: str) -> ProxyFn:
+    """The proxy function called ``name``; unknown names raise ``KeyError`` listing them."""
+    try:
+        return PROXIES[name]
+    except KeyError:
+        raise KeyError(f"unknown proxy {name!r}; expected one of {sorted(PROXIES)}") from None
+
+
+# --------------------------------------------------------------------------- data
+
+
+def _normalise(images_uint8: torch.Tensor) -> torch.Tensor:
+    mean = torch.tensor(CIFAR10_MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(CIFAR10_STD).view(1, 3, 1, 1)
+    return (images_uint8.float() / 255.0 - mean) / std
+
+
+def cifar10_minibatch(batch_size: int = 64, seed: int = 0, pool: int = 1000,
+                      split: str = "train") -> tuple[torch.Tensor, torch.Tensor]:
+    """A seeded random CIFAR-10 minibatch, normalised with :data:`CIFAR10_MEAN`/`STD`.
+
+    Draws ``batch_size`` distinct images from the class-balanced first ``pool`` images of
+    ``split`` (:func:`tgnas.benchmarks.cifar10.load_cifar10` with ``limit=pool``).
+
+    Returns:
+        images (B, 3, 32, 32) float32, labels (B,) int64.
+    """
+    from tgnas.benchmarks.cifar10 import load_cifar10
+
+    if not 1 <= batch_size <= pool:
+        raise ValueError(f"batch_size must be in 1..pool={pool}, got {batch_size}")
+    data = load_cifar10(split, limit=pool)
+    idx = torch.from_numpy(np.random.default_rng(seed).choice(len(data), batch_size, replace=False))
+    return _normalise(data.images[idx]), data.labels[idx].clone()
+
+
+def random_minibatch(batch_size: int = 8, num_classes: int = 10, side: int = 32,
+                     seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Gaussian images (B, 3, side, side) and random labels (B,), seeded (for tests)."""
+    g = torch.Generator().manual_seed(seed)
+    return (torch.randn(batch_size, 3, side, side, generator=g),
+            torch.randint(0, num_classes, (batch_size,), generator=g))
+
+
+# --------------------------------------------------------------------------- one architecture
+
+
+def _build(arch, space: str, num_classes: int, C: int | None, N: int | None) -> nn.Module:
+    if space == "nb201":
+        from tgnas.nets.nb201 import build_nb201_net
+        return build_nb201_net(arch, num_classes=num_classes, C=16 if C is None else C,
+                               N=5 if N is None else N)
+    if space == "darts":
+        from tgnas.nets.darts import NetworkCIFAR
+        from tgnas.spaces.darts import DartsSpace, Genotype
+        g = arch if isinstance(arch, Genotype) else DartsSpace().parse(arch)
+        # a small evaluation network (C=16, 8 cells) as zero-cost studies of NB301 use
+        return NetworkCIFAR(16 if C is None else C, num_classes, 8 if N is None else N,
+                            auxiliary=False, genotype=g)
+    raise KeyError(f"unknown space {space!r} for proxies; expected one of ['nb201', 'darts']")
+
+
+def compute_proxy(name: str, arch, space: str = "nb201",
+                  batch: tuple[torch.Tensor, torch.Tensor] | None = None, seed: int = 0,
+                  num_classes: int = 10, C: int | None = None, N: int | None = None,
+                  device: str | torch.device = "cpu") -> tuple[float, float]:
+    """Build ``arch``'s network with seed ``seed`` and compute proxy ``name`` on it.
+
+    Args:
+        name: a key of :data:`PROXIES`.
+        arch: an NB201 arch (object or string) or a DARTS genotype (object or string).
+        space: ``"nb201"`` (C=16, N=5 by default) or ``"darts"`` (NetworkCIFAR, C=16,
+            8 cells by default; ``N`` is the number of cells).
+        batch: ``(images (B, 3, H, W) float, labels (B,))``; if ``None``, data-dependent
+            proxies load :func:`cifar10_minibatch` (64 images, this ``seed``).
+        seed: seeds the weight initialisation (``torch.manual_seed``).
+
+    Returns:
+        ``(value, seconds)``; seconds cover building the network and computing the proxy
+        (not loading the data).
+    """
+    fn = get_proxy(name)
+    if batch is None and name not in DATA_FREE:
+        batch = cifar10_minibatch(64, seed=seed)
+    images, labels = batch if batch is not None else (None, None)
+    dev = torch.device(device)
+    if images is not None:
+        images, labels = images.to(dev), labels.to(dev)
+    start = time.perf_counter()
+    torch.manual_seed(seed)
+    net = _build(arch, space, num_classes, C, N).to(dev)
+    value = fn(net, images, labels)
+    seconds = time.perf_counter() - start
+    if not np.isfinite(value):
+        raise ValueError(f"proxy {name!r} gave a non-finite value {value} for {arch}")
+    return float(value), seconds
+
+
+# --------------------------------------------------------------------------- all NB201 cells
+
+
+@dataclass(frozen=True)
+class NB201CostModel:
+    """Params and FLOPs of an NB201 network as ``base + Σ_edges cost[op]``.
+
+    Exact because the macro skeleton is fixed and every cell edge is a stride-1 op on
+    the same channels: an op costs the same on each of the six edges. The costs are
+    measured on real networks (all-``none`` cell for the base, all-``op`` cells for each
+    op), not written by hand.
+    """
+
+    num_classes: int
+    C: int
+    N: int
+    base_params: int
+    base_flops: int
+    op_params: dict[str, int]
+    op_flops: dict[str, int]
+
+    def params_of(self, arch) -> int:
+        return self.base_params + sum(self.op_params[op] for op in arch.ops)
+
+    def flops_of(self, arch) -> int:
+        return self.base_flops + sum(self.op_flops[op] for op in arch.ops)
+
+
+#: Bump when the networks or the counting change, so that stale caches are not read.
+_COST_MODEL_VERSION = 1
+
+
+def _cost_model_path(num_classes: int, C: int, N: int):
+    return (paths.CACHE_DIR / "nb201_costs"
+            / f"cost_model_v{_COST_MODEL_VERSION}_cls{num_classes}_C{C}_N{N}_32x32.json")
+
+
+def nb201_cost_model(num_classes: int = 10, C: int = 16, N: int = 5, cache: bool = True) -> NB201CostModel:
+    """Measure (or read from ``CACHE_DIR``) the per-op costs of NB201 networks (32x32 input)."""
+    from tgnas.nets.nb201 import build_nb201_net
+    from tgnas.spaces.nb201 import NB201_OPS, NB201Arch
+
+    path = _cost_model_path(num_classes, C, N)
+    if cache and path.is_file():
+        return NB201CostModel(**json.loads(path.read_text()))
+    measured = {}
+    for op in NB201_OPS:
+        net = build_nb201_net(NB201Arch((op,) * 6), num_classes=num_classes, C=C, N=N)
+        measured[op] = (count_params(net), count_flops(net, (1, 3, 32, 32)))
+    base_p, base_f = measured["none"]
+    op_p, op_f = {}, {}
+    for op, (p, f) in measured.items():
+        if (p - base_p) % 6 or (f - base_f) % 6:
+            raise RuntimeError(f"NB201 op {op!r} does not cost the same on each edge "
+                               f"(params {p - base_p}, flops {f - base_f} not divisible by 6)")
+        op_p[op], op_f[op] = (p - base_p) // 6, (f - base_f) // 6
+    model = NB201CostModel(num_classes, C, N, base_p, base_f, op_p, op_f)
+    if cache:
+        paths.ensure_dir(path.parent)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(model.__dict__, indent=1))
+        tmp.replace(path)
+    return model
+
+
+def params_and_flops_all(archs: Sequence | None = None, num_classes: int = 10, C: int = 16,
+                         N: int = 5, cache: bool = True) -> pd.DataFrame:
+    """Params (M) and FLOPs (M MACs, 32x32 input) of NB201 networks, from the cost model.
+
+    Args:
+        archs: NB201 archs (objects or strings); ``None`` for all 15,625 in benchmark
+            index order (:func:`tgnas.spaces.nb201.enumerate_archs`).
+
+    Returns:
+        DataFrame with columns ``arch`` (string), ``params``, ``flops``, one row per arch
+        in input order (index = position, which is the benchmark index when
+        ``archs is None``).
+    """
+    from tgnas.nets.nb201 import as_arch
+    from tgnas.spaces.nb201 import enumerate_archs
+
+    model = nb201_cost_model(num_classes, C, N, cache=cache)
+    items = enumerate_archs() if archs is None else [as_arch(a) for a in archs]
+    df = pd.DataFrame({
+        "arch": [str(a) for a in items],
+        "params": [model.params_of(a) / 1e6 for a in items],
+        "flops": [model.flops_of(a) / 1e6 for a in items],
+    })
+    if archs is None:
+        df.index.name = "nb201_index"
+    return df
