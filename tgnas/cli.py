@@ -19,6 +19,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tgnas.cli_data",
     "tgnas.cli_embed",
     "tgnas.cli_predictor",
+    "tgnas.cli_search",
+    "tgnas.cli_train_final",
 )
 
 

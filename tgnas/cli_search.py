@@ -1,0 +1,74 @@
+"""``tgnas search``: find an architecture with a scorer (TG-NAS predictor, FLOPs, synflow)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from tgnas import paths
+
+DEFAULT_CHECKPOINT = "models/tgnas_nb101.pt"
+
+
+def _cmd_search(args: argparse.Namespace) -> int:
+    from tgnas.search import PruneConfig, make_scorer, run_search
+    from tgnas.search.scorers import CountingScorer
+
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    checkpoint = args.checkpoint
+    if args.scorer == "tgnas" and checkpoint == DEFAULT_CHECKPOINT:
+        checkpoint = str(paths.MODELS_DIR / "tgnas_nb101.pt")
+    fn = make_scorer(args.scorer, args.space, checkpoint=checkpoint, device=args.device)
+    counter = CountingScorer(fn, args.scorer)
+    options = {"evolution": args.evolution} if args.algorithm == "hybrid" else {}
+    res = run_search(args.algorithm, args.space, counter, budget=args.budget, seed=args.seed,
+                     progress=not args.quiet, prune_config=PruneConfig(n_samples=args.samples), **options)
+    print(res.summary())
+    if args.space == "nb201":
+        try:
+            from tgnas.search.evaluate import NB201_DATASETS, nb201_accuracy
+
+            acc = nb201_accuracy([res.arch]).iloc[0]
+            print("benchmark test accuracy (not used by the search): "
+                  + ", ".join(f"{d} {acc[d]:.2f}%" for d in NB201_DATASETS))
+        except Exception as err:  # the look-up is informative only; the data may be absent
+            print(f"(benchmark accuracy not available: {err})")
+    if args.json:
+        out = res.to_dict()
+        out["extra"] = {k: v for k, v in res.extra.items() if k in ("winner", "generations", "cycles", "draws")}
+        with open(args.json, "w") as fh:
+            json.dump(out, fh, indent=1)
+        print(f"wrote {args.json}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from tgnas.search.runner import ALGORITHMS
+    from tgnas.search.scorers import SCORER_NAMES
+
+    p = sub.add_parser("search", help="search an architecture with the predictor or a baseline scorer",
+                       description="Search NB201 or DARTS with a scorer and print the found architecture "
+                                   "in the space's textual form, with the run's statistics.")
+    p.add_argument("--space", required=True, choices=("nb201", "darts"))
+    p.add_argument("--algorithm", default="hybrid", choices=ALGORITHMS,
+                   help="prune: supernet pruning; evolve: the paper's continuous-encoding evolution; "
+                        "aging: regularised evolution; hybrid: prune + evolve, the better; random")
+    p.add_argument("--scorer", default="tgnas", choices=SCORER_NAMES)
+    p.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT,
+                   help="predictor checkpoint for --scorer tgnas (relative to the project root; "
+                        "default: the one notebook 02 writes)")
+    p.add_argument("--budget", type=int, default=200,
+                   help="distinct architectures for evolve / aging / random and the hybrid's evolution")
+    p.add_argument("--samples", type=int, default=16, help="pruning: Monte-Carlo contexts per edge and round")
+    p.add_argument("--evolution", default="evolve", choices=("evolve", "aging"),
+                   help="the hybrid's evolutionary part")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu", help="predictor device: cpu, cuda, auto")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch CPU threads (1 is fastest for the small networks of the flops / synflow scorers)")
+    p.add_argument("--json", default=None, help="also write the result summary to this JSON file")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=_cmd_search)

@@ -1,0 +1,120 @@
+"""``tgnas train-final``: train a found architecture (DARTS genotype or NB201 cell).
+
+Examples::
+
+    tgnas train-final --genotype DARTS_V2 --dataset cifar10 --smoke --out models/final_smoke
+    tgnas train-final --genotype "Genotype(normal=[...], ...)" --out models/final_c10
+    torchrun --nproc-per-node 8 -m tgnas train-final --genotype DARTS_V2 --dataset imagenet \\
+        --data-source /data/imagenet --out models/final_in1k
+    tgnas train-final ... --resume          # continue after a SIGTERM / crash
+
+Settings come from the published preset for (dataset, cell space), then ``--params FILE``
+(its ``final_training`` section), then one ``--<field>`` flag per
+:class:`~tgnas.train.config.FinalTrainConfig` field. The genotype is parsed before anything
+else: a bad one exits with status 2 and a message, having loaded and written nothing.
+Exit status 143 means the run stopped on SIGTERM (or its time limit) with a checkpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import typing
+from dataclasses import fields
+from pathlib import Path
+
+from tgnas.train.config import DATASETS, FinalTrainConfig, coerce, split_params
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _add_config_flags(parser: argparse.ArgumentParser) -> None:
+    hints = typing.get_type_hints(FinalTrainConfig)
+    group = parser.add_argument_group("settings (override the preset; 'none' clears optional ones)")
+    for f in fields(FinalTrainConfig):
+        if f.name == "dataset":
+            continue
+        ann = hints[f.name]
+        if ann is bool:
+            group.add_argument(_flag(f.name), dest=f"cfg_{f.name}", action=argparse.BooleanOptionalAction,
+                               default=None, help=f"(preset: {f.default})")
+        else:
+            group.add_argument(_flag(f.name), dest=f"cfg_{f.name}", default=None, metavar="V",
+                               help=f"(default preset value; DARTS CIFAR-10: {f.default})")
+
+
+def _load_params(path: str) -> dict:
+    import yaml
+
+    p = Path(path)
+    if not p.is_file():
+        raise ValueError(f"--params {path}: no such file")
+    doc = yaml.safe_load(p.read_text()) or {}
+    section = doc.get("final_training", doc) if isinstance(doc, dict) else None
+    if not isinstance(section, dict):
+        raise ValueError(f"--params {path}: expected a mapping with a 'final_training' section")
+    return section
+
+
+def _cmd_train_final(args: argparse.Namespace) -> int:
+    from tgnas.train.config import resolve_config
+    from tgnas.train.loop import EXIT_INTERRUPTED, parse_architecture, preflight
+
+    # 1. the architecture, before anything is loaded or written
+    try:
+        parsed = parse_architecture(args.genotype)
+    except ValueError as err:
+        print(f"tgnas train-final: error: {err}", file=sys.stderr)
+        return 2
+    # 2. the settings
+    try:
+        overrides: dict = {}
+        smoke = args.smoke
+        if args.params:
+            meta, from_file = split_params(_load_params(args.params))
+            overrides.update(from_file)
+            if smoke is None and "smoke" in meta:
+                smoke = coerce("smoke", meta["smoke"], bool)
+        hints = typing.get_type_hints(FinalTrainConfig)
+        for f in fields(FinalTrainConfig):
+            value = getattr(args, f"cfg_{f.name}", None)
+            if value is not None:
+                overrides[f.name] = coerce(f.name, value, hints[f.name])
+        dataset = args.dataset or overrides.pop("dataset", "cifar10")
+        cfg = resolve_config(parsed.space, dataset, bool(smoke), overrides)
+        preflight(cfg)
+    except (KeyError, ValueError) as err:
+        msg = err.args[0] if isinstance(err, KeyError) and err.args else err
+        print(f"tgnas train-final: error: {msg}", file=sys.stderr)
+        return 2
+    from tgnas.train.loop import train_final
+
+    if bool(smoke):
+        print("SMOKE RUN: a small network for one short epoch on a subset; not the paper's protocol",
+              flush=True)
+    result = train_final(cfg, parsed, args.out, resume=args.resume)
+    if result.interrupted:
+        return EXIT_INTERRUPTED
+    if result.history:
+        last = result.history[-1]
+        print(f"done: {result.epochs_done} epochs, test accuracy {last['test_acc']:.2f} %, "
+              f"{result.images_per_s:.1f} images/s, outputs in {result.out_dir}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train-final", help="train a found architecture (CIFAR-10 / ImageNet, CPU to N GPUs)",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--genotype", required=True,
+                   help="DARTS genotype string 'Genotype(normal=[...], ...)', NB201 arch string "
+                        "'|op~0|+|op~0|op~1|+...', or DARTS_V1 / DARTS_V2")
+    p.add_argument("--dataset", choices=DATASETS, default=None, help="default cifar10")
+    p.add_argument("--smoke", action=argparse.BooleanOptionalAction, default=None,
+                   help="tiny CPU setting: 1 epoch, 1,024 images, small network")
+    p.add_argument("--out", required=True, help="output folder (checkpoint, log.jsonl, result.json)")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt if present")
+    p.add_argument("--params", default=None, help="YAML file whose 'final_training' section sets values")
+    _add_config_flags(p)
+    p.set_defaults(func=_cmd_train_final)

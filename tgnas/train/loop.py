@@ -1,0 +1,562 @@
+"""The final-training loop: one entry point for one CPU, one GPU or N GPUs (``torchrun``).
+
+:func:`train_final` parses the architecture (before anything else, so a bad genotype fails
+at once), joins a ``torch.distributed`` process group when ``torchrun`` started several
+processes (``env://``; NCCL on CUDA, gloo otherwise) or when the caller already made one,
+wraps the network in DDP, and trains with the settings of a
+:class:`~tgnas.train.config.FinalTrainConfig`.
+
+Files in ``out_dir`` (written by rank 0 only):
+
+* ``config.json`` — the settings, the architecture and the world size;
+* ``log.jsonl`` — one JSON line per epoch: ``epoch, train_loss, train_acc, test_loss,
+  test_acc, images_per_s, lr, seconds, train_seconds, drop_path_prob`` (accuracies in %);
+* ``checkpoint.pt`` — written atomically after every epoch and when a stop is requested
+  (SIGTERM) at the next step boundary: model, optimizer, scheduler, grad scaler, epoch and
+  step, per-rank RNG states (python, numpy, torch, CUDA, the augmentation generator) and the
+  metrics so far. ``resume=True`` continues from it; on a CPU a resumed run reproduces the
+  uninterrupted one exactly (same parameters bit for bit), with the same world size;
+* ``result.json`` — the summary of the finished (or interrupted) run.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.distributed as dist
+from torch import nn
+from tqdm.auto import tqdm
+
+from tgnas.train.arch import (ParsedArch, build_model, count_parameters, genotype_from_search,
+                              named_genotypes, parse_architecture)
+from tgnas.train.config import FinalTrainConfig
+from tgnas.train.data import (CIFAR10_MEAN, CIFAR10_STD, IMAGENET_MEAN, IMAGENET_STD, CifarAugment,
+                              ImageFolderDataset, ShardedBatchSampler, TensorSplit, eval_shard,
+                              global_batches, load_cifar10_split, normalize, rank_slice)
+from tgnas.train.runtime import (DistContext, StopFlag, WarmupCosine, amp_dtype, atomic_torch_save,
+                                 atomic_write_text, derived_seed, init_distributed, resolve_device,
+                                 rng_state, set_rng_state, set_seed, sigterm_sets, unwrap)
+
+CHECKPOINT_NAME = "checkpoint.pt"
+LOG_NAME = "log.jsonl"
+CONFIG_NAME = "config.json"
+RESULT_NAME = "result.json"
+#: Exit status the CLI returns after a stop request (SIGTERM) was honoured with a checkpoint.
+EXIT_INTERRUPTED = 143
+#: Config fields that may differ between a run and its resumption (they do not change
+#: what is computed, or only how fast).
+RESUMABLE_CHANGES: frozenset[str] = frozenset(
+    {"progress", "time_limit_s", "num_workers", "device", "data_source", "eval_every", "amp", "cpu_threads"})
+#: With several ranks, agree on a stop request every this many steps (a collective call).
+_DDP_STOP_CHECK_EVERY = 10
+
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclass
+class FinalTrainData:
+    """Training and test data: tensors (CIFAR-10) or image folders (ImageNet)."""
+
+    train: TensorSplit | ImageFolderDataset
+    test: TensorSplit | ImageFolderDataset
+    num_classes: int
+    source: str
+
+
+def preflight(cfg: FinalTrainConfig) -> None:
+    """Checks that need no data: raise ``ValueError`` now rather than after loading."""
+    if cfg.dataset == "imagenet":
+        if not cfg.data_source:
+            raise ValueError("ImageNet needs data_source: a folder holding train/<class>/*.JPEG and "
+                             "val/<class>/*.JPEG (the standard class-per-folder layout)")
+        root = Path(cfg.data_source).expanduser()
+        for split in ("train", "val"):
+            if not (root / split).is_dir():
+                raise ValueError(f"ImageNet data_source {root} has no {split}/ folder; expected "
+                                 f"{root}/train/<class>/ and {root}/val/<class>/")
+    elif cfg.data_source is not None and not Path(cfg.data_source).expanduser().is_dir():
+        raise ValueError(f"CIFAR-10 data_source {cfg.data_source} is not a folder; expected the official "
+                         f"'cifar-10-batches-py' folder (or leave it unset for the shared JPEG zip)")
+    amp_dtype(cfg.amp, resolve_device(cfg.device))
+
+
+def load_data(cfg: FinalTrainConfig) -> FinalTrainData:
+    """Load ``cfg.dataset`` (subsets ``train_images`` / ``test_images``)."""
+    if cfg.dataset == "cifar10":
+        train = load_cifar10_split("train", cfg.train_images, cfg.data_source)
+        test = load_cifar10_split("test", cfg.test_images, cfg.data_source)
+        return FinalTrainData(train, test, 10, train.source)
+    if cfg.dataset == "imagenet":
+        preflight(cfg)
+        root = Path(cfg.data_source).expanduser()
+        train = ImageFolderDataset(root / "train", train=True, image_size=cfg.image_size, seed=cfg.seed,
+                                   limit=cfg.train_images, color_jitter=cfg.color_jitter)
+        test = ImageFolderDataset(root / "val", train=False, image_size=cfg.image_size,
+                                  limit=cfg.test_images, classes=train.classes)
+        return FinalTrainData(train, test, len(train.classes), f"image-folder:{root}")
+    raise ValueError(f"unknown dataset {cfg.dataset!r}")
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class FinalTrainResult:
+    """What a run did.
+
+    Attributes:
+        out_dir: folder with ``config.json``, ``log.jsonl``, ``checkpoint.pt``, ``result.json``.
+        history: one record per finished epoch (as in ``log.jsonl``).
+        step_losses: training loss (main head, mean over the global batch) of every step so
+            far, resumed parts included.
+        epochs_done: finished epochs.
+        interrupted: stopped early (SIGTERM / stop request / time limit) with a checkpoint.
+        stop_reason: why it stopped early (``""`` if it did not).
+        num_params: parameters without the auxiliary head.
+        images_per_s: training images per second of this process's run (all ranks together).
+        seconds: wall time of this call.
+        world_size, device: where it ran.
+        data_source: where the images came from.
+    """
+
+    out_dir: Path
+    history: list[dict[str, Any]]
+    step_losses: list[float]
+    epochs_done: int
+    interrupted: bool
+    stop_reason: str
+    num_params: int
+    images_per_s: float
+    seconds: float
+    world_size: int
+    device: str
+    data_source: str
+    space: str = ""
+    genotype: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+    #: the trained network (unwrapped from DDP), on its device; not serialised
+    model: nn.Module | None = field(default=None, repr=False)
+
+    @property
+    def test_acc(self) -> float | None:
+        """Test accuracy (%) of the last evaluated epoch."""
+        for rec in reversed(self.history):
+            if rec.get("test_acc") is not None:
+                return rec["test_acc"]
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"out_dir": str(self.out_dir), "space": self.space, "genotype": self.genotype,
+                "epochs_done": self.epochs_done, "interrupted": self.interrupted,
+                "stop_reason": self.stop_reason, "num_params": self.num_params,
+                "test_acc": self.test_acc, "images_per_s": self.images_per_s,
+                "seconds": self.seconds, "world_size": self.world_size, "device": self.device,
+                "data_source": self.data_source, "history": self.history, **self.extra}
+
+
+@dataclass(frozen=True)
+class StepInfo:
+    """Passed to ``on_step`` after every optimiser step (the loss is this rank's)."""
+
+    epoch: int
+    step: int
+    global_step: int
+    loss: float
+    lr: float
+    stop: StopFlag
+
+
+# --------------------------------------------------------------------------- batches
+
+
+def _train_batches(data: FinalTrainData, cfg: FinalTrainConfig, ctx: DistContext, epoch: int,
+                   start: int, augment: CifarAugment, gen: torch.Generator
+                   ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """This rank's training batches of ``epoch`` from step ``start``: ``x (b, 3, H, W)`` float, ``y (b,)``."""
+    dev = ctx.device
+    if isinstance(data.train, TensorSplit):
+        for gb in global_batches(len(data.train), cfg.batch_size, cfg.seed, epoch)[start:]:
+            idx, offset = rank_slice(gb, ctx.rank, ctx.world_size)
+            idx = idx.to(dev)
+            yield augment(data.train.images[idx], gen, len(gb), offset), data.train.labels[idx]
+        return
+    ds = data.train
+    ds.set_epoch(epoch)
+    sampler = ShardedBatchSampler(len(ds), cfg.batch_size, ctx.rank, ctx.world_size, cfg.seed, epoch, start)
+    loader = torch.utils.data.DataLoader(ds, batch_sampler=sampler, num_workers=cfg.num_workers,
+                                         pin_memory=dev.type == "cuda")
+    mean = torch.tensor(IMAGENET_MEAN, device=dev)
+    std = torch.tensor(IMAGENET_STD, device=dev)
+    for x, y in loader:
+        yield normalize(x.to(dev, non_blocking=True), mean, std), y.to(dev, non_blocking=True)
+
+
+def _eval_batches(data: FinalTrainData, cfg: FinalTrainConfig, ctx: DistContext
+                  ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """This rank's contiguous share of the test split, in batches of the per-rank training batch."""
+    dev = ctx.device
+    shard = eval_shard(len(data.test), ctx.rank, ctx.world_size)
+    batch = max(1, cfg.batch_size // ctx.world_size)  # the per-rank training batch fits, so this does
+    if isinstance(data.test, TensorSplit):
+        mean = torch.tensor(CIFAR10_MEAN, device=dev)
+        std = torch.tensor(CIFAR10_STD, device=dev)
+        for idx in torch.split(shard, batch):
+            idx = idx.to(dev)
+            yield normalize(data.test.images[idx], mean, std), data.test.labels[idx]
+        return
+    loader = torch.utils.data.DataLoader(torch.utils.data.Subset(data.test, shard.tolist()),
+                                         batch_size=batch, shuffle=False,
+                                         num_workers=cfg.num_workers, pin_memory=dev.type == "cuda")
+    mean = torch.tensor(IMAGENET_MEAN, device=dev)
+    std = torch.tensor(IMAGENET_STD, device=dev)
+    for x, y in loader:
+        yield normalize(x.to(dev, non_blocking=True), mean, std), y.to(dev, non_blocking=True)
+
+
+def _split_output(out: Any) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """DARTS networks return ``(logits, logits_aux)``; NB201 networks return logits."""
+    if isinstance(out, tuple):
+        return out[0], out[1]
+    return out, None
+
+
+def _all_reduce_sum(values: list[float], ctx: DistContext) -> list[float]:
+    if not ctx.distributed:
+        return values
+    t = torch.tensor(values, dtype=torch.float64, device=ctx.device)
+    dist.all_reduce(t)
+    return t.tolist()
+
+
+def _broadcast_buffers(model: nn.Module, ctx: DistContext) -> None:
+    """Give every rank rank 0's buffers (BatchNorm running statistics).
+
+    DDP broadcasts them at the start of each training forward, so after the last step each
+    rank holds statistics of its own half batch; evaluation and checkpoints use rank 0's,
+    as the next training forward would.
+    """
+    if ctx.distributed:
+        for buf in unwrap(model).buffers():
+            dist.broadcast(buf, src=0)
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def evaluate(model: nn.Module, data: FinalTrainData, cfg: FinalTrainConfig, ctx: DistContext,
+             dtype: torch.dtype | None) -> tuple[float, float]:
+    """Mean loss and accuracy (%) on the test split (shards summed over ranks)."""
+    net = unwrap(model)
+    net.eval()
+    criterion = nn.CrossEntropyLoss(reduction="sum")
+    loss_sum, correct, count = 0.0, 0.0, 0.0
+    with torch.inference_mode():
+        acc = torch.zeros(3, dtype=torch.float64, device=ctx.device)
+        for x, y in _eval_batches(data, cfg, ctx):
+            with _autocast(ctx.device, dtype):
+                logits, _ = _split_output(net(x))
+            acc[0] += criterion(logits.float(), y).double()
+            acc[1] += (logits.argmax(1) == y).sum()
+            acc[2] += y.numel()
+        loss_sum, correct, count = acc.tolist()
+    loss_sum, correct, count = _all_reduce_sum([loss_sum, correct, count], ctx)
+    return loss_sum / max(count, 1), 100.0 * correct / max(count, 1)
+
+
+def _autocast(device: torch.device, dtype: torch.dtype | None):
+    if dtype is None:
+        return nullcontext()
+    return torch.autocast(device_type=device.type, dtype=dtype)
+
+
+# --------------------------------------------------------------------------- the loop
+
+
+def _check_resumable(saved: dict[str, Any], cfg: FinalTrainConfig, parsed: ParsedArch, world: int) -> None:
+    if saved["genotype"] != parsed.text:
+        raise ValueError(f"the checkpoint trains {saved['genotype']!r}, not {parsed.text!r}; "
+                         f"use another out_dir or the same genotype")
+    now = cfg.to_dict()
+    diff = {k: (v, now.get(k)) for k, v in saved["config"].items()
+            if k not in RESUMABLE_CHANGES and now.get(k) != v}
+    if diff:
+        raise ValueError("cannot resume: settings differ from the checkpoint's "
+                         + ", ".join(f"{k}: {a!r} (checkpoint) vs {b!r}" for k, (a, b) in sorted(diff.items())))
+    if saved["world_size"] != world:
+        raise ValueError(f"cannot resume a {saved['world_size']}-process run with {world} processes: "
+                         f"the global batch is split differently; relaunch with "
+                         f"--nproc-per-node {saved['world_size']}")
+
+
+def train_final(cfg: FinalTrainConfig, genotype: str | ParsedArch, out_dir: str | Path,
+                resume: bool = False, data: FinalTrainData | None = None,
+                on_step: Callable[[StepInfo], None] | None = None, stop: StopFlag | None = None,
+                model_fn: Callable[[FinalTrainConfig, ParsedArch, int], nn.Module] | None = None,
+                ) -> FinalTrainResult:
+    """Train ``genotype`` with ``cfg``; see the module docstring for files and behaviour.
+
+    Args:
+        cfg: all settings.
+        genotype: DARTS genotype string, NB201 arch string, ``DARTS_V1``/``DARTS_V2``, or a
+            :class:`ParsedArch`. Parsed first: a bad one raises ``ValueError`` before any
+            data is loaded or file written.
+        out_dir: output folder (created by rank 0).
+        resume: continue from ``out_dir/checkpoint.pt`` if it exists (a fresh run starts,
+            with a message, if it does not).
+        data: pre-loaded data (tests, notebooks); default :func:`load_data`.
+        on_step: called after every step with a :class:`StepInfo`.
+        stop: a :class:`StopFlag` to request a stop from outside; SIGTERM also sets it.
+        model_fn: ``(cfg, parsed, num_classes) -> nn.Module`` instead of :func:`build_model`.
+
+    Returns:
+        :class:`FinalTrainResult` (on every rank; metrics are global).
+    """
+    t_call = time.perf_counter()
+    parsed = genotype if isinstance(genotype, ParsedArch) else parse_architecture(genotype)
+    out = Path(out_dir)
+    if data is None:
+        preflight(cfg)
+    stop = stop if stop is not None else StopFlag()
+    ctx = init_distributed(cfg.device)
+    threads = torch.get_num_threads()
+    try:
+        if ctx.device.type == "cpu" and cfg.cpu_threads:
+            torch.set_num_threads(cfg.cpu_threads)
+        with sigterm_sets(stop):
+            return _run(cfg, parsed, out, resume, data, on_step, stop, model_fn, ctx, t_call)
+    finally:
+        torch.set_num_threads(threads)
+        if ctx.created_group:
+            dist.destroy_process_group()
+
+
+def _run(cfg, parsed, out, resume, data, on_step, stop, model_fn, ctx, t_call) -> FinalTrainResult:
+    dev = ctx.device
+    dtype = amp_dtype(cfg.amp, dev)
+    if cfg.batch_size % ctx.world_size:
+        raise ValueError(f"batch_size={cfg.batch_size} (global) must be divisible by the "
+                         f"{ctx.world_size} processes")
+    if dev.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+
+    data = data if data is not None else load_data(cfg)
+    if isinstance(data.train, TensorSplit):
+        data = FinalTrainData(data.train.to(dev), data.test.to(dev), data.num_classes, data.source)
+    steps_per_epoch = len(data.train) // cfg.batch_size
+    if steps_per_epoch == 0:
+        raise ValueError(f"batch_size={cfg.batch_size} exceeds the {len(data.train)} training images")
+    total_steps = steps_per_epoch * cfg.epochs
+
+    set_seed(cfg.seed)
+    model = (model_fn or build_model)(cfg, parsed, data.num_classes).to(dev)
+    num_params = count_parameters(model)
+    # per-rank streams for drop-path masks; augmentation draws come from `gen`, equal on all ranks
+    set_seed(derived_seed(cfg.seed, 1, ctx.rank))
+    gen = torch.Generator(device=dev).manual_seed(derived_seed(cfg.seed, 2))
+    augment = CifarAugment(padding=cfg.crop_padding, cutout=cfg.cutout, device=dev)
+
+    optimizer = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum,
+                                weight_decay=cfg.weight_decay, nesterov=cfg.nesterov)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, WarmupCosine(total_steps, cfg.warmup_epochs * steps_per_epoch, cfg.lr_min / cfg.lr))
+    scaler = torch.amp.GradScaler(dev.type, enabled=dtype == torch.float16)
+    label_smoothing = cfg.label_smoothing
+    criterion = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
+
+    start_epoch, start_step = 0, 0
+    history: list[dict[str, Any]] = []
+    step_losses: list[float] = []
+    partial = [0.0, 0.0, 0.0, 0.0]  # loss sum, correct, count, train seconds of the current epoch
+    ckpt_path = out / CHECKPOINT_NAME
+    rng_to_restore = None
+    if resume and ckpt_path.is_file():
+        saved = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+        _check_resumable(saved, cfg, parsed, ctx.world_size)
+        model.load_state_dict(saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        scheduler.load_state_dict(saved["scheduler"])
+        scaler.load_state_dict(saved["scaler"])
+        start_epoch, start_step = saved["epoch"], saved["step_in_epoch"]
+        history, step_losses, partial = saved["history"], saved["step_losses"], saved["partial"]
+        rng_to_restore = saved["rng"][ctx.rank]
+        if ctx.is_main:
+            print(f"resuming {out} at epoch {start_epoch + 1}, step {start_step} of {steps_per_epoch}",
+                  flush=True)
+    elif resume and ctx.is_main:
+        print(f"--resume: no checkpoint at {ckpt_path}; starting a fresh run", flush=True)
+
+    if ctx.distributed:
+        model = nn.parallel.DistributedDataParallel(
+            model, device_ids=[dev.index] if dev.type == "cuda" else None)
+    if ctx.is_main:
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(out / CONFIG_NAME, json.dumps(
+            {"config": cfg.to_dict(), "space": parsed.space, "genotype": parsed.text,
+             "world_size": ctx.world_size, "device": str(dev), "num_params": num_params,
+             "data_source": data.source}, indent=2))
+        # the log is rewritten from the checkpoint's history, so it never holds an epoch
+        # the checkpoint does not know
+        atomic_write_text(out / LOG_NAME, "".join(json.dumps(r) + "\n" for r in history))
+    if rng_to_restore is not None:
+        set_rng_state(rng_to_restore, gen)
+
+    def save(epoch: int, step_in_epoch: int) -> None:
+        rng = rng_state(gen)
+        if ctx.distributed:
+            states: list[Any] = [None] * ctx.world_size
+            dist.all_gather_object(states, rng)
+        else:
+            states = [rng]
+        if ctx.is_main:
+            atomic_torch_save({
+                "format": 1, "config": cfg.to_dict(), "space": parsed.space, "genotype": parsed.text,
+                "world_size": ctx.world_size, "epoch": epoch, "step_in_epoch": step_in_epoch,
+                "model": unwrap(model).state_dict(), "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict(),
+                "rng": states, "history": history, "step_losses": step_losses, "partial": partial,
+            }, ckpt_path)
+
+    def stop_agreed() -> bool:
+        flag = 1.0 if stop.is_set() else 0.0
+        if ctx.distributed:
+            t = torch.tensor([flag], device=dev)
+            dist.all_reduce(t, op=dist.ReduceOp.MAX)
+            flag = float(t.item())
+        return flag > 0
+
+    run_t0 = time.perf_counter()
+    images_this_run, train_seconds_this_run = 0, 0.0
+    interrupted, reason, where = False, "", ""
+    epoch = start_epoch
+
+    while epoch < cfg.epochs and not interrupted:
+        epoch_t0 = time.perf_counter()
+        net = unwrap(model)
+        if hasattr(net, "drop_path_prob"):
+            net.drop_path_prob = cfg.drop_path_prob * epoch / cfg.epochs
+        model.train()
+        acc = torch.tensor(partial[:3], dtype=torch.float64, device=dev)
+        pending: list[torch.Tensor] = []
+        bar = tqdm(total=steps_per_epoch, initial=start_step, desc=f"epoch {epoch + 1}/{cfg.epochs}",
+                   unit="step", disable=not (cfg.progress and ctx.is_main), leave=False, mininterval=1.0)
+        step = start_step
+        t_train = time.perf_counter()
+        lr_used = optimizer.param_groups[0]["lr"]
+        for x, y in _train_batches(data, cfg, ctx, epoch, start_step, augment, gen):
+            lr_used = optimizer.param_groups[0]["lr"]
+            with _autocast(dev, dtype):
+                logits, logits_aux = _split_output(model(x))
+                loss = criterion(logits.float(), y)
+                total = loss
+                if logits_aux is not None:
+                    total = loss + cfg.auxiliary_weight * criterion(logits_aux.float(), y)
+            optimizer.zero_grad(set_to_none=True)
+            scaler.scale(total).backward()
+            if cfg.grad_clip > 0:
+                scaler.unscale_(optimizer)
+                nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            scaler.step(optimizer)
+            scaler.update()
+            scheduler.step()
+            step += 1
+            loss_d = loss.detach()
+            pending.append(loss_d)
+            acc[0] += loss_d.double() * y.numel()
+            acc[1] += (logits.detach().argmax(1) == y).sum()
+            acc[2] += y.numel()
+            bar.update(1)
+            if on_step is not None or (ctx.is_main and cfg.progress and step % 20 == 0):
+                loss_f = float(loss_d)
+                bar.set_postfix(loss=f"{loss_f:.3f}", lr=f"{lr_used:.4g}", refresh=False)
+                if on_step is not None:
+                    on_step(StepInfo(epoch, step, epoch * steps_per_epoch + step, loss_f, lr_used, stop))
+            check = ctx.world_size == 1 or step % _DDP_STOP_CHECK_EVERY == 0
+            if step < steps_per_epoch and check and stop_agreed():
+                interrupted, reason = True, stop.reason or "stop requested on another rank"
+                break
+        _sync(dev)
+        bar.close()
+        train_s = time.perf_counter() - t_train
+        step_losses.extend(_reduce_losses(pending, ctx))
+        sums = _all_reduce_sum(acc.tolist(), ctx)
+        steps_now = step - start_step
+        images_this_run += steps_now * cfg.batch_size
+        train_seconds_this_run += train_s
+        _broadcast_buffers(model, ctx)
+        if interrupted:
+            partial = [*acc.tolist(), partial[3] + train_s]
+            save(epoch, step)
+            where = f"at step {step} of {steps_per_epoch} of epoch {epoch + 1}"
+            break
+        partial_seconds = partial[3] + train_s
+        last = epoch + 1 == cfg.epochs
+        test_loss = test_acc = None
+        if last or (epoch + 1) % cfg.eval_every == 0:
+            test_loss, test_acc = evaluate(model, data, cfg, ctx, dtype)
+        record = {
+            "epoch": epoch + 1, "train_loss": sums[0] / max(sums[2], 1),
+            "train_acc": 100.0 * sums[1] / max(sums[2], 1), "test_loss": test_loss, "test_acc": test_acc,
+            "images_per_s": steps_now * cfg.batch_size / train_s if train_s > 0 else None,
+            "lr": lr_used, "seconds": time.perf_counter() - epoch_t0,
+            "train_seconds": partial_seconds,
+            "drop_path_prob": getattr(unwrap(model), "drop_path_prob", 0.0),
+        }
+        history.append(record)
+        partial = [0.0, 0.0, 0.0, 0.0]
+        epoch += 1
+        start_step = 0
+        save(epoch, 0)
+        if ctx.is_main:
+            with open(out / LOG_NAME, "a") as fh:
+                fh.write(json.dumps(record) + "\n")
+            print(json.dumps(record), flush=True)
+        if epoch < cfg.epochs:
+            elapsed = time.perf_counter() - run_t0
+            over_time = cfg.time_limit_s is not None and elapsed + record["seconds"] > cfg.time_limit_s
+            if over_time and not stop.is_set():
+                stop.set(f"time limit of {cfg.time_limit_s:g} s")
+            if stop_agreed():
+                interrupted, reason = True, stop.reason or "stop requested on another rank"
+                where = f"after epoch {epoch}"
+
+    result = FinalTrainResult(
+        out_dir=out, history=history, step_losses=step_losses, epochs_done=epoch,
+        interrupted=interrupted, stop_reason=reason, num_params=num_params,
+        images_per_s=images_this_run / train_seconds_this_run if train_seconds_this_run > 0 else 0.0,
+        seconds=time.perf_counter() - t_call, world_size=ctx.world_size, device=str(dev),
+        data_source=data.source, space=parsed.space, genotype=parsed.text, model=unwrap(model))
+    if ctx.is_main:
+        atomic_write_text(out / RESULT_NAME, json.dumps(result.to_dict(), indent=2))
+        if interrupted:
+            print(f"stopped ({reason}) {where}; checkpoint {ckpt_path}: continue with --resume", flush=True)
+    return result
+
+
+def _reduce_losses(pending: list[torch.Tensor], ctx: DistContext) -> list[float]:
+    """Per-step losses averaged over ranks (each rank's is the mean over its equal share)."""
+    if not pending:
+        return []
+    t = torch.stack(pending).float()
+    if ctx.distributed:
+        dist.all_reduce(t)
+        t /= ctx.world_size
+    return t.tolist()
+
+
+__all__ = ["CHECKPOINT_NAME", "CONFIG_NAME", "EXIT_INTERRUPTED", "FinalTrainData", "FinalTrainResult",
+           "LOG_NAME", "RESULT_NAME", "RESUMABLE_CHANGES", "StepInfo", "evaluate", "load_data", "preflight",
+           "train_final",
+           # re-exported from tgnas.train.arch and tgnas.train.runtime
+           "DistContext", "ParsedArch", "StopFlag", "WarmupCosine", "amp_dtype", "build_model",
+           "count_parameters", "genotype_from_search", "init_distributed", "named_genotypes",
+           "parse_architecture", "resolve_device", "set_seed", "sigterm_sets"]
