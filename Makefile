@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 # pull a multi-GB CUDA build where only the CPU wheel is wanted.
 TORCH_PIN := torch==2.13.0
 
-.PHONY: setup test test-all reproduce data-check kernel lab clean-venv
+.PHONY: setup test test-all reproduce reproduce-gpu data-check kernel lab clean-venv
 
 setup: $(STAMP)
 
@@ -41,3 +41,7 @@ lab: setup
 
 clean-venv:
 	rm -rf $(VENV)
+
+# GPU / paper-scale profile (params-gpu.yaml over params.yaml) as a DVC experiment.
+reproduce-gpu: setup
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) scripts/profile_overrides.py params-gpu.yaml --run
