@@ -1,0 +1,127 @@
+"""Ablations on NB201 (reported, never tuned on): every variant is trained on NB101 (or
+the 500 NB301 cells) and ranks all 15,625 NB201 cells.
+
+Groups:
+
+* ``embedding``: embedding model x description length (one-hot = structure only; its
+  vocabulary is fixed, so the description length does not apply);
+* ``none_nodes``: the *same* trained model scoring NB201 graphs with and without the
+  ``none`` op-nodes (training on NB101 is unaffected by this NB201 graph option);
+* ``loss``: MSE vs pairwise (logistic) ranking loss;
+* ``data``: learning curve over fractions of NB101, and the 500 labelled NB301 cells.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+
+from tgnas.experiments.common import NB201_DATASETS, check_no_nb201_labels, nb201_truth, quick_corr, score_nb201, \
+    train_cached
+from tgnas.predictor import Predictor, TrainConfig
+
+__all__ = ["ablation_variants", "run_ablations", "plot_ablations"]
+
+
+def _fmt_ratio(r: float) -> str:
+    return f"{100 * r:g}% nb101"
+
+
+def ablation_variants(base: TrainConfig, *, fraction: float, epochs: int, models: list[str], lengths: list[str],
+                      data_ratios: list[float], seed: int = 0) -> list[tuple[str, str, TrainConfig]]:
+    """``(group, variant label, config)`` of every training run (``none_nodes`` reuses the
+    base run). ``base`` supplies the GCN, optimiser and the settings not varied."""
+    base = replace(base, train_spaces=("nb101",), fraction=fraction, epochs=epochs, seed=seed,
+                   monitor_nb201=False, patience=0, nb201_remove_none=False)
+    out = [("base", f"{base.embedding_model}/{base.length}/{base.loss}", base)]
+    for m in models:
+        for length in (["short"] if m == "onehot" else lengths):
+            out.append(("embedding", f"{m}/{length}", replace(base, embedding_model=m, length=length)))
+    for loss in ("mse", "pairwise"):
+        out.append(("loss", loss, replace(base, loss=loss)))
+    for r in data_ratios:
+        out.append(("data", _fmt_ratio(r), replace(base, fraction=r)))
+    out.append(("data", "nb301 (500 cells)", replace(base, train_spaces=("nb301",), fraction=1.0)))
+    for _, _, c in out:
+        check_no_nb201_labels(c)
+    return out
+
+
+def run_ablations(base: TrainConfig, *, fraction: float, epochs: int, models: list[str], lengths: list[str],
+                  data_ratios: list[float], seed: int = 0,
+                  datasets: tuple[str, ...] = NB201_DATASETS, device: str = "cpu") -> pd.DataFrame:
+    """Train (cached, on ``device``) and evaluate every variant of :func:`ablation_variants`
+    on NB201 (scoring on CPU).
+
+    Returns:
+        rows ``group``, ``variant``, ``train_cells`` (training + validation cells),
+        ``<dataset>_kendall``, ``<dataset>_spearman`` for each dataset, ``checkpoint``.
+    """
+    truth = {ds: nb201_truth(ds) for ds in datasets}
+    rows, seen = [], {}
+    for group, label, cfg in ablation_variants(base, fraction=fraction, epochs=epochs, models=models,
+                                               lengths=lengths, data_ratios=data_ratios, seed=seed):
+        path: Path = train_cached(cfg, f"ablation_{cfg.train_spaces[0]}", device=device)
+        if path in seen:  # identical config (e.g. the base loss): reuse its scores
+            scores = seen[path]
+        else:
+            scores = seen[path] = score_nb201(Predictor.load(path, device="cpu"))
+        variants = [(group, label, scores)]
+        if group == "base":
+            no_none = score_nb201(Predictor.load(path, device="cpu"), remove_none=True)
+            variants = [(group, label, scores), ("none_nodes", "keep none", scores),
+                        ("none_nodes", "remove none", no_none)]
+        n_cells = _train_cells(cfg)
+        for g, lab, s in variants:
+            row = {"group": g, "variant": lab, "train_cells": n_cells}
+            for ds in datasets:
+                r = quick_corr(s, truth[ds])
+                row[f"{ds}_kendall"], row[f"{ds}_spearman"] = r["kendall"], r["spearman"]
+            row["checkpoint"] = path.name
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _train_cells(cfg: TrainConfig) -> int:
+    from tgnas.experiments.common import space_data
+    total = 0
+    for s in cfg.train_spaces:
+        m = len(space_data(s))
+        total += m if s == "nb301" or cfg.fraction >= 1.0 else max(2, int(round(cfg.fraction * m)))
+    return total
+
+
+def plot_ablations(df: pd.DataFrame, path: Path, dataset: str = "cifar10") -> Path:
+    """Left: Kendall tau per variant (bars, grouped, mean over seeds); right: learning curve (tau vs NB101
+    training cells, log x) with the NB301-trained model as a horizontal line."""
+    import matplotlib
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    col = f"{dataset}_kendall"
+    # mean over seeds (if any), keeping the order of the variants
+    df = df.groupby(["group", "variant"], sort=False)[[col, "train_cells"]].mean().reset_index()
+    bars = df[df["group"] != "data"]
+    data = df[df["group"] == "data"]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.2), gridspec_kw={"width_ratios": [2, 1]})
+    colors = {g: f"C{i}" for i, g in enumerate(dict.fromkeys(bars["group"]))}
+    ax1.bar(range(len(bars)), bars[col], color=[colors[g] for g in bars["group"]])
+    ax1.set_xticks(range(len(bars)), [f"{g}: {v}" for g, v in zip(bars["group"], bars["variant"])],
+                   rotation=60, ha="right", fontsize=8)
+    ax1.set_ylabel(f"Kendall τ, NB201 {dataset}")
+    ax1.axhline(0, color="k", lw=0.5)
+    nb101 = data[~data["variant"].str.startswith("nb301")]
+    ax2.plot(nb101["train_cells"], nb101[col], marker="o", label="NB101 fraction")
+    for _, r in data[data["variant"].str.startswith("nb301")].iterrows():
+        ax2.axhline(r[col], color="C3", ls="--", label=r["variant"])
+    ax2.set_xscale("log")
+    ax2.set_xlabel("training cells (train + val)")
+    ax2.set_ylabel(f"Kendall τ, NB201 {dataset}")
+    ax2.legend(fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path

@@ -1,0 +1,181 @@
+"""Shared pieces of the notebook-03 experiments: NB201 truth, cached training runs, scoring.
+
+Training runs are written to ``tgnas.paths.MODELS_DIR / "03_<name>_<key>.pt"``; ``key`` is a
+hash of the full :class:`~tgnas.predictor.TrainConfig` (plus a tag for filtered training
+data), so a rerun with the same settings reuses the finished checkpoint and a change of any
+setting trains a new one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from tgnas import paths
+from tgnas.graphs import GraphSet
+from tgnas.predictor import Predictor, TrainConfig, load_checkpoint, train
+from tgnas.predictor.data import SpaceData, load_space_data, nb201_graphset
+
+__all__ = ["NB201_DATASETS", "PAPER_REFERENCE", "default_checkpoint", "load_default_predictor",
+           "nb201_truth", "space_data", "config_key", "check_no_nb201_labels", "train_cached",
+           "quick_corr", "score_nb201", "within_space_val", "over_seeds", "seed_summary"]
+
+#: NB201 test-accuracy columns of :func:`tgnas.benchmarks.nb201.load_nb201`.
+NB201_DATASETS: tuple[str, ...] = ("cifar10", "cifar100", "imagenet16-120")
+#: The paper's headline numbers for TG-NAS on NB201 CIFAR-10 (arXiv 2404.00271).
+PAPER_REFERENCE: dict[str, float] = {"kendall": 0.57, "spearman": 0.77}
+
+
+def default_checkpoint() -> Path:
+    """The predictor notebook 02 writes (``MODELS_DIR/tgnas_nb101.pt``)."""
+    return paths.MODELS_DIR / "tgnas_nb101.pt"
+
+
+def load_default_predictor(path: Path | None = None) -> Predictor:
+    """Load notebook 02's checkpoint on CPU, refusing one trained on any NB201 label.
+
+    Raises:
+        FileNotFoundError: no checkpoint (run notebook 02 or ``dvc repro predictor``).
+        ValueError: the checkpoint was trained on NB201.
+    """
+    path = Path(path) if path is not None else default_checkpoint()
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"no trained predictor at {path}: run notebooks/02_train_predictor.ipynb "
+            "(or `dvc repro predictor`) first")
+    p = Predictor.load(path, device="cpu")
+    check_no_nb201_labels(p.config)
+    return p
+
+
+@lru_cache(maxsize=1)
+def _nb201_table():
+    from tgnas.benchmarks.nb201 import load_nb201
+    df = load_nb201()
+    if not np.array_equal(df.index.to_numpy(), np.arange(len(df))):
+        raise ValueError("load_nb201() is not in benchmark index order 0..15624")
+    return df
+
+
+def nb201_truth(dataset: str = "cifar10") -> np.ndarray:
+    """``(15625,)`` NB201 test accuracy (%) of ``dataset``, in benchmark index order."""
+    if dataset not in NB201_DATASETS:
+        raise KeyError(f"unknown NB201 dataset {dataset!r}; expected one of {list(NB201_DATASETS)}")
+    return _nb201_table()[dataset].to_numpy(dtype=np.float64)
+
+
+@lru_cache(maxsize=6)
+def space_data(space: str, nb201_remove_none: bool = False) -> SpaceData:
+    """:func:`~tgnas.predictor.data.load_space_data` once per process (no surrogate cells)."""
+    return load_space_data(space, nb201_remove_none=nb201_remove_none)
+
+
+def config_key(config: TrainConfig, tag: str = "") -> str:
+    """10-hex-digit hash of ``config`` (all fields) and ``tag``."""
+    text = json.dumps(config.to_dict(), sort_keys=True) + "|" + tag
+    return hashlib.sha1(text.encode()).hexdigest()[:10]
+
+
+def check_no_nb201_labels(config: TrainConfig) -> None:
+    """Raise ``ValueError`` if ``config`` trains on NB201 (its labels would then leak into
+    a model that is evaluated on NB201). ``monitor_nb201`` only records a curve and is never
+    read by selection, but runs made here switch it off anyway."""
+    if "nb201" in config.train_spaces:
+        raise ValueError(f"a model evaluated on NB201 must not train on NB201; train_spaces={config.train_spaces}")
+
+
+def _finished(path: Path, config: TrainConfig) -> bool:
+    if not path.is_file():
+        return False
+    try:
+        ckpt = load_checkpoint(path)
+    except (ValueError, FileNotFoundError):
+        return False
+    if TrainConfig.from_dict(ckpt["config"]) != config:
+        return False
+    return int(ckpt["epoch"]) >= config.epochs or bool(ckpt.get("stopped_early"))
+
+
+def train_cached(config: TrainConfig, name: str, *, data: Sequence[SpaceData] | None = None,
+                 tag: str = "", progress: bool = False, device: str = "cpu") -> Path:
+    """Train ``config`` (on ``device``) into ``MODELS_DIR/03_<name>_<key>.pt`` unless that file
+    already holds the finished run; return the path.
+
+    Args:
+        config: the run (``monitor_nb201`` is forced off).
+        name: readable part of the file name (e.g. ``"transfer_nb101_upstream"``).
+        data: training data per space (default: :func:`space_data` of each training space);
+            pass ``tag`` naming any filtering so that the cache key changes with it.
+        device: where training runs (``"cpu"``, ``"cuda"``, ``"auto"``); the cache key does
+            not depend on it.
+    """
+    config = replace(config, monitor_nb201=False)
+    path = paths.MODELS_DIR / f"03_{name}_{config_key(config, tag)}.pt"
+    if _finished(path, config):
+        return path
+    if data is None:
+        data = [space_data(s, config.nb201_remove_none) for s in config.train_spaces]
+    train(config, path, device=device, data=list(data), progress=progress)
+    return path
+
+
+def quick_corr(scores: np.ndarray, truth: np.ndarray) -> dict[str, float]:
+    """Kendall tau-b and Spearman rho without confidence intervals (for the large grids)."""
+    s, t = np.asarray(scores, dtype=np.float64), np.asarray(truth, dtype=np.float64)
+    if s.shape != t.shape or s.ndim != 1:
+        raise ValueError(f"scores {s.shape} and truth {t.shape} must be equal-length 1-D arrays")
+    if not np.all(np.isfinite(s)):
+        raise ValueError("scores contain NaN or inf")
+    if np.all(s == s[0]) or np.all(t == t[0]):  # undefined: say so with NaN, not a warning or 0
+        return {"kendall": float("nan"), "spearman": float("nan"), "n": int(s.shape[0])}
+    return {"kendall": float(stats.kendalltau(s, t).statistic),
+            "spearman": float(stats.spearmanr(s, t).statistic), "n": int(s.shape[0])}
+
+
+def score_nb201(predictor: Predictor, remove_none: bool | None = None) -> np.ndarray:
+    """``(15625,)`` scores of every NB201 cell in benchmark index order.
+
+    ``remove_none``: graph form (default: the predictor's own training setting).
+    """
+    if remove_none is None:
+        remove_none = predictor.config.nb201_remove_none
+    graphs: GraphSet = nb201_graphset(bool(remove_none))
+    return predictor.score(graphs)
+
+
+def within_space_val(path: Path) -> dict[str, dict[str, float]]:
+    """Best epoch's validation tau/rho per training space of a checkpoint:
+    ``{space: {"kendall", "spearman"}}``."""
+    ckpt = load_checkpoint(path)
+    epoch = int(ckpt["best"]["epoch"])
+    rec = next(h for h in ckpt["history"] if h["epoch"] == epoch)
+    return {s: {"kendall": float(rec["val_tau"][s]), "spearman": float(rec["val_rho"][s])}
+            for s in rec["val_tau"]}
+
+
+def over_seeds(fn: Callable[..., pd.DataFrame], seeds: Sequence[int], **kwargs) -> pd.DataFrame:
+    """``fn(**kwargs, seed=s)`` for each seed, rows concatenated with a leading ``seed`` column."""
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError("seeds is empty")
+    parts = [fn(**kwargs, seed=int(s)).assign(seed=int(s)) for s in seeds]
+    df = pd.concat(parts, ignore_index=True)
+    return df[["seed", *[c for c in df.columns if c != "seed"]]]
+
+
+def seed_summary(df: pd.DataFrame, by: Sequence[str], metrics: Sequence[str]) -> pd.DataFrame:
+    """Mean and standard deviation (ddof=1; NaN for one seed) of ``metrics`` over seeds,
+    grouped by ``by`` (order of first appearance kept); adds ``n_seeds``."""
+    g = df.groupby(list(by), sort=False, dropna=False)
+    out = g[list(metrics)].agg(["mean", "std"])
+    out.columns = [f"{m}_{stat}" for m, stat in out.columns]
+    out["n_seeds"] = g.size()
+    return out.reset_index()
