@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import json
 import math
-import random
 import time
 import zlib
 from collections.abc import Callable, Sequence
@@ -52,6 +51,7 @@ from tqdm import tqdm
 from tgnas import __version__, paths
 from tgnas.graphs import BatchMaker, GraphSet
 from tgnas.metrics import kendall_tau, spearman_rho
+from tgnas.runtime import resolve_device, set_seed
 from tgnas.predictor.data import SpaceData, load_space_data
 from tgnas.predictor.model import GCN_PRESETS, GCNConfig, TGNASPredictorNet, gcn_preset
 
@@ -173,22 +173,6 @@ class TrainResult:
     best_epoch: int
     best_val_score: float
     stopped_early: bool
-
-
-def set_seed(seed: int) -> None:
-    """Seed Python, NumPy and torch (CPU and CUDA) global generators."""
-    random.seed(seed)
-    np.random.seed(seed % (2**32))
-    torch.manual_seed(seed)
-
-
-def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """``"auto"`` -> CUDA if available, else CPU; anything else is passed to ``torch.device``."""
-    if isinstance(device, torch.device):
-        return device
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
 
 
 def default_embed_fn(config: TrainConfig, descriptions: dict[str, str] | None = None) -> EmbedFn:

@@ -19,6 +19,8 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from tgnas.runtime import resolve_device, set_seed
+
 
 @dataclass(frozen=True)
 class DistContext:
@@ -37,20 +39,6 @@ class DistContext:
     @property
     def is_main(self) -> bool:
         return self.rank == 0
-
-
-def resolve_device(device: str, local_rank: int = 0) -> torch.device:
-    """``"auto"`` -> ``cuda:<local_rank>`` if CUDA is available, else CPU; ``"cuda"`` gets the
-    local rank's index; anything else goes to :class:`torch.device` as is."""
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    dev = torch.device(device)
-    if dev.type == "cuda":
-        if not torch.cuda.is_available():
-            raise ValueError(f"device {device!r} asked for but CUDA is not available")
-        if dev.index is None:
-            dev = torch.device("cuda", local_rank % torch.cuda.device_count())
-    return dev
 
 
 def init_distributed(device: str) -> DistContext:
@@ -90,13 +78,6 @@ def amp_dtype(mode: str, device: torch.device) -> torch.dtype | None:
     if mode == "bf16" or (mode == "auto" and torch.cuda.is_bf16_supported()):
         return torch.bfloat16
     return torch.float16
-
-
-def set_seed(seed: int) -> None:
-    """Seed Python, NumPy and torch (all devices)."""
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
 
 
 def derived_seed(seed: int, *keys: int) -> int:
