@@ -20,7 +20,7 @@ Usage::
     # CPU dry run of the script itself (tiny settings):
     python scripts/gpu_check_final_training.py --device cpu --layers 3 --init-channels 4 \\
         --train-images 256 --test-images 100 --epochs 1 --imagenet-batch 2 --imagenet-steps 1 \\
-        --ddp-images 32 --batch-size 16 --out /tmp/gpu_check.json
+        --ddp-images 32 --batch-size 16 --out gpu_check_dry_run.json
 """
 
 from __future__ import annotations
