@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 from tgnas import paths
 
@@ -18,9 +19,12 @@ def _cmd_search(args: argparse.Namespace) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
+    # Like `tgnas score`: a path given on the command line is relative to the shell's folder;
+    # the default is the checkpoint notebook 02 writes.
     checkpoint = args.checkpoint
-    if args.scorer == "tgnas" and checkpoint == DEFAULT_CHECKPOINT:
-        checkpoint = str(paths.MODELS_DIR / "tgnas_nb101.pt")
+    if args.scorer == "tgnas":
+        checkpoint = str(paths.MODELS_DIR / "tgnas_nb101.pt" if checkpoint == DEFAULT_CHECKPOINT
+                         else Path(checkpoint).expanduser().resolve())
     fn = make_scorer(args.scorer, args.space, checkpoint=checkpoint, device=args.device)
     counter = CountingScorer(fn, args.scorer)
     options = {"evolution": args.evolution} if args.algorithm == "hybrid" else {}
@@ -58,8 +62,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "aging: regularised evolution; hybrid: prune + evolve, the better; random")
     p.add_argument("--scorer", default="tgnas", choices=SCORER_NAMES)
     p.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT,
-                   help="predictor checkpoint for --scorer tgnas (relative to the project root; "
-                        "default: the one notebook 02 writes)")
+                   help="predictor checkpoint for --scorer tgnas (relative to the current folder; "
+                        "default: models/tgnas_nb101.pt, the one notebook 02 writes)")
     p.add_argument("--budget", type=int, default=200,
                    help="distinct architectures for evolve / aging / random and the hybrid's evolution")
     p.add_argument("--samples", type=int, default=16, help="pruning: Monte-Carlo contexts per edge and round")
