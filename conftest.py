@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import tempfile
 
+import pytest
+
 
 def pytest_configure(config):
     # Outputs (figures, metrics, checkpoints) of notebooks and tests go to a throw-away
@@ -17,3 +19,16 @@ def pytest_configure(config):
     # that another test process or kernel holds (measured 10-20x slowdowns on 2 cores).
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Tiny tensors gain nothing from intra-op threads, and on a shared 2-core machine
+    spinning OpenMP threads make each step up to 20x slower; restored after each test
+    because some tests (CLI ``--threads``) change it."""
+    import torch  # imported here, after pytest_configure has set OMP_NUM_THREADS
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

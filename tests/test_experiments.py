@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from tgnas.experiments import ablations, common, correlation, independence, transfer, unseen
 from tgnas.experiments.report import TOP_KEYS, correlation_json, write_json
@@ -26,13 +25,6 @@ from tgnas.spaces.base import CellGraph
 
 OPS = ("input", "conv3x3-bn-relu", "conv1x1-bn-relu", "maxpool3x3", "output")
 
-
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def chain(ops: tuple[str, ...]) -> CellGraph:

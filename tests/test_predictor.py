@@ -27,14 +27,6 @@ from tgnas.spaces.base import CellGraph
 OPS = ("input", "conv3x3-bn-relu", "conv1x1-bn-relu", "maxpool3x3", "output")
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Tiny tensors: one intra-op thread avoids OpenMP barrier waits on a shared 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 def random_graph(n: int, rng: np.random.Generator, ops=OPS) -> CellGraph:
     adj = np.triu(rng.integers(0, 2, size=(n, n)), k=1).astype(np.uint8)

@@ -28,15 +28,6 @@ from tgnas.train.loop import FinalTrainData, StopFlag, parse_architecture, train
 NB201_STR = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    # tiny networks gain nothing from intra-op threads, and on a shared 2-core machine
-    # spinning OpenMP threads make each step up to 20x slower
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 def synthetic_data(n_train: int = 64, n_test: int = 40, seed: int = 0) -> FinalTrainData:
     """Images whose mean colour depends on the class (learnable), uint8 (N, 3, 32, 32)."""

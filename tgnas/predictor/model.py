@@ -73,6 +73,14 @@ CONV_KINDS: tuple[str, ...] = ("raw", "gcn", "graphconv")
 READOUTS: tuple[str, ...] = ("global", *POOLINGS)
 
 
+def check_fields(cls: type, d: dict) -> None:
+    """Raise ``KeyError`` naming the keys of ``d`` that are not fields of dataclass ``cls``."""
+    known = {f.name for f in fields(cls)}
+    unknown = set(d) - known
+    if unknown:
+        raise KeyError(f"unknown {cls.__name__} fields {sorted(unknown)}; expected {sorted(known)}")
+
+
 @dataclass(frozen=True)
 class GCNConfig:
     """Architecture of the predictor (saved in every checkpoint).
@@ -116,10 +124,7 @@ class GCNConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> GCNConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = set(d) - known
-        if unknown:
-            raise KeyError(f"unknown GCNConfig fields {sorted(unknown)}; expected {sorted(known)}")
+        check_fields(cls, d)
         return cls(**d)
 
 

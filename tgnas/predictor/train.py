@@ -53,7 +53,7 @@ from tgnas.graphs import BatchMaker, GraphSet
 from tgnas.metrics import kendall_tau, spearman_rho
 from tgnas.runtime import resolve_device, set_seed
 from tgnas.predictor.data import SpaceData, load_space_data
-from tgnas.predictor.model import GCN_PRESETS, GCNConfig, TGNASPredictorNet, gcn_preset
+from tgnas.predictor.model import GCN_PRESETS, GCNConfig, TGNASPredictorNet, check_fields, gcn_preset
 
 #: ``format`` field of every checkpoint this module writes.
 CHECKPOINT_FORMAT = "tgnas-predictor"
@@ -143,10 +143,7 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> TrainConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = set(d) - known
-        if unknown:
-            raise KeyError(f"unknown TrainConfig fields {sorted(unknown)}; expected {sorted(known)}")
+        check_fields(cls, d)
         d = dict(d)
         if "gcn" in d and isinstance(d["gcn"], dict):
             d["gcn"] = GCNConfig.from_dict(d["gcn"])
