@@ -53,7 +53,7 @@ def bench_scoring(ckpt: Path, repeats: int = 7) -> dict:
     res: dict = {}
     nb201_graphset.cache_clear()
     t0 = time.perf_counter()
-    graphs = nb201_graphset(False)
+    graphs = nb201_graphset("full")
     res["build_nb201_graphs_s"] = time.perf_counter() - t0
     p = Predictor.load(ckpt, device="cpu")
     t0 = time.perf_counter()

@@ -75,7 +75,7 @@ def fake_world(monkeypatch):
     def fake_load(path, device="cpu"):
         return FakePredictor(configs[str(path)])
 
-    def fake_score_nb201(pred, remove_none=None):
+    def fake_score_nb201(pred, form=None):
         common.check_no_nb201_labels(pred.config)
         log["nb201_scored"].append(pred.config)
         return np.random.default_rng(0).normal(size=15625)
@@ -128,11 +128,11 @@ def test_ablations_train_only_on_nb101_or_nb301(fake_world):
     cfgs = [c for c, *_ in fake_world["trained"]]
     assert all(c.train_spaces in (("nb101",), ("nb301",)) and not c.monitor_nb201 for c in cfgs)
     assert all("nb201" not in c.train_spaces for c in fake_world["nb201_scored"])
-    # base, 2 + 1 embeddings (onehot has one length), 2 losses, 2 ratios, nb301, + 2 none-node rows
+    # base, 2 + 1 embeddings (onehot has one length), 2 losses, 2 ratios, nb301, + 4 graph-form rows
     assert list(df["group"]).count("embedding") == 3
-    assert set(df.loc[df["group"] == "none_nodes", "variant"]) == {"keep none", "remove none"}
+    assert set(df.loc[df["group"] == "graph_form", "variant"]) == {"full", "no_none", "pruned", "contracted"}
     assert set(df.loc[df["group"] == "data", "variant"]) == {"0.1% nb101", "1% nb101", "nb301 (500 cells)"}
-    assert len(df) == 1 + 2 + 3 + 2 + 3
+    assert len(df) == 1 + 4 + 3 + 2 + 3
 
 
 def test_ablation_variants_keep_base_settings():
@@ -169,7 +169,7 @@ def test_contains_op_errors():
 def test_nb201_cells_with_avg_pool():
     from tgnas.predictor.data import nb201_graphset
     # 5**6 cells, 4**6 of which use none of the 6 edges for avg_pool_3x3
-    assert int(unseen.contains_op(nb201_graphset(False), "avg_pool_3x3").sum()) == 15625 - 4 ** 6
+    assert int(unseen.contains_op(nb201_graphset("full"), "avg_pool_3x3").sum()) == 15625 - 4 ** 6
 
 
 # ----------------------------------------------------------------------------- independence

@@ -347,3 +347,30 @@ def test_epoch_batches_are_seeded_and_never_mix_spaces():
     one = epoch_batches(np.zeros(100, dtype=int), 30, seed=1, epoch=0)
     assert [len(x) for x in one] == [30, 30, 30, 10]
     assert np.array_equal(np.concatenate(one), np.random.default_rng([1, 0]).permutation(100))
+
+
+def test_weight_averaging_is_the_mean_of_epoch_weights_and_resumes(tmp_path, syn):
+    cfg = tiny_config(epochs=3, average_from=2)
+    res = train(cfg, tmp_path / "avg.pt", data=[syn], embed_fn=onehot_embed, progress=False)
+    ck = load_checkpoint(res.path)
+    # weights after epochs 2 and 3, from runs that stop there (same seed, same batches)
+    w = []
+    for stop in (2, 3):
+        r = train(replace(cfg, average_from=0), tmp_path / f"plain{stop}.pt", data=[syn], embed_fn=onehot_embed,
+                  progress=False, max_epochs_this_run=stop)
+        w.append(load_checkpoint(r.path)["model_state"])
+    best = ck["best"]["model_state"]
+    assert res.best_epoch == 3 and [h["averaged"] for h in res.history] == [False, True, True]
+    for k, v in best.items():
+        if v.is_floating_point():
+            torch.testing.assert_close(v, (w[0][k] + w[1][k]) / 2, rtol=1e-5, atol=1e-6, msg=k)
+    # the averaged weights differ from the last epoch's
+    assert any(not torch.equal(best[k], ck["model_state"][k]) for k in best if best[k].is_floating_point())
+    part = train(cfg, tmp_path / "part.pt", data=[syn], embed_fn=onehot_embed, progress=False, max_epochs_this_run=2)
+    done = train(cfg, part.path, data=[syn], embed_fn=onehot_embed, progress=False, resume=True)
+    for k, v in load_checkpoint(done.path)["best"]["model_state"].items():
+        assert torch.equal(v, best[k]), k
+    with pytest.raises(ValueError, match="average_from must lie in 0..epochs=3, got 4"):
+        tiny_config(epochs=3, average_from=4)
+    with pytest.raises(ValueError, match="exclude each other"):
+        tiny_config(epochs=3, average_from=2, patience=1)

@@ -51,3 +51,47 @@ def test_score_errors_are_clear(checkpoint):
         main(["score", "--checkpoint", str(checkpoint), "--space", "darts", "--all"])
     with pytest.raises(FileNotFoundError, match="no predictor checkpoint"):
         main(["score", "--checkpoint", str(checkpoint) + ".missing", "--space", "nb201", "--arch", "x"])
+
+
+def test_train_preset_with_overrides(tmp_path):
+    from tgnas.predictor import Predictor
+    out = tmp_path / "p.pt"
+    rc = main(["train", "--preset", "pure", "--fraction", "0.003", "--epochs", "2", "--average-from", "2",
+               "--model", "onehot", "--out", str(out), "--no-progress", "--threads", "1"])
+    assert rc == 0
+    c = Predictor.load(out, device="cpu").config
+    # from the preset: graph form, loss, feature dropout; from the flags: the rest
+    assert (c.graph_form, c.loss, c.gcn.dropout) == ("contracted", "pairwise", 0.2)
+    assert (c.fraction, c.epochs, c.average_from, c.embedding_model) == (0.003, 2, 2, "onehot")
+    with pytest.raises(KeyError, match="unknown training preset"):
+        main(["train", "--preset", "nope", "--out", str(tmp_path / "x.pt")])
+
+
+def test_score_plus_with_a_stamped_rule(checkpoint, tmp_path, capsys):
+    from tgnas.plus.evaluate import SIGNALS, nb201_signal_table
+    from tgnas.plus.combine import equal_rule
+    from tgnas.plus.rulefile import stamp_rule
+    from tgnas.predictor import Predictor
+    pred = Predictor.load(checkpoint, device="cpu")
+    cells = np.random.default_rng(0).choice(15_625, 40, replace=False)
+    rule = equal_rule(SIGNALS)
+    rule.add_reference("nb201", nb201_signal_table(pred, cells=cells, progress=False))
+    rule_path = stamp_rule(rule, checkpoint).save(tmp_path / "rule.json")
+    good = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
+    bad = "|none~0|+|none~0|none~1|+|avg_pool_3x3~0|none~1|none~2|"
+    csv = tmp_path / "plus.csv"
+    assert main(["score", "--checkpoint", str(checkpoint), "--space", "nb201", "--plus", "--rule", str(rule_path),
+                 "--arch", good, "--arch", bad, "--out", str(csv), "--device", "cpu"]) == 0
+    assert "TG-NAS+ (tgnas 0.250" in capsys.readouterr().out
+    df = pd.read_csv(csv)
+    assert list(df.columns) == ["arch", *SIGNALS, "plus_score"]
+    # more parameters, more NASWOT patterns: the conv cell ranks above the pooled one
+    assert df["plus_score"][0] > df["plus_score"][1]
+    rule.info["predictor_sha256"] = "0" * 64  # a rule made for some other checkpoint
+    wrong = rule.save(tmp_path / "wrong.json")
+    with pytest.raises(ValueError, match="made for another predictor checkpoint"):
+        main(["score", "--checkpoint", str(checkpoint), "--space", "nb201", "--plus", "--rule", str(wrong),
+              "--arch", good])
+    with pytest.raises(ValueError, match="--plus scores nb201 cells"):
+        main(["score", "--checkpoint", str(checkpoint), "--space", "darts", "--plus", "--rule", str(rule_path),
+              "--arch", "x"])

@@ -55,7 +55,7 @@ def test_unknown_proxy_and_space():
     with pytest.raises(KeyError, match="unknown proxy"):
         P.compute_proxy("zico", CELL)
     with pytest.raises(KeyError, match="unknown space"):
-        P.compute_proxy("params", CELL, space="nb101")
+        P.compute_proxy("params", CELL, space="nb102")
 
 
 def test_params_of_known_cells():

@@ -16,16 +16,27 @@ from tgnas import paths
 #: TrainConfig fields settable from the command line (flag ``--a-b`` for field ``a_b``);
 #: unset flags keep TrainConfig's defaults (one source of truth, and no torch import here).
 _CONFIG_FLAGS = ("fraction", "nb301_surrogate_samples", "seed", "epochs", "batch_size", "lr", "weight_decay",
-                 "schedule", "loss", "pairwise", "margin", "length", "val_fraction", "patience")
+                 "schedule", "loss", "pairwise", "margin", "length", "val_fraction", "patience", "graph_form",
+                 "average_from")
 
 
 def _train_config(args: argparse.Namespace):
+    """The run's TrainConfig: the ``--preset`` (or TrainConfig's defaults), then every flag given."""
+    from dataclasses import replace
+
+    from tgnas.plus.presets import train_preset
     from tgnas.predictor import TrainConfig, gcn_preset
+    base = train_preset(args.preset) if args.preset else TrainConfig()
     kw = {k: getattr(args, k) for k in _CONFIG_FLAGS if getattr(args, k) is not None}
     if args.model is not None:
         kw["embedding_model"] = args.model
-    return TrainConfig(train_spaces=tuple(args.train_space or ["nb101"]), gcn=gcn_preset(args.gcn),
-                       nb201_remove_none=args.nb201_remove_none, monitor_nb201=args.monitor_nb201, **kw)
+    if args.gcn is not None:
+        kw["gcn"] = gcn_preset(args.gcn)
+    if args.train_space:
+        kw["train_spaces"] = tuple(args.train_space)
+    if args.monitor_nb201:
+        kw["monitor_nb201"] = True
+    return replace(base, **kw)
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
@@ -46,7 +57,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _all_of_space(space: str, remove_none: bool):
+def _all_of_space(space: str, form: str):
     """(GraphSet, DataFrame of identifiers) for every cell of an enumerable space."""
     import pandas as pd
     if space == "nb201":
@@ -54,7 +65,7 @@ def _all_of_space(space: str, remove_none: bool):
         from tgnas.spaces.nb201 import NB201Space, enumerate_archs
         sp = NB201Space()
         ids = pd.DataFrame({"nb201_index": range(15_625), "arch": [sp.format(a) for a in enumerate_archs()]})
-        return nb201_graphset(remove_none), ids
+        return nb201_graphset(form), ids
     if space == "nb101":
         from tgnas.benchmarks.nb101 import load_nb101
         from tgnas.graphs import nb101_graphset
@@ -80,9 +91,12 @@ def _cmd_score(args: argparse.Namespace) -> int:
         descriptions[op] = text
     if bool(args.all) == bool(args.arch):
         raise ValueError("give either --all or one or more --arch")
-    p = Predictor.load(Path(args.checkpoint).expanduser().resolve(), device=args.device)
+    checkpoint = Path(args.checkpoint).expanduser().resolve()
+    p = Predictor.load(checkpoint, device=args.device)
+    if args.plus:
+        return _score_plus(args, p, checkpoint)
     if args.all:
-        graphs, ids = _all_of_space(args.space, p.config.nb201_remove_none)
+        graphs, ids = _all_of_space(args.space, p.config.graph_form)
         t0 = time.perf_counter()
         scores = p.score(graphs, batch_size=args.batch_size, descriptions=descriptions or None)
         dt = time.perf_counter() - t0
@@ -103,12 +117,67 @@ def _cmd_score(args: argparse.Namespace) -> int:
     return 0 if np.all(np.isfinite(scores)) else 1
 
 
+def _score_plus(args: argparse.Namespace, pred, checkpoint: Path) -> int:
+    """``tgnas score --plus``: TG-NAS+ (predictor + #params + lite NASWOT/synflow, weights of the rule)."""
+    import numpy as np
+    import pandas as pd
+
+    from tgnas.plus.combine import PlusRule
+    from tgnas.plus.evaluate import SIGNALS, nb201_signal_table
+    from tgnas.plus.rulefile import check_rule_matches
+    if args.space != "nb201":
+        raise ValueError(f"--plus scores nb201 cells (the rule's target population), got --space {args.space}")
+    if args.describe:
+        raise ValueError("--plus does not take --describe (lite proxies need a buildable network)")
+    if bool(args.all) == bool(args.arch):
+        raise ValueError("give either --all or one or more --arch")
+    rule_path = Path(args.rule).expanduser().resolve() if args.rule else paths.MODELS_DIR / "tgnas_plus_rule.json"
+    rule = PlusRule.load(rule_path)
+    check_rule_matches(rule, checkpoint, rule_path)
+    t0 = time.perf_counter()
+    if args.all:
+        from tgnas.spaces.nb201 import NB201Space, enumerate_archs
+        table = nb201_signal_table(pred, progress=True)
+        sp = NB201Space()
+        ids = pd.DataFrame({"nb201_index": table["nb201_index"], "arch": [sp.format(a) for a in enumerate_archs()]})
+    else:
+        from tgnas.plus.lite import DEFAULT_LITE, lite_batch, lite_signals
+        from tgnas.proxies import params_and_flops_all
+        batch = lite_batch(DEFAULT_LITE)
+        lite = [lite_signals(a, "nb201", DEFAULT_LITE, batch) for a in args.arch]
+        # a -inf NASWOT (singular kernel) lies below the whole reference population: lowest score
+        table = pd.DataFrame({"tgnas": pred.score(args.arch, space="nb201"),
+                              "params": params_and_flops_all(args.arch, cache=True)["params"].to_numpy(),
+                              "naswot": [r["naswot"] for r in lite],
+                              "synflow": [r["synflow"] for r in lite], "seconds": [r["seconds"] for r in lite]})
+        ids = pd.DataFrame({"arch": args.arch})
+    scores = rule.score(table, "nb201")
+    dt = time.perf_counter() - t0
+    for s in SIGNALS:
+        ids[s] = table[s].to_numpy()
+    ids["plus_score"] = scores
+    weights = ", ".join(f"{s} {w:.3f}" for s, w in zip(rule.signals, rule.weights))
+    print(f"TG-NAS+ ({weights}; weights from {rule.info.get('weights_from', '?')}): "
+          f"{len(scores)} cells in {dt:.2f} s")
+    if args.all:
+        print("top 5:\n" + ids.sort_values("plus_score", ascending=False).head(5).to_string(index=False))
+    else:
+        for a, s in zip(args.arch, scores):
+            print(f"{s:.6f}\t{a}")
+    if args.out:
+        out = Path(args.out).expanduser().resolve()
+        paths.ensure_dir(out.parent)
+        ids.to_csv(out, index=False, float_format="%.7g")
+        print(f"wrote {out}")
+    return 0 if np.all(np.isfinite(scores)) else 1
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     t = sub.add_parser("train", help="train the TG-NAS predictor (checkpoint every epoch)",
                        description="Train the predictor; unset options keep the defaults of "
                                    "tgnas.predictor.TrainConfig.")
     t.add_argument("--train-space", action="append", choices=("nb101", "nb301", "nb201"),
-                   help="training space (repeat to mix; default nb101)")
+                   help="training space (repeat to mix; default: the preset's, else nb101)")
     t.add_argument("--out", required=True, help="checkpoint file, e.g. models/tgnas_nb101.pt")
     t.add_argument("--epochs", type=int)
     t.add_argument("--fraction", type=float, help="seeded fraction of each space's cells (default 1)")
@@ -119,14 +188,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--loss", choices=("mse", "pairwise"))
     t.add_argument("--pairwise", choices=("logistic", "hinge"), help="kind of pairwise loss")
     t.add_argument("--margin", type=float, help="hinge margin")
-    t.add_argument("--gcn", choices=("upstream", "paper"), default="upstream")
+    t.add_argument("--preset", help="named training preset (tgnas.plus.presets.TRAIN_PRESETS: upstream, "
+                                    "tgnas-v1, pure); flags given as well override its fields")
+    t.add_argument("--gcn", choices=("upstream", "paper"), help="GCN preset (default upstream)")
     t.add_argument("--model", help="embedding model: minilm (default), mpnet, minilm-pca64, mpnet-pca64, onehot")
     t.add_argument("--length", choices=("short", "medium", "long"))
     t.add_argument("--seed", type=int)
     t.add_argument("--val-fraction", type=float)
     t.add_argument("--patience", type=int, help="early-stopping patience in epochs (0 = off)")
     t.add_argument("--nb301-surrogate-samples", type=int)
-    t.add_argument("--nb201-remove-none", action="store_true")
+    t.add_argument("--average-from", type=int, help="average weights from this epoch on (0 = off)")
+    t.add_argument("--graph-form", choices=("full", "no_none", "pruned", "contracted"),
+                   help="form of NB201/DARTS graphs in training and scoring (tgnas.graph_forms)")
     t.add_argument("--monitor-nb201", action="store_true",
                    help="record NB201 CIFAR-10 tau per epoch (monitor only, never used for selection)")
     t.add_argument("--device", default="cpu", help="cpu, cuda or auto")
@@ -145,6 +218,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--out", help="CSV file for the scores")
     s.add_argument("--describe", action="append", metavar="OP=TEXT",
                    help="free-text description of an operator not seen in training")
+    s.add_argument("--plus", action="store_true",
+                   help="TG-NAS+: combine the predictor with #params and lite NASWOT/synflow (nb201)")
+    s.add_argument("--rule", help="TG-NAS+ rule file (default models/tgnas_plus_rule.json, written by "
+                                  "notebook 06 for the pipeline's checkpoint)")
     s.add_argument("--batch-size", type=int, default=1024)
     s.add_argument("--device", default="auto")
     s.add_argument("--threads", type=int, default=1, help="torch CPU threads (0 = torch's default)")

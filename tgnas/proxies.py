@@ -51,7 +51,7 @@ __all__ = [
     "PROXIES", "TABLE_COLUMN", "DATA_FREE", "CIFAR10_MEAN", "CIFAR10_STD",
     "get_proxy", "compute_proxy", "cifar10_minibatch", "random_minibatch",
     "params", "flops", "synflow", "naswot", "grad_norm", "snip", "jacob_cov",
-    "NB201CostModel", "nb201_cost_model", "params_and_flops_all",
+    "NB201CostModel", "nb201_cost_model", "params_and_flops_all", "build_net",
 ]
 
 #: Per-channel statistics of the CIFAR-10 training set (RGB, on [0, 1] pixels).
@@ -260,7 +260,9 @@ def random_minibatch(batch_size: int = 8, num_classes: int = 10, side: int = 32,
 # --------------------------------------------------------------------------- one architecture
 
 
-def _build(arch, space: str, num_classes: int, C: int | None, N: int | None) -> nn.Module:
+def build_net(arch, space: str, num_classes: int = 10, C: int | None = None, N: int | None = None) -> nn.Module:
+    """A freshly initialised network of ``arch`` in ``space`` (``C``/``N``: width and cells per
+    stage; ``None`` = the space's proxy default). Seed torch before calling for a fixed init."""
     if space == "nb201":
         from tgnas.nets.nb201 import build_nb201_net
         return build_nb201_net(arch, num_classes=num_classes, C=16 if C is None else C,
@@ -272,7 +274,12 @@ def _build(arch, space: str, num_classes: int, C: int | None, N: int | None) -> 
         # a small evaluation network (C=16, 8 cells) as zero-cost studies of NB301 use
         return NetworkCIFAR(16 if C is None else C, num_classes, 8 if N is None else N,
                             auxiliary=False, genotype=g)
-    raise KeyError(f"unknown space {space!r} for proxies; expected one of ['nb201', 'darts']")
+    if space == "nb101":
+        from tgnas.nets.nb101 import build_nb101_net
+        # the benchmark's own network (C=128, 3 cells per stack)
+        return build_nb101_net(arch, num_classes=num_classes, C=128 if C is None else C,
+                               N=3 if N is None else N)
+    raise KeyError(f"unknown space {space!r} for proxies; expected one of ['nb101', 'nb201', 'darts']")
 
 
 def compute_proxy(name: str, arch, space: str = "nb201",
@@ -303,7 +310,7 @@ def compute_proxy(name: str, arch, space: str = "nb201",
         images, labels = images.to(dev), labels.to(dev)
     start = time.perf_counter()
     torch.manual_seed(seed)
-    net = _build(arch, space, num_classes, C, N).to(dev)
+    net = build_net(arch, space, num_classes, C, N).to(dev)
     value = fn(net, images, labels)
     seconds = time.perf_counter() - start
     if not np.isfinite(value):

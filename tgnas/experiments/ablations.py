@@ -5,8 +5,9 @@ Groups:
 
 * ``embedding``: embedding model x description length (one-hot = structure only; its
   vocabulary is fixed, so the description length does not apply);
-* ``none_nodes``: the *same* trained model scoring NB201 graphs with and without the
-  ``none`` op-nodes (training on NB101 is unaffected by this NB201 graph option);
+* ``graph_form``: the *same* trained model scoring NB201 graphs in each form of
+  :mod:`tgnas.graph_forms` (``none`` nodes kept or dropped, dead nodes pruned, identities
+  contracted; NB101 training graphs are alike in every form);
 * ``loss``: MSE vs pairwise (logistic) ranking loss;
 * ``data``: learning curve over fractions of NB101, and the 500 labelled NB301 cells.
 """
@@ -31,10 +32,10 @@ def _fmt_ratio(r: float) -> str:
 
 def ablation_variants(base: TrainConfig, *, fraction: float, epochs: int, models: list[str], lengths: list[str],
                       data_ratios: list[float], seed: int = 0) -> list[tuple[str, str, TrainConfig]]:
-    """``(group, variant label, config)`` of every training run (``none_nodes`` reuses the
+    """``(group, variant label, config)`` of every training run (``graph_form`` reuses the
     base run). ``base`` supplies the GCN, optimiser and the settings not varied."""
     base = replace(base, train_spaces=("nb101",), fraction=fraction, epochs=epochs, seed=seed,
-                   monitor_nb201=False, patience=0, nb201_remove_none=False)
+                   monitor_nb201=False, patience=0, graph_form="full")
     out = [("base", f"{base.embedding_model}/{base.length}/{base.loss}", base)]
     for m in models:
         for length in (["short"] if m == "onehot" else lengths):
@@ -70,9 +71,11 @@ def run_ablations(base: TrainConfig, *, fraction: float, epochs: int, models: li
             scores = seen[path] = score_nb201(Predictor.load(path, device="cpu"))
         variants = [(group, label, scores)]
         if group == "base":
-            no_none = score_nb201(Predictor.load(path, device="cpu"), remove_none=True)
-            variants = [(group, label, scores), ("none_nodes", "keep none", scores),
-                        ("none_nodes", "remove none", no_none)]
+            # the same trained predictor, NB201 graphs rewritten at scoring time (tgnas.graph_forms)
+            pred = Predictor.load(path, device="cpu")
+            variants = [(group, label, scores), ("graph_form", "full", scores)]
+            variants += [("graph_form", form, score_nb201(pred, form=form))
+                         for form in ("no_none", "pruned", "contracted")]
         n_cells = _train_cells(cfg)
         for g, lab, s in variants:
             row = {"group": g, "variant": lab, "train_cells": n_cells}

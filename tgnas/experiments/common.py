@@ -73,9 +73,9 @@ def nb201_truth(dataset: str = "cifar10") -> np.ndarray:
 
 
 @lru_cache(maxsize=6)
-def space_data(space: str, nb201_remove_none: bool = False) -> SpaceData:
+def space_data(space: str, graph_form: str = "full") -> SpaceData:
     """:func:`~tgnas.predictor.data.load_space_data` once per process (no surrogate cells)."""
-    return load_space_data(space, nb201_remove_none=nb201_remove_none)
+    return load_space_data(space, graph_form=graph_form)
 
 
 def config_key(config: TrainConfig, tag: str = "") -> str:
@@ -122,7 +122,7 @@ def train_cached(config: TrainConfig, name: str, *, data: Sequence[SpaceData] | 
     if _finished(path, config):
         return path
     if data is None:
-        data = [space_data(s, config.nb201_remove_none) for s in config.train_spaces]
+        data = [space_data(s, config.graph_form) for s in config.train_spaces]
     train(config, path, device=device, data=list(data), progress=progress)
     return path
 
@@ -140,14 +140,12 @@ def quick_corr(scores: np.ndarray, truth: np.ndarray) -> dict[str, float]:
             "spearman": float(stats.spearmanr(s, t).statistic), "n": int(s.shape[0])}
 
 
-def score_nb201(predictor: Predictor, remove_none: bool | None = None) -> np.ndarray:
+def score_nb201(predictor: Predictor, form: str | None = None) -> np.ndarray:
     """``(15625,)`` scores of every NB201 cell in benchmark index order.
 
-    ``remove_none``: graph form (default: the predictor's own training setting).
+    ``form``: graph form (:mod:`tgnas.graph_forms`; default: the predictor's own setting).
     """
-    if remove_none is None:
-        remove_none = predictor.config.nb201_remove_none
-    graphs: GraphSet = nb201_graphset(bool(remove_none))
+    graphs: GraphSet = nb201_graphset(predictor.config.graph_form if form is None else form)
     return predictor.score(graphs)
 
 

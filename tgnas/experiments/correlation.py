@@ -108,7 +108,7 @@ def time_predictor(predictor: Predictor, repeats: int = 3) -> dict[str, float]:
     best of ``repeats``), and per architecture; also the one-off graph build time."""
     t0 = time.perf_counter()
     nb201_graphset.cache_clear()
-    graphs = nb201_graphset(predictor.config.nb201_remove_none)
+    graphs = nb201_graphset(predictor.config.graph_form)
     build = time.perf_counter() - t0
     predictor.score(graphs)  # warm-up: embedding table, allocator
     best = np.inf

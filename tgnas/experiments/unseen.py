@@ -72,14 +72,14 @@ def run_unseen(base: TrainConfig, *, held_out: str = "maxpool3x3", target: str =
     """
     nb101 = space_data("nb101")
     filtered = without_op(nb101, held_out)
-    graphs = nb201_graphset(False)
+    graphs = nb201_graphset("full")
     mask = contains_op(graphs, target)
     truth = nb201_truth("cifar10")
     rows = []
     for model in models:
         cfg = replace(base, train_spaces=("nb101",), fraction=fraction, epochs=epochs, seed=seed,
                       embedding_model=model, length="short" if model == "onehot" else base.length,
-                      monitor_nb201=False, patience=0, nb201_remove_none=False)
+                      monitor_nb201=False, patience=0, graph_form="full")
         check_no_nb201_labels(cfg)
         # Same number of training cells in both runs (the filtered set is smaller), so that
         # the comparison isolates the missing op rather than the amount of data.

@@ -21,6 +21,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from tgnas.graph_forms import check_form, to_form
 from tgnas.graphs import GraphSet, nb101_graphset
 
 #: Spaces that :func:`load_space_data` knows.
@@ -56,26 +57,29 @@ class SpaceData:
         return SpaceData(self.space, self.graphs.subset(index), self.labels[np.asarray(index)])
 
 
-@lru_cache(maxsize=2)
-def nb201_graphset(remove_none: bool = False) -> GraphSet:
-    """All 15,625 NB201 cells as graphs, in benchmark index order (8 nodes, or fewer
-    with ``remove_none``)."""
+@lru_cache(maxsize=4)
+def nb201_graphset(form: str = "full") -> GraphSet:
+    """All 15,625 NB201 cells as graphs in ``form`` (:mod:`tgnas.graph_forms`), in benchmark
+    index order (8 nodes in the full form, fewer otherwise)."""
     from tgnas.spaces.nb201 import NB201Space, enumerate_archs
+    check_form(form)
     space = NB201Space()
-    return GraphSet.from_graphs([space.to_graph(a, remove_none=remove_none) for a in enumerate_archs()])
+    return GraphSet.from_graphs([to_form(space.to_graph(a), form) for a in enumerate_archs()])
 
 
-def load_space_data(space: str, *, nb201_remove_none: bool = False, nb301_surrogate_samples: int = 0,
+def load_space_data(space: str, *, graph_form: str = "full", nb301_surrogate_samples: int = 0,
                     seed: int = 0) -> SpaceData:
     """Load one space's graphs and labels (see the module docstring).
 
     Args:
         space: one of :data:`TRAIN_SPACES`.
-        nb201_remove_none: NB201 graphs without the ``none`` op-nodes.
+        graph_form: graph form of NB201 / DARTS cells (:data:`tgnas.graph_forms.GRAPH_FORMS`;
+            NB101 cells are the same in every form).
         nb301_surrogate_samples: extra random DARTS cells labelled by the NB301 surrogate
             (drawn with ``numpy.random.default_rng([seed, 301])``).
         seed: seed of the surrogate samples.
     """
+    check_form(graph_form)
     if space == "nb101":
         from tgnas.benchmarks.nb101 import load_nb101
         table = load_nb101()
@@ -85,7 +89,7 @@ def load_space_data(space: str, *, nb201_remove_none: bool = False, nb301_surrog
         df = load_nb201()
         if not np.array_equal(df.index.to_numpy(), np.arange(len(df))):
             raise ValueError("load_nb201() is not in benchmark index order 0..15624")
-        return SpaceData("nb201", nb201_graphset(nb201_remove_none), df["cifar10"].to_numpy())
+        return SpaceData("nb201", nb201_graphset(graph_form), df["cifar10"].to_numpy())
     if space == "nb301":
         from tgnas.benchmarks.nb301 import NB301Surrogate, load_nb301
         from tgnas.spaces.darts import DartsSpace
@@ -100,5 +104,5 @@ def load_space_data(space: str, *, nb201_remove_none: bool = False, nb301_surrog
             extra = [darts.sample(rng) for _ in range(nb301_surrogate_samples)]
             genotypes += extra
             labels = np.concatenate([labels, NB301Surrogate().predict(extra)])
-        return SpaceData("nb301", GraphSet.from_graphs([darts.to_graph(g) for g in genotypes]), labels)
+        return SpaceData("nb301", GraphSet.from_graphs([to_form(darts.to_graph(g), graph_form) for g in genotypes]), labels)
     raise KeyError(f"unknown training space {space!r}; expected one of {list(TRAIN_SPACES)}")

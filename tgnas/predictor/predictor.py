@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from tgnas import paths
+from tgnas.graph_forms import to_form
 from tgnas.graphs import GraphSet
 from tgnas.predictor.model import TGNASPredictorNet
 from tgnas.predictor.train import (EmbedFn, TrainConfig, _table_for, default_embed_fn, load_checkpoint,
@@ -111,16 +112,13 @@ class Predictor:
         graphs = []
         for k, it in enumerate(items):
             if isinstance(it, CellGraph):
-                graphs.append(it)
+                graphs.append(to_form(it, self.config.graph_form))
                 continue
             if sp is None:
                 raise TypeError(f"items[{k}] is a {type(it).__name__}, not a CellGraph: pass space= "
                                 f"('nb101', 'nb201' or 'darts') to convert architectures or their text")
             arch = sp.parse(it) if isinstance(it, str) else it
-            if sp.name == "nb201":
-                graphs.append(sp.to_graph(arch, remove_none=self.config.nb201_remove_none))
-            else:
-                graphs.append(sp.to_graph(arch))
+            graphs.append(to_form(sp.to_graph(arch), self.config.graph_form))
         if not graphs:
             raise ValueError("nothing to score: items is empty")
         return GraphSet.from_graphs(graphs)

@@ -46,9 +46,11 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch.optim.swa_utils import AveragedModel
 from tqdm import tqdm
 
 from tgnas import __version__, paths
+from tgnas.graph_forms import check_form
 from tgnas.graphs import BatchMaker, GraphSet
 from tgnas.metrics import kendall_tau, spearman_rho
 from tgnas.runtime import resolve_device, set_seed
@@ -80,7 +82,8 @@ class TrainConfig:
         fraction: seeded fraction of each training space's cells used (train + val);
             not applied to ``nb301`` (500 labelled cells, see :data:`FULL_SPACES`).
         nb301_surrogate_samples: extra surrogate-labelled DARTS cells when training on nb301.
-        nb201_remove_none: NB201 graphs without ``none`` nodes (training and scoring).
+        graph_form: form of NB201 / DARTS graphs in training and scoring
+            (:data:`tgnas.graph_forms.GRAPH_FORMS`; NB101 graphs are alike in every form).
         seed: seeds model init, subsampling, splits and batch order.
         epochs, batch_size, lr, weight_decay: AdamW training.
         schedule: ``"cosine"`` (to 0 over ``epochs``), ``"step"`` (x ``gamma`` every
@@ -91,13 +94,18 @@ class TrainConfig:
         gcn: predictor architecture.
         val_fraction: validation share of each training space.
         patience: stop after this many epochs without a better validation score (0 = never).
+        average_from: from this epoch (1-based) on, keep a uniform running average of the
+            weights and BatchNorm statistics after each epoch (stochastic weight averaging,
+            :class:`torch.optim.swa_utils.AveragedModel`); the average is then the result: the
+            history's validation and monitor values are the averaged model's and the "best"
+            weights are the average after the last epoch (no selection). 0 = off.
         monitor_nb201: record NB201 CIFAR-10 tau/rho each epoch (monitor only).
     """
 
     train_spaces: tuple[str, ...] = ("nb101",)
     fraction: float = 1.0
     nb301_surrogate_samples: int = 0
-    nb201_remove_none: bool = False
+    graph_form: str = "full"
     seed: int = 0
     epochs: int = 20
     batch_size: int = 256
@@ -115,6 +123,7 @@ class TrainConfig:
     val_fraction: float = 0.1
     patience: int = 0
     monitor_nb201: bool = False
+    average_from: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "train_spaces", tuple(self.train_spaces))
@@ -131,6 +140,12 @@ class TrainConfig:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.patience < 0:
             raise ValueError(f"patience must be >= 0, got {self.patience}")
+        if not 0 <= self.average_from <= self.epochs:
+            raise ValueError(f"average_from must lie in 0..epochs={self.epochs}, got {self.average_from}")
+        if self.average_from and self.patience:
+            raise ValueError("average_from and patience exclude each other: an average has no best epoch "
+                             "to stop at")
+        check_form(self.graph_form)
         for name, value, allowed in (("loss", self.loss, LOSSES), ("pairwise", self.pairwise, PAIRWISE_KINDS),
                                      ("schedule", self.schedule, SCHEDULES)):
             if value not in allowed:
@@ -143,8 +158,11 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> TrainConfig:
-        check_fields(cls, d)
         d = dict(d)
+        if "nb201_remove_none" in d:  # checkpoints of tgnas <= 0.1 (a boolean before graph forms)
+            legacy = d.pop("nb201_remove_none")
+            d.setdefault("graph_form", "no_none" if legacy else "full")
+        check_fields(cls, d)
         if "gcn" in d and isinstance(d["gcn"], dict):
             d["gcn"] = GCNConfig.from_dict(d["gcn"])
         if "train_spaces" in d:
@@ -198,14 +216,21 @@ def _space_seed(seed: int, space: str) -> list[int]:
     return [seed, zlib.crc32(space.encode())]
 
 
+def used_cells(config: TrainConfig, space: str, m: int) -> np.ndarray:
+    """Indices of the ``m`` cells of ``space`` that a run of ``config`` trains or validates
+    on (its seeded ``fraction``), in the order :func:`train` splits them (validation first).
+    The other cells are unseen by that run (used e.g. to fit TG-NAS+ on held-out cells)."""
+    rng = np.random.default_rng(_space_seed(config.seed, space))
+    keep = rng.permutation(m)
+    if config.fraction < 1.0 and space not in FULL_SPACES:
+        keep = keep[:max(2, int(round(config.fraction * m)))]
+    return keep
+
+
 def _split(data: Sequence[SpaceData], config: TrainConfig) -> _Split:
     parts, ys, sids, val, stats = [], [], [], {}, {}
     for sid, d in enumerate(data):
-        rng = np.random.default_rng(_space_seed(config.seed, d.space))
-        m = len(d)
-        keep = rng.permutation(m)
-        if config.fraction < 1.0 and d.space not in FULL_SPACES:
-            keep = keep[:max(2, int(round(config.fraction * m)))]
+        keep = used_cells(config, d.space, len(d))
         n_val = int(round(config.val_fraction * len(keep)))
         if n_val < 3 or len(keep) - n_val < 1:
             raise ValueError(f"{d.space}: {len(keep)} cells after fraction={config.fraction} are too few "
@@ -378,7 +403,7 @@ def train(config: TrainConfig, out: Path | str, *, resume: bool = False, device:
         out = paths.OUTPUT_ROOT / out
     device = resolve_device(device)
     if data is None:
-        data = [load_space_data(s, nb201_remove_none=config.nb201_remove_none,
+        data = [load_space_data(s, graph_form=config.graph_form,
                                 nb301_surrogate_samples=config.nb301_surrogate_samples, seed=config.seed)
                 for s in config.train_spaces]
     names = tuple(d.space for d in data)
@@ -397,7 +422,7 @@ def train(config: TrainConfig, out: Path | str, *, resume: bool = False, device:
 
     monitor = None
     if config.monitor_nb201:
-        nb201 = load_space_data("nb201", nb201_remove_none=config.nb201_remove_none)
+        nb201 = load_space_data("nb201", graph_form=config.graph_form)
         monitor = (nb201.graphs, table_fn(nb201.graphs.vocab), nb201.labels)
 
     set_seed(config.seed)
@@ -408,6 +433,8 @@ def train(config: TrainConfig, out: Path | str, *, resume: bool = False, device:
     sched = _make_scheduler(opt, config)
     history: list[dict] = []
     best = {"epoch": 0, "val_score": -math.inf, "model_state": None}
+    # use_buffers: BatchNorm running statistics are averaged too (no extra pass over the data)
+    averaged = AveragedModel(net, use_buffers=True) if config.average_from else None
     start_epoch, stopped_early = 0, False
 
     if resume:
@@ -427,6 +454,9 @@ def train(config: TrainConfig, out: Path | str, *, resume: bool = False, device:
         best = dict(ckpt["best"])
         start_epoch = int(ckpt["epoch"])
         stopped_early = bool(ckpt.get("stopped_early", False))
+        if averaged is not None and ckpt.get("average") is not None:
+            averaged.module.load_state_dict(ckpt["average"]["state"])
+            averaged.n_averaged.fill_(int(ckpt["average"]["n"]))
 
     maker = BatchMaker(split.train, device)
     table_dev = table.to(device)
@@ -458,20 +488,25 @@ def train(config: TrainConfig, out: Path | str, *, resume: bool = False, device:
         bar.close()
         sched.step()
         train_time = time.perf_counter() - t0
-        taus, rhos = _validate(net, split, table_fn, device, EVAL_BATCH)
+        eval_net = net
+        if averaged is not None and epoch + 1 >= config.average_from:
+            averaged.update_parameters(net)
+            eval_net = averaged.module
+        taus, rhos = _validate(eval_net, split, table_fn, device, EVAL_BATCH)
         score = float(np.mean(list(taus.values())))
         rec = {"epoch": epoch + 1, "train_loss": total / max(count, 1), "lr": lr,
                "val_tau": taus, "val_rho": rhos, "val_score": score,
-               "train_time_s": train_time, "time_s": time.perf_counter() - t0, "monitor": {}}
+               "train_time_s": train_time, "time_s": time.perf_counter() - t0, "monitor": {},
+               "averaged": eval_net is not net}
         if monitor is not None:
-            s = predict_graphs(net, monitor[0], monitor[1], EVAL_BATCH, device)
+            s = predict_graphs(eval_net, monitor[0], monitor[1], EVAL_BATCH, device)
             # Monitor only: recorded for curves, never read by selection or stopping.
             rec["monitor"] = {"nb201_cifar10_tau": kendall_tau(s, monitor[2]),
                               "nb201_cifar10_rho": spearman_rho(s, monitor[2])}
         history.append(rec)
-        if score > best["val_score"]:
+        if eval_net is not net or score > best["val_score"]:  # an average replaces the best
             best = {"epoch": epoch + 1, "val_score": score,
-                    "model_state": {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}}
+                    "model_state": {k: v.detach().cpu().clone() for k, v in eval_net.state_dict().items()}}
         epoch += 1
         epochs_run += 1
         if config.patience and epoch - best["epoch"] >= config.patience:
@@ -490,6 +525,9 @@ def train(config: TrainConfig, out: Path | str, *, resume: bool = False, device:
             "model_state": {k: v.detach().cpu() for k, v in net.state_dict().items()},
             "optimizer_state": opt.state_dict(), "scheduler_state": sched.state_dict(),
             "rng_state": {"torch": torch.get_rng_state()}, "best": best,
+            "average": None if averaged is None else {
+                "state": {k: v.detach().cpu() for k, v in averaged.module.state_dict().items()},
+                "n": int(averaged.n_averaged)},
         }, out)
     return TrainResult(out, history, int(best["epoch"]), float(best["val_score"]), stopped_early)
 
@@ -544,4 +582,4 @@ def history_json(history: list[dict]) -> str:
 
 __all__ = ["TrainConfig", "TrainResult", "train", "batch_loss", "predict_graphs", "load_checkpoint",
            "set_seed", "resolve_device", "default_embed_fn", "history_json", "parse_candidates",
-           "select_by_validation"]
+           "select_by_validation", "used_cells"]

@@ -1,0 +1,207 @@
+"""Lite (reduced-cost) NASWOT/synflow of TG-NAS+: values, orderings, resumable tables."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from tgnas import paths
+from tgnas.plus import lite
+from tgnas.plus.lite import (DEFAULT_LITE, LITE_COLUMNS, LiteConfig, lite_batch, lite_signals,
+                             lite_table, nb201_lite_path)
+
+TINY = LiteConfig(C=4, N=1, batch_size=8)
+
+
+def cell(op: str) -> str:
+    """The NB201 cell with ``op`` on all six edges."""
+    return f"|{op}~0|+|{op}~0|{op}~1|+|{op}~0|{op}~1|{op}~2|"
+
+
+ARCHS = [
+    "|nor_conv_3x3~0|+|nor_conv_1x1~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|none~2|",
+    "|avg_pool_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|nor_conv_1x1~0|none~1|nor_conv_3x3~2|",
+    "|skip_connect~0|+|nor_conv_3x3~0|none~1|+|avg_pool_3x3~0|nor_conv_1x1~1|skip_connect~2|",
+    cell("nor_conv_1x1"),
+    "|none~0|+|nor_conv_3x3~0|skip_connect~1|+|nor_conv_1x1~0|avg_pool_3x3~1|nor_conv_3x3~2|",
+]
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
+@pytest.fixture(scope="module")
+def tiny_batch():
+    return lite_batch(TINY)
+
+
+# --------------------------------------------------------------------------- config
+
+
+@pytest.mark.parametrize("kwargs, field", [
+    (dict(C=0, N=1, batch_size=8), "C"),
+    (dict(C=4, N=0, batch_size=8), "N"),
+    (dict(C=4, N=1, batch_size=1), "batch_size"),
+    (dict(C=4, N=1, batch_size=8, side=30), "side"),
+    (dict(C=4, N=1, batch_size=8, side=64), "side"),
+    (dict(C=4, N=1, batch_size=8, seed=-1), "seed"),
+    (dict(C=4.0, N=1, batch_size=8), "C"),
+    (dict(C=4, N=True, batch_size=8), "N"),
+])
+def test_bad_config_raises(kwargs, field):
+    with pytest.raises(ValueError, match=f"LiteConfig.{field}"):
+        LiteConfig(**kwargs)
+
+
+def test_config_key_and_dict():
+    cfg = LiteConfig(C=8, N=2, batch_size=32, side=16, seed=3)
+    assert cfg.key() == "C8_N2_B32_S16_seed3"
+    assert cfg.to_dict() == {"C": 8, "N": 2, "batch_size": 32, "side": 16, "seed": 3}
+    assert LiteConfig(**cfg.to_dict()) == cfg
+    assert isinstance(DEFAULT_LITE, LiteConfig)
+
+
+def test_lite_batch_shapes_and_downsampling():
+    images32, labels32 = lite_batch(LiteConfig(C=4, N=1, batch_size=8, side=32))
+    images16, labels16 = lite_batch(LiteConfig(C=4, N=1, batch_size=8, side=16))
+    assert images32.shape == (8, 3, 32, 32) and images16.shape == (8, 3, 16, 16)
+    assert labels16.dtype == torch.int64 and torch.equal(labels16, labels32)
+    # "area" downsampling by 2 is the 2x2 average of the same images
+    assert torch.allclose(images16, F.avg_pool2d(images32, 2), atol=1e-6)
+
+
+# --------------------------------------------------------------------------- signals
+
+
+def test_signals_finite_and_deterministic(tiny_batch):
+    for arch in ARCHS[:3]:
+        a = lite_signals(arch, "nb201", TINY, tiny_batch)
+        b = lite_signals(arch, "nb201", TINY, tiny_batch)
+        assert set(a) == {"naswot", "synflow", "seconds"}
+        assert math.isfinite(a["naswot"]) and math.isfinite(a["synflow"]) and a["synflow"] > 0
+        assert a["seconds"] > 0
+        assert (a["naswot"], a["synflow"]) == (b["naswot"], b["synflow"])
+    # another init seed gives another synflow (it depends on the weights)
+    other = lite_signals(ARCHS[0], "nb201", LiteConfig(C=4, N=1, batch_size=8, seed=1))
+    assert other["synflow"] != lite_signals(ARCHS[0], "nb201", TINY, tiny_batch)["synflow"]
+
+
+def test_signals_load_batch_when_none(tiny_batch):
+    assert (lite_signals(ARCHS[1], "nb201", TINY)["naswot"]
+            == lite_signals(ARCHS[1], "nb201", TINY, tiny_batch)["naswot"])
+
+
+def test_known_orderings(tiny_batch):
+    v = {op: lite_signals(cell(op), "nb201", TINY, tiny_batch)
+         for op in ("none", "skip_connect", "avg_pool_3x3", "nor_conv_1x1", "nor_conv_3x3")}
+    # all-none: the output ignores the input -> no synaptic flow, and every image has the
+    # same ReLU codes -> singular NASWOT kernel
+    assert v["none"]["synflow"] == 0.0
+    assert v["none"]["naswot"] == -math.inf
+    # synflow grows with the parameters on the paths: none < skip < conv1x1 < conv3x3
+    assert 0 < v["skip_connect"]["synflow"] < v["nor_conv_1x1"]["synflow"] < v["nor_conv_3x3"]["synflow"]
+    # cells with convolutions (ReLUs inside) separate the images more than parameter-free ones
+    for free in ("skip_connect", "avg_pool_3x3"):
+        for conv in ("nor_conv_1x1", "nor_conv_3x3"):
+            assert v[free]["naswot"] < v[conv]["naswot"]
+
+
+def test_signals_wrong_side_raises(tiny_batch):
+    with pytest.raises(ValueError, match="expected side 16"):
+        lite_signals(ARCHS[0], "nb201", LiteConfig(C=4, N=1, batch_size=8, side=16), tiny_batch)
+
+
+def test_unknown_space_raises():
+    with pytest.raises(KeyError, match="unknown space"):
+        lite_signals(ARCHS[0], "nb999", TINY)
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def test_table_matches_signals(tiny_batch):
+    df = lite_table(ARCHS[:2], "nb201", TINY, progress=False)
+    assert list(df.columns) == list(LITE_COLUMNS) and len(df) == 2
+    for i, arch in enumerate(ARCHS[:2]):
+        r = lite_signals(arch, "nb201", TINY, tiny_batch)
+        assert df.loc[i, "naswot"] == r["naswot"] and df.loc[i, "synflow"] == r["synflow"]
+
+
+def test_table_resumes_from_partial_checkpoint(tmp_path, monkeypatch):
+    full = lite_table(ARCHS, "nb201", TINY, progress=False)
+    out = tmp_path / "lite.npz"
+    real = lite.lite_signals
+    calls = []
+
+    def crash_after_three(*args, **kwargs):
+        if len(calls) == 3:
+            raise KeyboardInterrupt("simulated interruption")
+        calls.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(lite, "lite_signals", crash_after_three)
+    with pytest.raises(KeyboardInterrupt):
+        lite_table(ARCHS, "nb201", TINY, out=out, progress=False, checkpoint_every=2)
+    assert out.is_file() and not list(tmp_path.glob("*.tmp"))
+    with np.load(out) as z:
+        assert int(z["done"]) == 2              # the last checkpoint before the crash
+
+    calls.clear()
+    monkeypatch.setattr(lite, "lite_signals", lambda *a, **k: (calls.append(a[0]), real(*a, **k))[1])
+    resumed = lite_table(ARCHS, "nb201", TINY, out=out, progress=False, checkpoint_every=2)
+    assert calls == ARCHS[2:]                   # only the missing rows were computed
+    np.testing.assert_array_equal(resumed[["naswot", "synflow"]].to_numpy(),
+                                  full[["naswot", "synflow"]].to_numpy())
+    # a complete file is read back without computing anything
+    calls.clear()
+    again = lite_table(ARCHS, "nb201", TINY, out=out, progress=False)
+    assert calls == []
+    np.testing.assert_array_equal(again.to_numpy(), resumed.to_numpy())
+
+
+def test_table_mismatch_raises(tmp_path):
+    out = tmp_path / "lite.npz"
+    lite_table(ARCHS[:2], "nb201", TINY, out=out, progress=False)
+    with pytest.raises(ValueError, match="lite.npz.*another run.*config"):
+        lite_table(ARCHS[:2], "nb201", LiteConfig(C=4, N=1, batch_size=8, seed=1), out=out,
+                   progress=False)
+    with pytest.raises(ValueError, match="lite.npz.*another run.*archs_sha"):
+        lite_table(ARCHS[1:3], "nb201", TINY, out=out, progress=False)
+
+
+def test_bad_checkpoint_every_raises():
+    with pytest.raises(ValueError, match="checkpoint_every"):
+        lite_table(ARCHS[:1], "nb201", TINY, checkpoint_every=0)
+
+
+def test_nb201_cache_path(monkeypatch, tmp_path):
+    monkeypatch.setattr(paths, "GENERATED_DIR", tmp_path)
+    cfg = LiteConfig(C=8, N=1, batch_size=16)
+    assert nb201_lite_path(cfg) == tmp_path / "plus" / "nb201_lite_C8_N1_B16_S32_seed0.npz"
+
+
+def test_nb201_lite_table_caches_and_recomputes(monkeypatch, tmp_path):
+    import tgnas.spaces.nb201 as nb201_space
+
+    monkeypatch.setattr(paths, "GENERATED_DIR", tmp_path)
+    # three cells stand in for the 15,625 (the wiring is what is under test)
+    monkeypatch.setattr(nb201_space, "enumerate_archs", lambda order="benchmark": tuple(ARCHS[:3]))
+    df = lite.nb201_lite_table(TINY, progress=False)
+    path = tmp_path / "plus" / f"nb201_lite_{TINY.key()}.npz"
+    assert path.is_file() and df.index.name == "nb201_index" and len(df) == 3
+    # resume=True reads the cache; resume=False recomputes (same values, new seconds)
+    cached = lite.nb201_lite_table(TINY, progress=False)
+    np.testing.assert_array_equal(cached.to_numpy(), df.to_numpy())
+    fresh = lite.nb201_lite_table(TINY, resume=False, progress=False)
+    np.testing.assert_array_equal(fresh[["naswot", "synflow"]].to_numpy(),
+                                  df[["naswot", "synflow"]].to_numpy())
+    assert not np.array_equal(fresh["seconds"].to_numpy(), df["seconds"].to_numpy())

@@ -1,0 +1,135 @@
+"""Graph forms: rewrite a cell graph into what its network actually computes.
+
+The predictor is trained on NAS-Bench-101, whose cells are *pruned* (every vertex lies on
+an input -> output path; the benchmark's ``ModelSpec`` removes the others) and have no
+``none`` or identity operators: an identity is simply an edge (e.g. input -> output). NB201
+and DARTS cells, converted node-for-edge (:meth:`tgnas.spaces.nb201.NB201Space.to_graph`),
+contain all three things NB101 never shows the predictor:
+
+* ``none`` op-nodes (the edge outputs zeros: it does not exist in the network);
+* dead op-nodes: computed but never reaching the output (their cell node only feeds
+  ``none`` edges), or never fed (their cell input is all-``none``), which the network
+  could drop without changing its function;
+* ``skip_connect`` op-nodes (identity): in NB101 terms a plain edge.
+
+A *form* says how much of this is rewritten before the graph is scored (and trained on, for
+the training spaces that have such nodes):
+
+==================  =========================================================================
+``"full"``          unchanged
+``"no_none"``       ``none`` nodes and their links dropped (the earlier ``remove_none``)
+``"pruned"``        ``no_none``, then every node not on a path from an input to the output
+                    dropped (as NB101's ModelSpec prunes)
+``"contracted"``    ``pruned``, then every identity node replaced by links from each of its
+                    predecessors to each of its successors
+==================  =========================================================================
+
+NB101 graphs are invariant under every form (pruned, no ``none``, no identity). A graph with
+no input -> output path at all (an NB201 cell whose every path has a ``none``; exactly its
+341 ten-percent cells) becomes ``input, output`` with no link in the pruned forms, the
+form of an NB101 cell that computes nothing.
+
+DARTS reduction cells: a ``skip_connect`` fed by a reduction cell's *input* is a strided
+factorised-reduce convolution in the network, not an identity, so it is not contracted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from tgnas.spaces.base import CellGraph
+
+#: Forms, from least to most rewritten.
+GRAPH_FORMS: tuple[str, ...] = ("full", "no_none", "pruned", "contracted")
+#: Operators that output zeros (the edge is absent in the network).
+ZERO_OPS: frozenset[str] = frozenset({"none"})
+#: Identity operators (contracted into links in the ``"contracted"`` form).
+IDENTITY_OPS: frozenset[str] = frozenset({"skip_connect"})
+#: Node labels of cell inputs (the sources a path must start from).
+INPUT_ROLES: frozenset[str] = frozenset({"input", "input_0", "input_1", "reduce_input_0", "reduce_input_1"})
+#: Inputs whose ``skip_connect`` successors are strided convolutions, not identities.
+_REDUCE_INPUTS: frozenset[str] = frozenset({"reduce_input_0", "reduce_input_1"})
+
+
+def check_form(form: str) -> str:
+    """Return ``form`` or raise ``ValueError`` naming the known forms."""
+    if form not in GRAPH_FORMS:
+        raise ValueError(f"unknown graph form {form!r}; expected one of {list(GRAPH_FORMS)}")
+    return form
+
+
+def _keep(g: CellGraph, keep: Iterable[int]) -> CellGraph:
+    keep = sorted(keep)
+    return CellGraph(adjacency=g.adjacency[np.ix_(keep, keep)], ops=tuple(g.ops[i] for i in keep))
+
+
+def _reach(adj: np.ndarray, starts: Iterable[int], forward: bool) -> set[int]:
+    """Nodes reachable from ``starts`` along (``forward``) or against the links."""
+    a = adj if forward else adj.T
+    seen, stack = set(starts), list(starts)
+    while stack:
+        i = stack.pop()
+        for j in np.flatnonzero(a[i]):
+            if int(j) not in seen:
+                seen.add(int(j))
+                stack.append(int(j))
+    return seen
+
+
+def drop_zero_ops(g: CellGraph) -> CellGraph:
+    """``g`` without its ``none`` nodes and their links (relative node order kept)."""
+    return _keep(g, (i for i, op in enumerate(g.ops) if op not in ZERO_OPS))
+
+
+def prune(g: CellGraph) -> CellGraph:
+    """Keep the nodes on a path from an input node to the output node (the last node).
+
+    Input nodes and the output are always kept; with no such path the result has only
+    them, and no links between input and output.
+    """
+    n = g.num_nodes
+    inputs = [i for i, op in enumerate(g.ops) if op in INPUT_ROLES] or [0]
+    live = _reach(g.adjacency, inputs, True) & _reach(g.adjacency, [n - 1], False)
+    out = _keep(g, set(live) | set(inputs) | {n - 1})
+    if not live:  # no path at all: links between the kept role nodes mean nothing
+        out = CellGraph(adjacency=np.zeros_like(out.adjacency), ops=out.ops)
+    return out
+
+
+def contract_identities(g: CellGraph) -> CellGraph:
+    """Replace each identity node by links from its predecessors to its successors."""
+    adj = g.adjacency.astype(bool).copy()
+    drop = []
+    for k, op in enumerate(g.ops):  # topological order: predecessors are final when k is reached
+        if op not in IDENTITY_OPS:
+            continue
+        preds = np.flatnonzero(adj[:, k])
+        if any(g.ops[p] in _REDUCE_INPUTS for p in preds):
+            continue
+        succs = np.flatnonzero(adj[k])
+        adj[np.ix_(preds, succs)] = True
+        adj[k, :] = False
+        adj[:, k] = False
+        drop.append(k)
+    kept = [i for i in range(g.num_nodes) if i not in set(drop)]
+    return CellGraph(adjacency=adj[np.ix_(kept, kept)].astype(np.uint8), ops=tuple(g.ops[i] for i in kept))
+
+
+def to_form(g: CellGraph, form: str) -> CellGraph:
+    """``g`` rewritten into ``form`` (one of :data:`GRAPH_FORMS`)."""
+    check_form(form)
+    if form == "full":
+        return g
+    g = drop_zero_ops(g)
+    if form == "no_none":
+        return g
+    g = prune(g)
+    if form == "pruned":
+        return g
+    return prune(contract_identities(g))
+
+
+__all__ = ["GRAPH_FORMS", "ZERO_OPS", "IDENTITY_OPS", "INPUT_ROLES", "check_form", "drop_zero_ops", "prune",
+           "contract_identities", "to_form"]

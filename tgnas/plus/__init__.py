@@ -1,0 +1,1 @@
+"""TG-NAS+: stable pure-predictor presets and the predictor combined with cheap proxies."""

@@ -1,0 +1,197 @@
+"""TG-NAS+: the predictor's score combined with cheap training-free signals.
+
+Each signal (the TG-NAS score, #params, FLOPs, lite NASWOT, lite synflow, ...) is first
+mapped to a *normal score* within its own search space: its empirical CDF position among a
+reference population of that space's cells -- unlabelled; all 15,625 cells for NB201, a
+random sample for NB101 -- then the standard normal quantile (van der Waerden scores). This
+removes units and scale (synflow spans dozens of orders of magnitude, NB101 and NB201
+networks differ in size), so weights fitted in one space can be applied in another.
+
+The combined score is ``Σ_k w_k · z_k``. The weights are fitted on the SOURCE space only
+(NAS-Bench-101 cells with accuracy labels that the predictor did not train on), by
+non-negative least squares of the accuracy's normal score on the signals' normal scores
+(:func:`fit_rule`): non-negative because every signal here is "higher is better" by
+construction, and a negative weight fitted on one space is a space-specific shortcut. An
+unfitted equal-weight rule (a rank average) is :func:`equal_rule`.
+
+A :class:`PlusRule` is saved as JSON with its reference populations, so scoring a single
+architecture gives the same value as scoring it among all cells.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+__all__ = ["normal_scores", "Reference", "PlusRule", "fit_rule", "equal_rule"]
+
+#: Quantiles stored per signal and space (enough for a smooth CDF, small JSON).
+REFERENCE_QUANTILES = 1001
+
+
+def normal_scores(x: np.ndarray) -> np.ndarray:
+    """``(M,)`` van der Waerden scores of ``x`` (ties share their average rank)."""
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 1 or len(x) < 2:
+        raise ValueError(f"normal_scores needs a 1-d array of >= 2 values, got shape {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("normal_scores: values contain NaN or inf")
+    return stats.norm.ppf((stats.rankdata(x) - 0.5) / len(x))
+
+
+@dataclass
+class Reference:
+    """A space's unlabelled reference population of one signal, as sorted quantiles.
+
+    Attributes:
+        quantiles: ``(Q,)`` non-decreasing values at probabilities ``linspace(0, 1, Q)``.
+    """
+
+    quantiles: np.ndarray
+
+    @classmethod
+    def of(cls, values: np.ndarray, q: int = REFERENCE_QUANTILES) -> Reference:
+        v = np.asarray(values, dtype=np.float64)
+        if v.ndim != 1 or len(v) < 2 or not np.all(np.isfinite(v)):
+            raise ValueError(f"a reference needs >= 2 finite values, got shape {v.shape}")
+        return cls(np.quantile(v, np.linspace(0.0, 1.0, q)))
+
+    def transform(self, values: np.ndarray) -> np.ndarray:
+        """Normal scores ``(M,)`` of ``values`` against this population (mid-rank CDF,
+        clipped half a quantile step inside (0, 1))."""
+        v = np.asarray(values, dtype=np.float64)
+        q = self.quantiles
+        lo = np.searchsorted(q, v, side="left")
+        hi = np.searchsorted(q, v, side="right")
+        p = (lo + hi) / 2.0 / len(q)  # ties get the middle of their run, as ranks would
+        eps = 0.5 / len(q)
+        return stats.norm.ppf(np.clip(p, eps, 1.0 - eps))
+
+
+@dataclass
+class PlusRule:
+    """``score = Σ_k weights[k] · z_k`` over ``signals``, z from each space's reference.
+
+    Attributes:
+        signals: names of the signals (columns of the tables passed to :meth:`score`).
+        weights: ``(K,)`` non-negative.
+        references: ``{space: {signal: Reference}}``.
+        info: how it was fitted (source space, cells, fit quality...).
+    """
+
+    signals: tuple[str, ...]
+    weights: np.ndarray
+    references: dict[str, dict[str, Reference]] = field(default_factory=dict)
+    info: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.signals = tuple(self.signals)
+        self.weights = np.asarray(self.weights, dtype=np.float64)
+        if self.weights.shape != (len(self.signals),):
+            raise ValueError(f"weights have shape {self.weights.shape}, expected ({len(self.signals)},)")
+        if np.any(self.weights < 0) or not self.weights.sum() > 0:
+            raise ValueError(f"weights must be non-negative and not all zero, got {self.weights.tolist()}")
+
+    def add_reference(self, space: str, table: pd.DataFrame) -> None:
+        """Store ``space``'s population of every signal (unlabelled cells, columns = signals)."""
+        self._check_columns(table)
+        self.references[space] = {s: Reference.of(table[s].to_numpy()) for s in self.signals}
+
+    def _check_columns(self, table: pd.DataFrame) -> None:
+        missing = [s for s in self.signals if s not in table.columns]
+        if missing:
+            raise KeyError(f"table lacks signal columns {missing}; the rule needs {list(self.signals)}")
+
+    def z(self, table: pd.DataFrame, space: str) -> np.ndarray:
+        """``(M, K)`` normal scores of the signals against ``space``'s reference."""
+        self._check_columns(table)
+        if space not in self.references:
+            raise KeyError(f"no reference population for space {space!r}; the rule has "
+                           f"{sorted(self.references)} (add one with add_reference)")
+        ref = self.references[space]
+        return np.column_stack([ref[s].transform(table[s].to_numpy()) for s in self.signals])
+
+    def score(self, table: pd.DataFrame, space: str) -> np.ndarray:
+        """``(M,)`` combined scores (higher = predicted better)."""
+        return self.z(table, space) @ self.weights
+
+    def to_dict(self) -> dict:
+        return {"format": "tgnas-plus-rule", "version": 1, "signals": list(self.signals),
+                "weights": self.weights.tolist(), "info": self.info,
+                "references": {sp: {s: r.quantiles.tolist() for s, r in refs.items()}
+                               for sp, refs in self.references.items()}}
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> PlusRule:
+        if d.get("format") != "tgnas-plus-rule" or d.get("version") != 1:
+            raise ValueError(f"not a tgnas-plus-rule v1 (format={d.get('format')!r}, version={d.get('version')!r})")
+        refs = {sp: {s: Reference(np.asarray(q, dtype=np.float64)) for s, q in r.items()}
+                for sp, r in d["references"].items()}
+        return cls(tuple(d["signals"]), np.asarray(d["weights"]), refs, dict(d.get("info", {})))
+
+    def save(self, path: Path | str) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(self.to_dict(), indent=1))
+        tmp.replace(path)
+        return path
+
+    @classmethod
+    def load(cls, path: Path | str) -> PlusRule:
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"no TG-NAS+ rule at {path}")
+        try:
+            d = json.loads(path.read_text())
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{path} is not JSON: {e}") from None
+        return cls.from_dict(d)
+
+
+def fit_rule(table: pd.DataFrame, signals: Sequence[str], target: str = "accuracy",
+             space: str = "nb101") -> PlusRule:
+    """Fit non-negative weights on a labelled source-space table.
+
+    Args:
+        table: one row per cell: the signal columns and ``target`` (accuracy). Its cells are
+            also the source space's reference population.
+        signals: columns to combine.
+        target: the label column.
+        space: the source space's name (its reference is stored under it).
+
+    Returns:
+        a :class:`PlusRule` with ``info`` = source, cells, weights' fit R^2, and the source
+        Kendall tau of every single signal and of the combination (in-sample).
+    """
+    signals = tuple(signals)
+    if target not in table.columns:
+        raise KeyError(f"table has no target column {target!r}")
+    if len(table) < 10 * max(1, len(signals)):
+        raise ValueError(f"{len(table)} cells are too few to fit {len(signals)} weights (need >= 10 per weight)")
+    rule = PlusRule(signals, np.ones(len(signals)))
+    rule.add_reference(space, table)
+    z = rule.z(table, space)
+    y = normal_scores(table[target].to_numpy())
+    w, resid = optimize.nnls(z, y)
+    if not w.sum() > 0:
+        raise ValueError(f"no signal correlates positively with {target!r} on {space}; nothing to combine")
+    rule.weights = w / w.sum()  # the scale does not change any ranking
+    combo = z @ rule.weights
+    acc = table[target].to_numpy()
+    rule.info = {"fitted_on": space, "cells": int(len(table)), "method": "nnls on normal scores",
+                 "r2": float(1.0 - resid ** 2 / float(np.sum((y - y.mean()) ** 2))),
+                 "source_kendall": {s: float(stats.kendalltau(table[s], acc)[0]) for s in signals}
+                 | {"combined": float(stats.kendalltau(combo, acc)[0])}}
+    return rule
+
+
+def equal_rule(signals: Sequence[str]) -> PlusRule:
+    """Equal weights (a rank average in normal-score form); nothing fitted."""
+    return PlusRule(tuple(signals), np.full(len(signals), 1.0 / len(signals)), info={"method": "equal weights"})

@@ -1,0 +1,200 @@
+"""TG-NAS+ end to end: signal tables per space, the source-fitted rule, NB201 evaluation.
+
+Signals (all "higher is better"; the columns of the tables below):
+
+* ``tgnas``: the pure predictor's score;
+* ``params``: parameters (M) of the benchmark-size network (NB201: analytic cost model;
+  NB101: closed-form count), microseconds per cell;
+* ``naswot``, ``synflow``: lite proxies (:mod:`tgnas.plus.lite`, ``DEFAULT_LITE``), one
+  reduced network per cell.
+
+Fitting tables (labelled, never NB201):
+
+* ``nb101``: cells of a seeded uniform NB101 sample (:func:`tgnas.plus.nb101_sample.
+  nb101_lite_sample`) that the predictor did NOT train or validate on
+  (:func:`tgnas.predictor.train.used_cells`), with their test accuracy. The predictor is
+  *in-domain* there (held-out NB101 tau about 0.8 against about 0.2 on NB301), so a fit on
+  NB101 learns "trust the predictor" and puts almost all weight on it -- a source-space
+  shortcut that does not transfer;
+* ``nb301``: the 500 labelled NAS-Bench-301 cells (DARTS space, validation accuracy): a
+  space the predictor never trained on, so the fitted weights reflect how well each
+  signal *transfers*. Lite proxies there use DARTS networks with ``C=4`` and 3 cells.
+
+Target: all 15,625 NB201 cells (unlabelled reference population); their labels are read
+only by :func:`evaluate_rule`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from tgnas.experiments.common import NB201_DATASETS, nb201_truth, quick_corr, score_nb201
+from tgnas.plus.combine import PlusRule, equal_rule, fit_rule
+from tgnas.predictor import Predictor
+from tgnas.predictor.train import used_cells
+
+__all__ = ["SIGNALS", "METHODS", "floor_neg_inf", "nb201_signal_table", "nb101_signal_table", "nb301_signal_table",
+           "plus_rule", "evaluate_rule", "evaluate_signals"]
+
+#: The signals TG-NAS+ combines, in this order.
+SIGNALS: tuple[str, ...] = ("tgnas", "params", "naswot", "synflow")
+
+
+def floor_neg_inf(values: np.ndarray) -> np.ndarray:
+    """``values`` with ``-inf`` replaced by (smallest finite value - 1).
+
+    NASWOT is ``log|det K|``; it is ``-inf`` when K is singular (e.g. a cell whose output is
+    constant, or so few activation patterns that two images share one): the lowest possible
+    score, so it is ranked below every finite one. NaN or +inf still raise.
+    """
+    v = np.asarray(values, dtype=np.float64).copy()
+    if np.isnan(v).any() or np.isposinf(v).any():
+        raise ValueError("signal values contain NaN or +inf")
+    neg = np.isneginf(v)
+    if neg.any():
+        if neg.all():
+            raise ValueError("every signal value is -inf")
+        v[neg] = v[~neg].min() - 1.0
+    return v
+
+
+def nb201_signal_table(pred: Predictor, cells: np.ndarray | None = None, progress: bool = True) -> pd.DataFrame:
+    """Signals of NB201 cells: columns ``nb201_index``, :data:`SIGNALS`, ``seconds`` (lite cost).
+
+    Args:
+        cells: benchmark indices (default: all 15,625, lite values from the full cached
+            table, computed there on first use); a subset is computed and cached on its own.
+    """
+    from tgnas import paths
+    from tgnas.plus.lite import DEFAULT_LITE, arch_list_hash, lite_table, nb201_lite_table
+    from tgnas.proxies import params_and_flops_all
+    from tgnas.spaces.nb201 import enumerate_archs
+    size = params_and_flops_all()
+    scores = score_nb201(pred)
+    if cells is None:
+        idx = np.arange(len(scores))
+        lite = nb201_lite_table(progress=progress)
+    else:
+        idx = np.asarray(cells, dtype=np.int64)
+        if idx.ndim != 1 or len(idx) < 10 or idx.min() < 0 or idx.max() >= len(scores):
+            raise ValueError(f"cells must be >= 10 NB201 indices in 0..{len(scores) - 1}")
+        archs = [str(a) for a in np.asarray(enumerate_archs(), dtype=object)[idx]]
+        out = paths.GENERATED_DIR / "plus" / f"nb201_lite_{DEFAULT_LITE.key()}_sub{arch_list_hash(archs)}.npz"
+        lite = lite_table(archs, "nb201", DEFAULT_LITE, out=out, progress=progress)
+    return pd.DataFrame({"nb201_index": idx, "tgnas": scores[idx], "params": size["params"].to_numpy()[idx],
+                         "naswot": floor_neg_inf(lite["naswot"].to_numpy()), "synflow": lite["synflow"].to_numpy(),
+                         "seconds": lite["seconds"].to_numpy()})
+
+
+def nb101_signal_table(pred: Predictor, n: int = 2000, seed: int = 0, progress: bool = True) -> pd.DataFrame:
+    """Held-out NB101 source cells: signals, ``accuracy`` (test, run 0) and ``nb101_index``.
+
+    Raises:
+        ValueError: the predictor was not trained on NB101, or fewer than 100 sample cells
+            are unseen by it.
+    """
+    from tgnas.graphs import nb101_graphset
+    from tgnas.plus.nb101_sample import nb101_lite_sample
+    if "nb101" not in pred.config.train_spaces:
+        raise ValueError(f"the source fit needs a predictor trained on nb101, got {pred.config.train_spaces}")
+    df = nb101_lite_sample(n=n, seed=seed, progress=progress)
+    graphs = nb101_graphset()
+    seen = np.zeros(len(graphs), dtype=bool)
+    seen[used_cells(pred.config, "nb101", len(graphs))] = True
+    df = df[~seen[df["nb101_index"].to_numpy()]].reset_index(drop=True)
+    if len(df) < 100:
+        raise ValueError(f"only {len(df)} of the {n} sampled NB101 cells are unseen by the predictor "
+                         f"(fraction={pred.config.fraction}); sample more cells")
+    scores = pred.score(graphs.subset(df["nb101_index"].to_numpy()))
+    return pd.DataFrame({"nb101_index": df["nb101_index"], "tgnas": scores, "params": df["params"],
+                         "naswot": floor_neg_inf(df["naswot"].to_numpy()), "synflow": df["synflow"], "accuracy": df["test_acc"]})
+
+
+#: DARTS lite networks: ``DEFAULT_LITE``'s width and data, 3 cells (normal, reduce, reduce).
+NB301_LITE_CELLS = 3
+#: Ways to set the weights (:func:`plus_rule`).
+METHODS: tuple[str, ...] = ("nb301", "nb101", "equal")
+
+
+def nb301_signal_table(pred: Predictor, n: int | None = None, progress: bool = True) -> pd.DataFrame:
+    """The first ``n`` (default all 500) labelled NB301 cells: signals and ``accuracy``.
+
+    ``params`` is the parameter count (M) of the DARTS CIFAR network with C=16 and 8 cells
+    (the proxy network of :func:`tgnas.proxies.build_net`); lite proxies are cached under
+    ``GENERATED_DIR/plus``.
+    """
+    from dataclasses import replace
+
+    from tgnas import paths
+    from tgnas.benchmarks.nb301 import load_nb301
+    from tgnas.nets import count_params
+    from tgnas.plus.lite import DEFAULT_LITE, lite_table
+    from tgnas.plus.study import nb301_eval_set
+    from tgnas.proxies import build_net
+    df = load_nb301()
+    n = len(df) if n is None else int(n)
+    if not 10 <= n <= len(df):
+        raise ValueError(f"n must lie in 10..{len(df)} NB301 cells, got {n}")
+    cfg = replace(DEFAULT_LITE, N=NB301_LITE_CELLS)
+    genotypes = [str(g) for g in df["genotype_str"][:n]]
+    lite = lite_table(genotypes, "darts", cfg, progress=progress,
+                      out=paths.GENERATED_DIR / "plus" / f"nb301_lite_{cfg.key()}_n{n}.npz")
+    graphs, y = nb301_eval_set(pred.config.graph_form)
+    idx = np.arange(n)
+    params = np.array([count_params(build_net(g, "darts")) / 1e6 for g in df["genotype"][:n]])
+    return pd.DataFrame({"tgnas": pred.score(graphs.subset(idx)), "params": params,
+                         "naswot": floor_neg_inf(lite["naswot"].to_numpy()), "synflow": lite["synflow"].to_numpy(),
+                         "accuracy": y[:n]})
+
+
+def plus_rule(method: str, target: pd.DataFrame, *, nb101: pd.DataFrame | None = None,
+              nb301: pd.DataFrame | None = None, signals: Sequence[str] = SIGNALS,
+              target_space: str = "nb201") -> PlusRule:
+    """A TG-NAS+ rule, with the unlabelled ``target`` population as ``target_space``'s reference.
+
+    Args:
+        method: ``"nb301"`` / ``"nb101"``: non-negative weights fitted on that labelled table
+            (:func:`tgnas.plus.combine.fit_rule`); ``"equal"``: equal weights, nothing fitted.
+        target: the target space's signal table (its ``accuracy`` column, if any, is ignored).
+        nb101, nb301: labelled fitting tables (:func:`nb101_signal_table`,
+            :func:`nb301_signal_table`); the one ``method`` names is required, and every
+            one given is stored as a reference too.
+    """
+    tables = {"nb101": nb101, "nb301": nb301}
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; expected one of {list(METHODS)}")
+    if method == "equal":
+        rule = equal_rule(signals)
+    else:
+        if tables[method] is None:
+            raise ValueError(f"method {method!r} needs the labelled {method} table")
+        rule = fit_rule(tables[method], signals, target="accuracy", space=method)
+    for space, table in tables.items():
+        if table is not None and space not in rule.references:
+            rule.add_reference(space, table)
+    rule.add_reference(target_space, target.drop(columns=[c for c in ("accuracy",) if c in target]))
+    rule.info["weights_from"] = method
+    return rule
+
+
+def evaluate_signals(scores: np.ndarray, cells: np.ndarray | None = None,
+                     datasets: Sequence[str] = NB201_DATASETS) -> dict[str, float]:
+    """Kendall tau / Spearman rho of NB201 scores on each dataset (flat dict).
+
+    ``scores`` ``(M,)`` belong to the benchmark indices ``cells`` (default: all, in order)."""
+    row = {}
+    for ds in datasets:
+        truth = nb201_truth(ds)
+        r = quick_corr(scores, truth if cells is None else truth[np.asarray(cells)])
+        row[f"{ds}_kendall"], row[f"{ds}_spearman"] = r["kendall"], r["spearman"]
+    return row
+
+
+def evaluate_rule(rule: PlusRule, target: pd.DataFrame) -> dict[str, float]:
+    """The rule's NB201 tau / rho on the three datasets for the cells of ``target``
+    (:func:`nb201_signal_table`); with :func:`evaluate_signals`, the only place NB201 labels
+    are read."""
+    return evaluate_signals(rule.score(target, "nb201"), target["nb201_index"].to_numpy())

@@ -1,0 +1,169 @@
+"""Notebook 06's computations: study table, variant selection, TG-NAS+ over seeds, costs,
+goals, figure and ``metrics/plus.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from tgnas import paths
+from tgnas.experiments.common import NB201_DATASETS
+from tgnas.plus.evaluate import (METHODS, SIGNALS, evaluate_rule, evaluate_signals, nb101_signal_table,
+                                 nb201_signal_table, nb301_signal_table, plus_rule)
+from tgnas.predictor import Predictor
+
+__all__ = ["GOALS", "select_variant", "plus_over_seeds", "seed_table", "cost_table", "goal_table",
+           "plot_plus", "plus_json"]
+
+#: Issue 9's targets (NB201, all cells, zero NB201 labels, 5 seeds).
+GOALS: dict[str, dict[str, float]] = {
+    "pure": {"cifar10_kendall": 0.65, "cifar10_spearman": 0.84, "cifar10_kendall_std": 0.02, "max_swing": 0.03},
+    "plus": {"kendall": 0.78, "spearman": 0.93},
+}
+
+
+def select_variant(summary: pd.DataFrame) -> str:
+    """The variant with the highest mean NB301 Kendall tau (the held-out selection space;
+    NB201 is never read here)."""
+    if summary.empty:
+        raise ValueError("empty study summary")
+    return str(summary.loc[summary["nb301_kendall_mean"].idxmax(), "variant"])
+
+
+def plus_over_seeds(checkpoints: Sequence[Path | str], methods: Sequence[str] = METHODS, *,
+                    nb101_sample: int = 2000, nb301_cells: int | None = None,
+                    nb201_cells: np.ndarray | None = None, progress: bool = False) -> pd.DataFrame:
+    """TG-NAS+ for each predictor checkpoint (one per seed) and each weighting method, plus
+    every single signal. One row per (seed, scorer): ``scorer``, ``seed``, weights and the
+    NB201 tau / rho of each dataset (on ``nb201_cells``, default all)."""
+    rows = []
+    for path in checkpoints:
+        pred = Predictor.load(path, device="cpu")
+        target = nb201_signal_table(pred, cells=nb201_cells, progress=progress)
+        nb101 = nb101_signal_table(pred, n=nb101_sample, progress=progress)
+        nb301 = nb301_signal_table(pred, n=nb301_cells, progress=progress)
+        cells = target["nb201_index"].to_numpy()
+        for s in SIGNALS:
+            rows.append({"scorer": f"single: {s}", "seed": pred.config.seed,
+                         **evaluate_signals(target[s].to_numpy(), cells)})
+        for m in methods:
+            rule = plus_rule(m, target, nb101=nb101, nb301=nb301)
+            rows.append({"scorer": f"TG-NAS+ ({m})", "seed": pred.config.seed,
+                         **{f"w_{s}": float(w) for s, w in zip(rule.signals, rule.weights)},
+                         **evaluate_rule(rule, target)})
+    return pd.DataFrame(rows)
+
+
+def seed_table(df: pd.DataFrame, by: str = "scorer") -> pd.DataFrame:
+    """Mean and std over seeds of every numeric column, grouped by ``by`` (row order kept)."""
+    num = [c for c in df.columns if c not in (by, "seed", "variant", "monitor", "checkpoint")
+           and pd.api.types.is_numeric_dtype(df[c])]
+    g = df.groupby(by, sort=False)[num]
+    out = g.mean().add_suffix("_mean").join(g.std().add_suffix("_std"))
+    out["n_seeds"] = df.groupby(by, sort=False).size()
+    return out.reset_index()
+
+
+def cost_table(pred: Predictor, target: pd.DataFrame, synflow_full_s: float | None) -> pd.DataFrame:
+    """Seconds per architecture on this machine: predictor scoring (timed here over all
+    cells), analytic #params (timed here), lite proxies (median of the table's per-cell
+    times), TG-NAS+ total, and full-size synflow (``synflow_full_s``, from
+    ``metrics/proxy_timing.json``) for comparison."""
+    from tgnas.experiments.common import score_nb201
+    from tgnas.proxies import params_and_flops_all
+    score_nb201(pred)  # warm: graphs and embeddings built once per process
+    t0 = time.perf_counter()
+    n = len(score_nb201(pred))
+    t_pred = (time.perf_counter() - t0) / n
+    params_and_flops_all()  # builds (or loads) the cost model once
+    t0 = time.perf_counter()
+    params_and_flops_all()
+    t_params = (time.perf_counter() - t0) / n
+    t_lite = float(np.median(target["seconds"]))
+    rows = [("TG-NAS predictor", t_pred), ("#params (analytic cost model)", t_params),
+            ("lite NASWOT + synflow (median)", t_lite), ("TG-NAS+ total", t_pred + t_params + t_lite)]
+    if synflow_full_s is not None:
+        rows.append(("synflow, full-size network (bench_proxies)", float(synflow_full_s)))
+    return pd.DataFrame(rows, columns=["what", "seconds_per_arch"])
+
+
+def goal_table(pure: pd.Series, plus: pd.Series, plus_cost: float, synflow_cost: float | None) -> pd.DataFrame:
+    """Each issue-9 goal, the measured value and whether it is met.
+
+    Args:
+        pure: the selected variant's row of :func:`tgnas.plus.study.summarise`.
+        plus: the default TG-NAS+ row of :func:`seed_table`.
+    """
+    g = GOALS["pure"]
+    rows = [
+        ("pure: CIFAR-10 tau >= 0.65", pure["cifar10_kendall_mean"], pure["cifar10_kendall_mean"] >= g["cifar10_kendall"]),
+        ("pure: CIFAR-10 rho >= 0.84", pure["cifar10_spearman_mean"],
+         pure["cifar10_spearman_mean"] >= g["cifar10_spearman"]),
+        ("pure: seed std of tau <= 0.02", pure["cifar10_kendall_std"],
+         pure["cifar10_kendall_std"] <= g["cifar10_kendall_std"]),
+        ("pure: final-phase epoch swing <= 0.03", pure["max_swing"], pure["max_swing"] <= g["max_swing"]),
+    ]
+    for ds in NB201_DATASETS:
+        for m, thr in (("kendall", GOALS["plus"]["kendall"]), ("spearman", GOALS["plus"]["spearman"])):
+            v = plus[f"{ds}_{m}_mean"]
+            rows.append((f"TG-NAS+: {ds} {m} >= {thr}", v, v >= thr))
+    if synflow_cost is not None:
+        rows.append(("TG-NAS+: cost per arch < synflow's (s)", plus_cost, plus_cost < synflow_cost))
+    return pd.DataFrame(rows, columns=["goal", "measured", "met"])
+
+
+def plot_plus(summary: pd.DataFrame, selected_runs: pd.DataFrame, plus: pd.DataFrame, path: Path) -> Path:
+    """Three panels: NB201 CIFAR-10 tau per study variant (mean ± seed std), the selected
+    variant's per-epoch NB201 tau (monitor only), TG-NAS+ and single signals per dataset."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+    matplotlib.use(matplotlib.get_backend())
+    fig, ax = plt.subplots(1, 3, figsize=(17, 5.2))
+    y = np.arange(len(summary))
+    ax[0].barh(y, summary["cifar10_kendall_mean"], xerr=summary["cifar10_kendall_std"].fillna(0), color="#4c72b0")
+    ax[0].barh(y, summary["nb301_kendall_mean"], height=0.3, color="#dd8452", label="NB301 τ (selection)")
+    ax[0].set_yticks(y, summary["variant"], fontsize=8)
+    ax[0].invert_yaxis()
+    ax[0].axvline(GOALS["pure"]["cifar10_kendall"], color="k", ls=":", lw=1, label="goal τ 0.65")
+    ax[0].set_xlabel("Kendall τ (bars: NB201 CIFAR-10, mean ± seed std)")
+    ax[0].legend(fontsize=8, loc="lower right")
+    ax[0].set_title("pure predictor variants (NB101-trained)")
+    for _, r in selected_runs.iterrows():
+        ax[1].plot(np.arange(1, len(r["monitor"]) + 1), r["monitor"], marker="o", ms=3, label=f"seed {r['seed']}")
+    ax[1].set_xlabel("epoch")
+    ax[1].set_ylabel("NB201 CIFAR-10 τ (monitor, never used)")
+    ax[1].set_title(f"{selected_runs['variant'].iloc[0]}: transfer per epoch")
+    ax[1].legend(fontsize=8)
+    t = seed_table(plus)
+    x = np.arange(len(t))
+    for k, ds in enumerate(NB201_DATASETS):
+        ax[2].bar(x + (k - 1) * 0.27, t[f"{ds}_kendall_mean"], 0.27, yerr=t[f"{ds}_kendall_std"].fillna(0), label=ds)
+    ax[2].set_xticks(x, t["scorer"], rotation=35, ha="right", fontsize=8)
+    ax[2].axhline(GOALS["plus"]["kendall"], color="k", ls=":", lw=1, label="goal τ 0.78")
+    ax[2].set_ylabel("NB201 Kendall τ (mean ± seed std)")
+    ax[2].set_title("TG-NAS+ and its signals")
+    ax[2].legend(fontsize=8)
+    fig.tight_layout()
+    paths.ensure_dir(path.parent)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _records(df: pd.DataFrame) -> list[dict]:
+    return json.loads(df.to_json(orient="records", double_precision=6))
+
+
+def plus_json(*, settings: dict, summary: pd.DataFrame, runs: pd.DataFrame, selected: str, plus: pd.DataFrame,
+              costs: pd.DataFrame, goals: pd.DataFrame, rule: dict, screen: dict | None) -> dict:
+    """Everything notebook 06 reports, for ``metrics/plus.json``."""
+    return {"settings": settings, "selected_variant": selected, "study_summary": _records(summary),
+            "study_runs": _records(runs.drop(columns=["checkpoint"])), "plus_per_seed": _records(plus),
+            "plus_summary": _records(seed_table(plus)), "cost_per_arch_s": _records(costs),
+            "goals": _records(goals), "pipeline_rule": rule, "screen": screen}
