@@ -374,3 +374,11 @@ def test_weight_averaging_is_the_mean_of_epoch_weights_and_resumes(tmp_path, syn
         tiny_config(epochs=3, average_from=4)
     with pytest.raises(ValueError, match="exclude each other"):
         tiny_config(epochs=3, average_from=2, patience=1)
+
+
+def test_with_epochs_keeps_the_averaged_share():
+    c = tiny_config(epochs=8, average_from=5)
+    assert c.with_epochs(4).average_from == 3 and c.with_epochs(4).epochs == 4
+    assert c.with_epochs(16).average_from == 9
+    assert c.with_epochs(1).average_from == 1
+    assert tiny_config(epochs=8).with_epochs(2).average_from == 0

@@ -34,8 +34,8 @@ def ablation_variants(base: TrainConfig, *, fraction: float, epochs: int, models
                       data_ratios: list[float], seed: int = 0) -> list[tuple[str, str, TrainConfig]]:
     """``(group, variant label, config)`` of every training run (``graph_form`` reuses the
     base run). ``base`` supplies the GCN, optimiser and the settings not varied."""
-    base = replace(base, train_spaces=("nb101",), fraction=fraction, epochs=epochs, seed=seed,
-                   monitor_nb201=False, patience=0, graph_form="full")
+    base = replace(base.with_epochs(epochs), train_spaces=("nb101",), fraction=fraction, seed=seed,
+                   monitor_nb201=False, patience=0)
     out = [("base", f"{base.embedding_model}/{base.length}/{base.loss}", base)]
     for m in models:
         for length in (["short"] if m == "onehot" else lengths):

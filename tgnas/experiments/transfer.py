@@ -35,7 +35,7 @@ def transfer_config(base: TrainConfig, train_set: str, fraction: float, epochs: 
     """``base`` with the training spaces of ``train_set``, ``fraction``, ``epochs``, ``seed``."""
     if train_set not in TRAIN_SETS:
         raise KeyError(f"unknown training set {train_set!r}; expected one of {list(TRAIN_SETS)}")
-    return replace(base, train_spaces=TRAIN_SETS[train_set], fraction=fraction, epochs=epochs, seed=seed,
+    return replace(base.with_epochs(epochs), train_spaces=TRAIN_SETS[train_set], fraction=fraction, seed=seed,
                    monitor_nb201=False, patience=0)
 
 

@@ -77,9 +77,9 @@ def run_unseen(base: TrainConfig, *, held_out: str = "maxpool3x3", target: str =
     truth = nb201_truth("cifar10")
     rows = []
     for model in models:
-        cfg = replace(base, train_spaces=("nb101",), fraction=fraction, epochs=epochs, seed=seed,
+        cfg = replace(base.with_epochs(epochs), train_spaces=("nb101",), fraction=fraction, seed=seed,
                       embedding_model=model, length="short" if model == "onehot" else base.length,
-                      monitor_nb201=False, patience=0, graph_form="full")
+                      monitor_nb201=False, patience=0)
         check_no_nb201_labels(cfg)
         # Same number of training cells in both runs (the filtered set is smaller), so that
         # the comparison isolates the missing op rather than the amount of data.

@@ -126,7 +126,8 @@ def plot_plus(summary: pd.DataFrame, selected_runs: pd.DataFrame, plus: pd.DataF
     matplotlib.use(matplotlib.get_backend())
     fig, ax = plt.subplots(1, 3, figsize=(17, 5.2))
     y = np.arange(len(summary))
-    ax[0].barh(y, summary["cifar10_kendall_mean"], xerr=summary["cifar10_kendall_std"].fillna(0), color="#4c72b0")
+    ax[0].barh(y, summary["cifar10_kendall_mean"], xerr=summary["cifar10_kendall_std"].fillna(0), color="#4c72b0",
+               label="NB201 CIFAR-10 τ (evaluation)")
     ax[0].barh(y, summary["nb301_kendall_mean"], height=0.3, color="#dd8452", label="NB301 τ (selection)")
     ax[0].set_yticks(y, summary["variant"], fontsize=8)
     ax[0].invert_yaxis()

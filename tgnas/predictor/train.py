@@ -151,6 +151,15 @@ class TrainConfig:
             if value not in allowed:
                 raise ValueError(f"unknown {name} {value!r}; expected one of {list(allowed)}")
 
+    def with_epochs(self, epochs: int) -> TrainConfig:
+        """The same run with ``epochs`` epochs; weight averaging keeps covering the same share
+        of the epochs (e.g. the second half: 5 of 8 -> 3 of 4)."""
+        if not self.average_from:
+            return replace(self, epochs=epochs)
+        share = (self.epochs - self.average_from + 1) / self.epochs
+        start = epochs - max(1, round(share * epochs)) + 1
+        return replace(self, epochs=epochs, average_from=min(max(start, 1), epochs))
+
     def to_dict(self) -> dict:
         d = asdict(self)
         d["train_spaces"] = list(self.train_spaces)
