@@ -61,7 +61,7 @@ class FakePredictor:
 @pytest.fixture
 def fake_world(monkeypatch):
     """Fake training / loading / NB201 data; returns the log of what the runners did."""
-    log = {"trained": [], "nb201_scored": []}
+    log = {"trained": [], "nb201_scored": [], "forms": []}
     configs: dict[str, TrainConfig] = {}
     spaces = {"nb101": synthetic_space(80, 1, "nb101"), "nb301": synthetic_space(40, 2, "nb301"),
               "nb201": synthetic_space(50, 3, "nb201")}
@@ -78,6 +78,7 @@ def fake_world(monkeypatch):
     def fake_score_nb201(pred, form=None):
         common.check_no_nb201_labels(pred.config)
         log["nb201_scored"].append(pred.config)
+        log["forms"].append(form)
         return np.random.default_rng(0).normal(size=15625)
 
     truth = {ds: np.random.default_rng(i).normal(size=15625) for i, ds in enumerate(common.NB201_DATASETS)}
@@ -131,6 +132,8 @@ def test_ablations_train_only_on_nb101_or_nb301(fake_world):
     # base, 2 + 1 embeddings (onehot has one length), 2 losses, 2 ratios, nb301, + 4 graph-form rows
     assert list(df["group"]).count("embedding") == 3
     assert set(df.loc[df["group"] == "graph_form", "variant"]) == {"full", "no_none", "pruned", "contracted"}
+    # the base run is scored in its own form; each other form is scored explicitly
+    assert sorted(f for f in fake_world["forms"] if f is not None) == ["contracted", "no_none", "pruned"]
     assert set(df.loc[df["group"] == "data", "variant"]) == {"0.1% nb101", "1% nb101", "nb301 (500 cells)"}
     assert len(df) == 1 + 4 + 3 + 2 + 3
 

@@ -21,6 +21,7 @@ import pandas as pd
 
 from tgnas.experiments.common import NB201_DATASETS, check_no_nb201_labels, nb201_truth, quick_corr, score_nb201, \
     train_cached
+from tgnas.graph_forms import GRAPH_FORMS
 from tgnas.predictor import Predictor, TrainConfig
 
 __all__ = ["ablation_variants", "run_ablations", "plot_ablations"]
@@ -73,9 +74,9 @@ def run_ablations(base: TrainConfig, *, fraction: float, epochs: int, models: li
         if group == "base":
             # the same trained predictor, NB201 graphs rewritten at scoring time (tgnas.graph_forms)
             pred = Predictor.load(path, device="cpu")
-            variants = [(group, label, scores), ("graph_form", "full", scores)]
-            variants += [("graph_form", form, score_nb201(pred, form=form))
-                         for form in ("no_none", "pruned", "contracted")]
+            variants = [(group, label, scores)]
+            variants += [("graph_form", form, scores if form == cfg.graph_form else score_nb201(pred, form=form))
+                         for form in GRAPH_FORMS]
         n_cells = _train_cells(cfg)
         for g, lab, s in variants:
             row = {"group": g, "variant": lab, "train_cells": n_cells}

@@ -112,7 +112,7 @@ def run_variant(name: str, config: TrainConfig, *, data: Sequence[SpaceData] | N
     row = {"variant": name, "seed": config.seed, "epochs": len(hist),
            "nb101_val": float(hist[pred.meta["best_epoch"] - 1]["val_score"]),
            "monitor": curve, "swing": final_phase_swing(curve),
-           "train_s": float(sum(h["time_s"] for h in hist)), "checkpoint": paths.rel(path)}
+           "train_s": float(sum(h["time_s"] for h in hist)), "checkpoint": str(path)}
     row.update(evaluate_predictor(pred))
     return row
 
