@@ -133,7 +133,7 @@ def plot_plus(summary: pd.DataFrame, selected_runs: pd.DataFrame, plus: pd.DataF
     ax[0].invert_yaxis()
     ax[0].axvline(GOALS["pure"]["cifar10_kendall"], color="k", ls=":", lw=1, label="goal τ 0.65")
     ax[0].set_xlabel("Kendall τ (bars: NB201 CIFAR-10, mean ± seed std)")
-    ax[0].legend(fontsize=8, loc="lower right")
+    ax[0].legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3)
     ax[0].set_title("pure predictor variants (NB101-trained)")
     for _, r in selected_runs.iterrows():
         ax[1].plot(np.arange(1, len(r["monitor"]) + 1), r["monitor"], marker="o", ms=3, label=f"seed {r['seed']}")
