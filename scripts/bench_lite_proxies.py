@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import math
 import os
 import platform
 import time
@@ -42,6 +41,9 @@ from tgnas import paths
 from tgnas.benchmarks.nb201 import load_nb201_proxies
 from tgnas.plus.lite import DEFAULT_LITE, LiteConfig, lite_batch, lite_signals
 from tgnas.spaces.nb201 import NUM_ARCHS, enumerate_archs
+
+# the script's folder is on sys.path when run as `python scripts/bench_lite_proxies.py`
+from bench_proxies import _clean  # noqa: E402  (one strict-JSON helper for both benchmarks)
 
 #: Full-size reference (the table's own setting: C=16, N=5, 64 images of 32x32).
 FULL_SIZE = (16, 5, 64, 32)
@@ -165,17 +167,6 @@ def main(argv=None) -> dict:
     print(f"recommended: {result['recommended']} ({why}); DEFAULT_LITE in code: {DEFAULT_LITE.key()}")
     print(f"wrote {args.out}")
     return result
-
-
-def _clean(obj):
-    """Non-finite floats become ``None`` so that the JSON stays strict."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_clean(v) for v in obj]
-    return obj
 
 
 if __name__ == "__main__":

@@ -75,7 +75,6 @@ def _all_of_space(space: str, form: str):
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    import numpy as np
     import pandas as pd
 
     import torch
@@ -102,11 +101,20 @@ def _cmd_score(args: argparse.Namespace) -> int:
         dt = time.perf_counter() - t0
         ids["score"] = scores
         print(f"scored {len(scores)} {args.space} cells in {dt:.3f} s")
-        best = ids.sort_values("score", ascending=False).head(5)
-        print("top 5:\n" + best.to_string(index=False))
     else:
         scores = p.score(args.arch, space=args.space, descriptions=descriptions or None)
         ids = pd.DataFrame({"arch": args.arch, "score": scores})
+    return _report_scores(args, ids, "score")
+
+
+def _report_scores(args: argparse.Namespace, ids, column: str) -> int:
+    """Print the top 5 (``--all``) or every score (``--arch``), write ``--out``; exit status 1
+    if a score is not finite."""
+    import numpy as np
+    scores = ids[column].to_numpy()
+    if args.all:
+        print("top 5:\n" + ids.sort_values(column, ascending=False).head(5).to_string(index=False))
+    else:
         for a, s in zip(args.arch, scores):
             print(f"{s:.6f}\t{a}")
     if args.out:
@@ -119,7 +127,6 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
 def _score_plus(args: argparse.Namespace, pred, checkpoint: Path) -> int:
     """``tgnas score --plus``: TG-NAS+ (predictor + #params + lite NASWOT/synflow, weights of the rule)."""
-    import numpy as np
     import pandas as pd
 
     from tgnas.plus.combine import PlusRule
@@ -159,17 +166,7 @@ def _score_plus(args: argparse.Namespace, pred, checkpoint: Path) -> int:
     weights = ", ".join(f"{s} {w:.3f}" for s, w in zip(rule.signals, rule.weights))
     print(f"TG-NAS+ ({weights}; weights from {rule.info.get('weights_from', '?')}): "
           f"{len(scores)} cells in {dt:.2f} s")
-    if args.all:
-        print("top 5:\n" + ids.sort_values("plus_score", ascending=False).head(5).to_string(index=False))
-    else:
-        for a, s in zip(args.arch, scores):
-            print(f"{s:.6f}\t{a}")
-    if args.out:
-        out = Path(args.out).expanduser().resolve()
-        paths.ensure_dir(out.parent)
-        ids.to_csv(out, index=False, float_format="%.7g")
-        print(f"wrote {out}")
-    return 0 if np.all(np.isfinite(scores)) else 1
+    return _report_scores(args, ids, "plus_score")
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -26,7 +26,7 @@ from tgnas.predictor.data import SpaceData, load_space_data, nb201_graphset
 
 __all__ = ["NB201_DATASETS", "PAPER_REFERENCE", "default_checkpoint", "load_default_predictor",
            "nb201_truth", "space_data", "config_key", "check_no_nb201_labels", "train_cached",
-           "quick_corr", "score_nb201", "within_space_val", "over_seeds", "seed_summary"]
+           "quick_corr", "score_nb201", "within_space_val", "over_seeds", "seed_summary", "finished_run"]
 
 #: NB201 test-accuracy columns of :func:`tgnas.benchmarks.nb201.load_nb201`.
 NB201_DATASETS: tuple[str, ...] = ("cifar10", "cifar100", "imagenet16-120")
@@ -92,7 +92,8 @@ def check_no_nb201_labels(config: TrainConfig) -> None:
         raise ValueError(f"a model evaluated on NB201 must not train on NB201; train_spaces={config.train_spaces}")
 
 
-def _finished(path: Path, config: TrainConfig) -> bool:
+def finished_run(path: Path, config: TrainConfig) -> bool:
+    """True if ``path`` holds a complete run of exactly ``config`` (so it can be reused)."""
     if not path.is_file():
         return False
     try:
@@ -119,7 +120,7 @@ def train_cached(config: TrainConfig, name: str, *, data: Sequence[SpaceData] | 
     """
     config = replace(config, monitor_nb201=False)
     path = paths.MODELS_DIR / f"03_{name}_{config_key(config, tag)}.pt"
-    if _finished(path, config):
+    if finished_run(path, config):
         return path
     if data is None:
         data = [space_data(s, config.graph_form) for s in config.train_spaces]

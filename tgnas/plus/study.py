@@ -33,9 +33,8 @@ import pandas as pd
 from tqdm import tqdm
 
 from tgnas import paths
-from tgnas.experiments.common import (NB201_DATASETS, check_no_nb201_labels, config_key, nb201_truth, quick_corr,
-                                      score_nb201)
-from tgnas.experiments.common import _finished
+from tgnas.experiments.common import (NB201_DATASETS, check_no_nb201_labels, config_key, finished_run, nb201_truth,
+                                      quick_corr, score_nb201)
 from tgnas.graph_forms import to_form
 from tgnas.graphs import GraphSet
 from tgnas.metrics import kendall_tau, spearman_rho
@@ -102,7 +101,7 @@ def run_variant(name: str, config: TrainConfig, *, data: Sequence[SpaceData] | N
     check_no_nb201_labels(config)
     config = replace(config, monitor_nb201=True)
     path = paths.MODELS_DIR / f"09_{slug(name)}_{config_key(config)}.pt"
-    if not _finished(path, config):
+    if not finished_run(path, config):
         if data is None:
             data = [load_space_data(s, graph_form=config.graph_form) for s in config.train_spaces]
         train(config, path, device=device, data=list(data), progress=progress)
