@@ -1,8 +1,8 @@
 """Choose the reduced-cost ("lite") NASWOT/synflow setting of TG-NAS+ from evidence.
 
 For a seeded random sample of the 9,445 NB201 cells that NAS-Bench-Suite-Zero's CIFAR-10
-table covers, computes :func:`tgnas.plus.lite.lite_signals` for each candidate
-:class:`~tgnas.plus.lite.LiteConfig` (width C, cells per stage N, NASWOT batch size, image
+table covers, computes :func:`tgnas.proxies.lite.lite_signals` for each candidate
+:class:`~tgnas.proxies.lite.LiteConfig` (width C, cells per stage N, NASWOT batch size, image
 side) on ONE torch thread, and reports the rank agreement (Spearman, Kendall) of lite
 NASWOT with the table's ``nwot`` and of lite synflow with the table's ``synflow`` (the
 *full-size proxies*, never accuracies: issue 9 forbids selecting on NB201 labels), and the
@@ -39,7 +39,7 @@ from tqdm.auto import tqdm
 
 from tgnas import paths
 from tgnas.benchmarks.nb201 import load_nb201_proxies
-from tgnas.plus.lite import DEFAULT_LITE, LiteConfig, lite_batch, lite_signals
+from tgnas.proxies.lite import DEFAULT_LITE, LiteConfig, lite_batch, lite_signals
 from tgnas.spaces.nb201 import NUM_ARCHS, enumerate_archs
 
 # the script's folder is on sys.path when run as `python scripts/bench_lite_proxies.py`

@@ -21,14 +21,14 @@ def main() -> int:
     ap.add_argument("--fraction", type=float, default=0.1)
     ap.add_argument("--epochs", type=int, default=6)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    ap.add_argument("--variants", default="all", help="comma-separated names of tgnas.plus.presets.STUDY_VARIANTS")
+    ap.add_argument("--variants", default="all", help="comma-separated names of tgnas.predictor.presets.STUDY_VARIANTS")
     ap.add_argument("--out", default=str(paths.METRICS_DIR / "plus_study.json"))
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 
-    from tgnas.plus.presets import study_variants
-    from tgnas.plus.study import run_variants, summarise
+    from tgnas.predictor.presets import study_variants
+    from tgnas.experiments.tgnas_plus.study import run_variants, summarise
     variants = study_variants(fraction=args.fraction, epochs=args.epochs)
     if args.variants != "all":
         names = [v.strip() for v in args.variants.split(",") if v.strip()]

@@ -16,8 +16,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tgnas.experiments import ablations, common, correlation, independence, transfer, unseen
-from tgnas.experiments.report import TOP_KEYS, correlation_json, write_json
+from tgnas.experiments import common
+from tgnas.experiments.correlations import ablations, correlation, independence, transfer, unseen
+from tgnas.experiments.correlations.report import TOP_KEYS, correlation_json
+from tgnas.fileio import write_json
 from tgnas.graphs import GraphSet
 from tgnas.predictor import TrainConfig, gcn_preset
 from tgnas.predictor.data import SpaceData

@@ -10,9 +10,9 @@ import torch
 import torch.nn.functional as F
 
 from tgnas import paths
-from tgnas.plus import lite
-from tgnas.plus.lite import (DEFAULT_LITE, LITE_COLUMNS, LiteConfig, lite_batch, lite_signals,
-                             lite_table, nb201_lite_path)
+from tgnas.proxies import lite
+from tgnas.proxies.lite import (DEFAULT_LITE, LITE_COLUMNS, LiteConfig, lite_batch, lite_signals, lite_table,
+                                nb201_lite_path)
 
 TINY = LiteConfig(C=4, N=1, batch_size=8)
 
@@ -184,19 +184,19 @@ def test_bad_checkpoint_every_raises():
 
 
 def test_nb201_cache_path(monkeypatch, tmp_path):
-    monkeypatch.setattr(paths, "GENERATED_DIR", tmp_path)
+    monkeypatch.setattr(paths, "LITE_PROXY_DIR", tmp_path / "lite")
     cfg = LiteConfig(C=8, N=1, batch_size=16)
-    assert nb201_lite_path(cfg) == tmp_path / "plus" / "nb201_lite_C8_N1_B16_S32_seed0.npz"
+    assert nb201_lite_path(cfg) == tmp_path / "lite" / "nb201_lite_C8_N1_B16_S32_seed0.npz"
 
 
 def test_nb201_lite_table_caches_and_recomputes(monkeypatch, tmp_path):
     import tgnas.spaces.nb201 as nb201_space
 
-    monkeypatch.setattr(paths, "GENERATED_DIR", tmp_path)
+    monkeypatch.setattr(paths, "LITE_PROXY_DIR", tmp_path / "lite")
     # three cells stand in for the 15,625 (the wiring is what is under test)
     monkeypatch.setattr(nb201_space, "enumerate_archs", lambda order="benchmark": tuple(ARCHS[:3]))
     df = lite.nb201_lite_table(TINY, progress=False)
-    path = tmp_path / "plus" / f"nb201_lite_{TINY.key()}.npz"
+    path = tmp_path / "lite" / f"nb201_lite_{TINY.key()}.npz"
     assert path.is_file() and df.index.name == "nb201_index" and len(df) == 3
     # resume=True reads the cache; resume=False recomputes (same values, new seconds)
     cached = lite.nb201_lite_table(TINY, progress=False)

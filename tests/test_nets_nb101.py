@@ -238,7 +238,7 @@ def test_flops_match_full_table_all_cells():
 
 
 def test_sample_indices_are_seeded_unique_and_checked():
-    from tgnas.plus.nb101_sample import nb101_sample_indices
+    from tgnas.proxies.nb101_sample import nb101_sample_indices
     a = nb101_sample_indices(50, seed=0)
     assert a.shape == (50,) and len(np.unique(a)) == 50 and np.all(np.diff(a) > 0)
     assert np.array_equal(a, nb101_sample_indices(50, seed=0))

@@ -1,11 +1,11 @@
-"""TG-NAS+ combination rules (tgnas.plus.combine) on synthetic source/target spaces."""
+"""TG-NAS+ combination rules (tgnas.ensemble) on synthetic source/target spaces."""
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
-from tgnas.plus.combine import PlusRule, Reference, equal_rule, fit_rule, normal_scores
+from tgnas.ensemble import PlusRule, Reference, equal_rule, fit_rule, normal_scores
 
 
 def synthetic(n: int, seed: int, scale: float = 1.0) -> pd.DataFrame:

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tgnas.plus.evaluate import floor_neg_inf, plus_rule
-from tgnas.plus.presets import PURE_VARIANT, TRAIN_PRESETS, study_variants, train_preset
-from tgnas.plus.report import goal_table, select_variant, seed_table
-from tgnas.plus.study import final_phase_swing, slug, summarise
+from tgnas.experiments.tgnas_plus.signals import floor_neg_inf, plus_rule
+from tgnas.predictor.presets import PURE_VARIANT, TRAIN_PRESETS, study_variants, train_preset
+from tgnas.experiments.tgnas_plus.report import goal_table, select_variant, seed_table
+from tgnas.experiments.tgnas_plus.study import final_phase_swing, slug, summarise
 
 
 def test_final_phase_swing_reads_the_second_half_only():

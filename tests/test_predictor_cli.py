@@ -68,9 +68,8 @@ def test_train_preset_with_overrides(tmp_path):
 
 
 def test_score_plus_with_a_stamped_rule(checkpoint, tmp_path, capsys):
-    from tgnas.plus.evaluate import SIGNALS, nb201_signal_table
-    from tgnas.plus.combine import equal_rule
-    from tgnas.plus.rulefile import stamp_rule
+    from tgnas.ensemble import equal_rule, stamp_rule
+    from tgnas.experiments.tgnas_plus.signals import SIGNALS, nb201_signal_table
     from tgnas.predictor import Predictor
     pred = Predictor.load(checkpoint, device="cpu")
     cells = np.random.default_rng(0).choice(15_625, 40, replace=False)

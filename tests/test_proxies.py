@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from tgnas import datafiles
-from tgnas import proxies as P
+from tgnas.proxies import zero_cost as P
 from tgnas.nets import count_flops, count_params
 from tgnas.nets.nb201 import build_nb201_net
 from tgnas.spaces.darts import DARTS_V2

@@ -24,8 +24,8 @@ def _train_config(args: argparse.Namespace):
     """The run's TrainConfig: the ``--preset`` (or TrainConfig's defaults), then every flag given."""
     from dataclasses import replace
 
-    from tgnas.plus.presets import train_preset
     from tgnas.predictor import TrainConfig, gcn_preset
+    from tgnas.predictor.presets import train_preset
     base = train_preset(args.preset) if args.preset else TrainConfig()
     kw = {k: getattr(args, k) for k in _CONFIG_FLAGS if getattr(args, k) is not None}
     if args.model is not None:
@@ -129,16 +129,15 @@ def _score_plus(args: argparse.Namespace, pred, checkpoint: Path) -> int:
     """``tgnas score --plus``: TG-NAS+ (predictor + #params + lite NASWOT/synflow, weights of the rule)."""
     import pandas as pd
 
-    from tgnas.plus.combine import PlusRule
-    from tgnas.plus.evaluate import SIGNALS, nb201_signal_table
-    from tgnas.plus.rulefile import check_rule_matches
+    from tgnas.ensemble import PlusRule, check_rule_matches
+    from tgnas.experiments.tgnas_plus.signals import SIGNALS, nb201_signal_table
     if args.space != "nb201":
         raise ValueError(f"--plus scores nb201 cells (the rule's target population), got --space {args.space}")
     if args.describe:
         raise ValueError("--plus does not take --describe (lite proxies need a buildable network)")
     if bool(args.all) == bool(args.arch):
         raise ValueError("give either --all or one or more --arch")
-    rule_path = Path(args.rule).expanduser().resolve() if args.rule else paths.MODELS_DIR / "tgnas_plus_rule.json"
+    rule_path = Path(args.rule).expanduser().resolve() if args.rule else paths.PLUS_RULE
     rule = PlusRule.load(rule_path)
     check_rule_matches(rule, checkpoint, rule_path)
     t0 = time.perf_counter()
@@ -148,8 +147,8 @@ def _score_plus(args: argparse.Namespace, pred, checkpoint: Path) -> int:
         sp = NB201Space()
         ids = pd.DataFrame({"nb201_index": table["nb201_index"], "arch": [sp.format(a) for a in enumerate_archs()]})
     else:
-        from tgnas.plus.lite import DEFAULT_LITE, lite_batch, lite_signals
         from tgnas.proxies import params_and_flops_all
+        from tgnas.proxies.lite import DEFAULT_LITE, lite_batch, lite_signals
         batch = lite_batch(DEFAULT_LITE)
         lite = [lite_signals(a, "nb201", DEFAULT_LITE, batch) for a in args.arch]
         # a -inf NASWOT (singular kernel) lies below the whole reference population: lowest score
@@ -185,7 +184,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--loss", choices=("mse", "pairwise"))
     t.add_argument("--pairwise", choices=("logistic", "hinge"), help="kind of pairwise loss")
     t.add_argument("--margin", type=float, help="hinge margin")
-    t.add_argument("--preset", help="named training preset (tgnas.plus.presets.TRAIN_PRESETS: upstream, "
+    t.add_argument("--preset", help="named training preset (tgnas.predictor.presets.TRAIN_PRESETS: upstream, "
                                     "tgnas-v1, pure); flags given as well override its fields")
     t.add_argument("--gcn", choices=("upstream", "paper"), help="GCN preset (default upstream)")
     t.add_argument("--model", help="embedding model: minilm (default), mpnet, minilm-pca64, mpnet-pca64, onehot")

@@ -1,4 +1,4 @@
-"""TG-NAS+: the predictor's score combined with cheap training-free signals.
+"""TG-NAS+: the predictor's score combined with cheap training-free signals, and its rule file.
 
 Each signal (the TG-NAS score, #params, FLOPs, lite NASWOT, lite synflow, ...) is first
 mapped to a *normal score* within its own search space: its empirical CDF position among a
@@ -15,7 +15,9 @@ construction, and a negative weight fitted on one space is a space-specific shor
 unfitted equal-weight rule (a rank average) is :func:`equal_rule`.
 
 A :class:`PlusRule` is saved as JSON with its reference populations, so scoring a single
-architecture gives the same value as scoring it among all cells.
+architecture gives the same value as scoring it among all cells. Those populations include
+the predictor's *own* scores, so a rule is only valid with the checkpoint it was made for:
+:func:`stamp_rule` records the checkpoint's SHA-256 and :func:`check_rule_matches` checks it.
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-__all__ = ["normal_scores", "Reference", "PlusRule", "fit_rule", "equal_rule"]
+from tgnas.fileio import sha256_file, write_json
+
+__all__ = ["normal_scores", "Reference", "PlusRule", "fit_rule", "equal_rule", "stamp_rule", "check_rule_matches"]
 
 #: Quantiles stored per signal and space (enough for a smooth CDF, small JSON).
 REFERENCE_QUANTILES = 1001
@@ -136,12 +140,8 @@ class PlusRule:
         return cls(tuple(d["signals"]), np.asarray(d["weights"]), refs, dict(d.get("info", {})))
 
     def save(self, path: Path | str) -> Path:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=1))
-        tmp.replace(path)
-        return path
+        """Write the rule as JSON (atomically, replacing ``path``); return the resolved path."""
+        return write_json(self.to_dict(), path)
 
     @classmethod
     def load(cls, path: Path | str) -> PlusRule:
@@ -195,3 +195,22 @@ def fit_rule(table: pd.DataFrame, signals: Sequence[str], target: str = "accurac
 def equal_rule(signals: Sequence[str]) -> PlusRule:
     """Equal weights (a rank average in normal-score form); nothing fitted."""
     return PlusRule(tuple(signals), np.full(len(signals), 1.0 / len(signals)), info={"method": "equal weights"})
+
+
+def stamp_rule(rule: PlusRule, checkpoint: Path | str) -> PlusRule:
+    """Record ``checkpoint``'s SHA-256 in ``rule.info["predictor_sha256"]`` (returns ``rule``)."""
+    rule.info["predictor_sha256"] = sha256_file(checkpoint)
+    return rule
+
+
+def check_rule_matches(rule: PlusRule, checkpoint: Path | str, rule_path: Path | str = "rule") -> None:
+    """Raise ``ValueError`` unless ``rule`` was made for ``checkpoint``."""
+    want = rule.info.get("predictor_sha256")
+    if want is None:
+        raise ValueError(f"{rule_path} does not name the predictor checkpoint it was made for "
+                         "(no info.predictor_sha256)")
+    have = sha256_file(checkpoint)
+    if have != want:
+        raise ValueError(f"{rule_path} was made for another predictor checkpoint (sha256 {want[:12]}...), "
+                         f"not {checkpoint} ({have[:12]}...): its reference population of predictor scores "
+                         "would not fit; rerun notebook 06 for this checkpoint")

@@ -36,6 +36,17 @@ MODELS_DIR: Path = OUTPUT_ROOT / "models"
 #: Generated data (git-ignored, DVC outputs): executed notebooks, score tables.
 GENERATED_DIR: Path = OUTPUT_ROOT / "data" / "generated"
 EXECUTED_NOTEBOOKS_DIR: Path = GENERATED_DIR / "notebooks"
+#: Lite-proxy tables of TG-NAS+ (:mod:`tgnas.proxies.lite`), resumable and reused.
+LITE_PROXY_DIR: Path = GENERATED_DIR / "plus"
+
+# Named artifacts (one place for each file name that several modules, notebooks or the CLI use).
+#: The pipeline's predictor, written by notebook 02 (``tgnas score`` / ``tgnas search`` default).
+PREDICTOR_CHECKPOINT: Path = MODELS_DIR / "tgnas_nb101.pt"
+#: The TG-NAS+ rule for :data:`PREDICTOR_CHECKPOINT`, written by notebook 06 (``tgnas score --plus``).
+PLUS_RULE: Path = MODELS_DIR / "tgnas_plus_rule.json"
+#: Full-size proxy timings recorded by ``scripts/bench_proxies.py`` (a committed measurement that
+#: notebooks 03 and 06 read as an input): read from the project, whatever the output root.
+PROXY_TIMING: Path = PROJECT_ROOT / "metrics" / "proxy_timing.json"
 
 _SHARED_DATA: Path = PROJECT_ROOT.parent / "shared" / "data"
 _LOCAL_RAW: Path = PROJECT_ROOT / "data" / "raw"

@@ -1,9 +1,11 @@
-"""Shared pieces of the notebook-03 experiments: NB201 truth, cached training runs, scoring.
+"""Shared pieces of the notebook experiments (03 and 06): NB201 truth, cached training runs,
+scoring, aggregation over seeds.
 
-Training runs are written to ``tgnas.paths.MODELS_DIR / "03_<name>_<key>.pt"``; ``key`` is a
-hash of the full :class:`~tgnas.predictor.TrainConfig` (plus a tag for filtered training
-data), so a rerun with the same settings reuses the finished checkpoint and a change of any
-setting trains a new one.
+Training runs are written to ``tgnas.paths.MODELS_DIR / "<prefix>_<name>_<key>.pt"``;
+``prefix`` names the notebook (``03``, ``06``) and ``key`` is a hash of the full
+:class:`~tgnas.predictor.TrainConfig` (plus a tag for filtered training data), so a rerun
+with the same settings reuses the finished checkpoint and a change of any setting trains a
+new one.
 """
 
 from __future__ import annotations
@@ -20,33 +22,28 @@ import pandas as pd
 from scipy import stats
 
 from tgnas import paths
+from tgnas.benchmarks.nb201 import NB201_DATASETS
 from tgnas.graphs import GraphSet
 from tgnas.predictor import Predictor, TrainConfig, load_checkpoint, train
 from tgnas.predictor.data import SpaceData, load_space_data, nb201_graphset
 
-__all__ = ["NB201_DATASETS", "PAPER_REFERENCE", "default_checkpoint", "load_default_predictor",
+__all__ = ["NB201_DATASETS", "PAPER_REFERENCE", "load_default_predictor",
            "nb201_truth", "space_data", "config_key", "check_no_nb201_labels", "train_cached",
            "quick_corr", "score_nb201", "within_space_val", "over_seeds", "seed_summary", "finished_run"]
 
-#: NB201 test-accuracy columns of :func:`tgnas.benchmarks.nb201.load_nb201`.
-NB201_DATASETS: tuple[str, ...] = ("cifar10", "cifar100", "imagenet16-120")
 #: The paper's headline numbers for TG-NAS on NB201 CIFAR-10 (arXiv 2404.00271).
 PAPER_REFERENCE: dict[str, float] = {"kendall": 0.57, "spearman": 0.77}
 
 
-def default_checkpoint() -> Path:
-    """The predictor notebook 02 writes (``MODELS_DIR/tgnas_nb101.pt``)."""
-    return paths.MODELS_DIR / "tgnas_nb101.pt"
-
-
 def load_default_predictor(path: Path | None = None) -> Predictor:
-    """Load notebook 02's checkpoint on CPU, refusing one trained on any NB201 label.
+    """Load notebook 02's checkpoint (default :data:`tgnas.paths.PREDICTOR_CHECKPOINT`) on CPU,
+    refusing one trained on any NB201 label.
 
     Raises:
         FileNotFoundError: no checkpoint (run notebook 02 or ``dvc repro predictor``).
         ValueError: the checkpoint was trained on NB201.
     """
-    path = Path(path) if path is not None else default_checkpoint()
+    path = Path(path) if path is not None else paths.PREDICTOR_CHECKPOINT
     if not path.is_file():
         raise FileNotFoundError(
             f"no trained predictor at {path}: run notebooks/02_train_predictor.ipynb "
@@ -106,20 +103,24 @@ def finished_run(path: Path, config: TrainConfig) -> bool:
 
 
 def train_cached(config: TrainConfig, name: str, *, data: Sequence[SpaceData] | None = None,
-                 tag: str = "", progress: bool = False, device: str = "cpu") -> Path:
-    """Train ``config`` (on ``device``) into ``MODELS_DIR/03_<name>_<key>.pt`` unless that file
-    already holds the finished run; return the path.
+                 tag: str = "", progress: bool = False, device: str = "cpu", prefix: str = "03",
+                 monitor_nb201: bool = False) -> Path:
+    """Train ``config`` (on ``device``) into ``MODELS_DIR/<prefix>_<name>_<key>.pt`` unless that
+    file already holds the finished run; return the path.
 
     Args:
-        config: the run (``monitor_nb201`` is forced off).
+        config: the run (its ``monitor_nb201`` is replaced by the argument of that name).
         name: readable part of the file name (e.g. ``"transfer_nb101_upstream"``).
         data: training data per space (default: :func:`space_data` of each training space);
             pass ``tag`` naming any filtering so that the cache key changes with it.
         device: where training runs (``"cpu"``, ``"cuda"``, ``"auto"``); the cache key does
             not depend on it.
+        prefix: the notebook whose runs these are (first part of the file name).
+        monitor_nb201: record the NB201 CIFAR-10 tau after every epoch (a curve only, never
+            read by training or selection).
     """
-    config = replace(config, monitor_nb201=False)
-    path = paths.MODELS_DIR / f"03_{name}_{config_key(config, tag)}.pt"
+    config = replace(config, monitor_nb201=monitor_nb201)
+    path = paths.MODELS_DIR / f"{prefix}_{name}_{config_key(config, tag)}.pt"
     if finished_run(path, config):
         return path
     if data is None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from tgnas import paths
+from tgnas.fileio import save_figure
 
 
 def history_frame(history: list[dict]) -> pd.DataFrame:
@@ -28,8 +28,6 @@ def plot_learning_curves(history: list[dict], path: Path, title: str = "") -> Pa
     """Training loss (left) and Kendall tau per epoch (right): validation tau of every
     training space (solid) and, if recorded, the NB201 monitor (dashed, labelled as never
     used for selection). Writes ``path`` (PNG) and returns it."""
-    import matplotlib
-    matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
@@ -53,10 +51,9 @@ def plot_learning_curves(history: list[dict], path: Path, title: str = "") -> Pa
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    paths.ensure_dir(Path(path).parent)
-    fig.savefig(path, dpi=120)
+    path = save_figure(fig, path, dpi=120)
     plt.close(fig)
-    return Path(path)
+    return path
 
 
 def run_metrics(result, config) -> dict:

@@ -1,6 +1,6 @@
-"""Reduced-cost ("lite") NASWOT and synflow for TG-NAS+.
+"""Reduced-cost ("lite") NASWOT and synflow (the cheap signals of TG-NAS+, :mod:`tgnas.ensemble`).
 
-The full-size proxies of :mod:`tgnas.proxies` build the benchmark's proxy network (NB201:
+The full-size proxies of :mod:`tgnas.proxies.zero_cost` build the benchmark's proxy network (NB201:
 C=16, N=5 cells per stage) and NASWOT looks at 64 images of 32x32. Both rankings are
 dominated by the cell's ops, not by the macro skeleton's size, so a narrower and shallower
 network on fewer (or smaller) images keeps most of the ranking at a fraction of the cost.
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -31,7 +30,8 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from tgnas import paths
-from tgnas.proxies import build_net, cifar10_minibatch, naswot, synflow
+from tgnas.fileio import atomic_output
+from tgnas.proxies.zero_cost import build_net, cifar10_minibatch, naswot, synflow
 
 __all__ = [
     "LiteConfig", "DEFAULT_LITE", "LITE_COLUMNS", "lite_batch", "lite_signals", "lite_table",
@@ -115,9 +115,9 @@ def lite_signals(arch, space: str, config: LiteConfig,
     """Lite NASWOT and synflow of ``arch`` on one network built with ``config``.
 
     Args:
-        arch: an architecture of ``space`` (object or string), as :func:`tgnas.proxies.build_net`
+        arch: an architecture of ``space`` (object or string), as :func:`tgnas.proxies.zero_cost.build_net`
             takes it.
-        space: a space name of :func:`tgnas.proxies.build_net` (``"nb201"``, ``"darts"``, ...).
+        space: a space name of :func:`tgnas.proxies.zero_cost.build_net` (``"nb201"``, ``"darts"``, ...).
         batch: ``(images (B, 3, side, side), labels (B,))``; ``None`` loads :func:`lite_batch`
             (loading is not timed). Its spatial size must equal ``config.side``.
 
@@ -172,13 +172,10 @@ def _meta(archs: Sequence, space: str, config: LiteConfig) -> dict:
 
 def _save(out: Path, meta: dict, values: np.ndarray, done: int) -> None:
     """Write ``values`` (n, 3) and how many rows are ``done`` to ``out`` atomically."""
-    paths.ensure_dir(out.parent)
-    # a per-process temporary name: two processes filling the same cache must not write
-    # into one temporary file (the rename itself is atomic)
-    tmp = out.with_name(f"{out.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:     # a file handle: np.savez would append ".npz" to a path
+    # atomic_output's temporary name is per process: two processes filling the same cache
+    # never write into one temporary file (the rename itself is atomic)
+    with atomic_output(out) as tmp, open(tmp, "wb") as fh:  # a handle: np.savez would append ".npz"
         np.savez(fh, values=values, done=np.int64(done), meta=np.array(json.dumps(meta, sort_keys=True)))
-    tmp.replace(out)
 
 
 def _load(out: Path, meta: dict) -> tuple[np.ndarray, int]:
@@ -238,8 +235,8 @@ def lite_table(archs: Sequence, space: str, config: LiteConfig, out: Path | None
 
 
 def nb201_lite_path(config: LiteConfig = DEFAULT_LITE) -> Path:
-    """Cache file of :func:`nb201_lite_table` (under ``GENERATED_DIR/plus``)."""
-    return paths.GENERATED_DIR / "plus" / f"nb201_lite_{config.key()}.npz"
+    """Cache file of :func:`nb201_lite_table` (under ``tgnas.paths.LITE_PROXY_DIR``)."""
+    return paths.LITE_PROXY_DIR / f"nb201_lite_{config.key()}.npz"
 
 
 def nb201_lite_table(config: LiteConfig = DEFAULT_LITE, resume: bool = True,

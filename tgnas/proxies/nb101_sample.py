@@ -3,13 +3,13 @@
 TG-NAS+ fits its rule for combining the predictor with cheap proxies on the *source*
 space only, NAS-Bench-101 (never on NB201 labels). This module draws a seeded uniform
 sample of the 423,624 unique NB101 cells (:func:`tgnas.benchmarks.nb101.load_nb101`),
-computes the lite proxies of :mod:`tgnas.plus.lite` on the NB101 network
+computes the lite proxies of :mod:`tgnas.proxies.lite` on the NB101 network
 (:func:`tgnas.nets.nb101.build_nb101_net` at the lite config's width and depth), and
 joins them with the cells' test accuracy and full-size network size.
 
-Files (under ``GENERATED_DIR/plus``, fixed names):
+Files (under ``tgnas.paths.LITE_PROXY_DIR``, fixed names):
 
-* ``nb101_lite_{config}_n{n}_seed{seed}.npz`` - :func:`tgnas.plus.lite.lite_table`'s
+* ``nb101_lite_{config}_n{n}_seed{seed}.npz`` - :func:`tgnas.proxies.lite.lite_table`'s
   resumable checkpoint (proxy values in sample order; its metadata fingerprints the
   cell list);
 * ``nb101_lite_{config}_n{n}_seed{seed}.csv`` - the finished table of
@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from tgnas import paths
+from tgnas.fileio import atomic_output
 from tgnas.benchmarks.nb101 import NUM_CELLS, load_nb101
 from tgnas.nets.nb101 import nb101_cost
 from tgnas.spaces.nb101 import NB101Space
@@ -51,12 +52,12 @@ def nb101_sample_indices(n: int = 2000, seed: int = 0) -> np.ndarray:
 
 def nb101_lite_path(n: int = 2000, seed: int = 0, config=None, suffix: str = ".npz") -> Path:
     """File of the sample (``suffix`` ``".npz"``: lite checkpoint, ``".csv"``: final table)."""
-    from tgnas.plus.lite import DEFAULT_LITE
+    from tgnas.proxies.lite import DEFAULT_LITE
 
     config = DEFAULT_LITE if config is None else config
     if suffix not in (".npz", ".csv"):
         raise ValueError(f"suffix must be '.npz' or '.csv', got {suffix!r}")
-    return paths.GENERATED_DIR / "plus" / f"nb101_lite_{config.key()}_n{n}_seed{seed}{suffix}"
+    return paths.LITE_PROXY_DIR / f"nb101_lite_{config.key()}_n{n}_seed{seed}{suffix}"
 
 
 def nb101_lite_sample(n: int = 2000, seed: int = 0, config=None, resume: bool = True,
@@ -65,7 +66,7 @@ def nb101_lite_sample(n: int = 2000, seed: int = 0, config=None, resume: bool = 
 
     Args:
         n, seed: the sample (:func:`nb101_sample_indices`).
-        config: a :class:`tgnas.plus.lite.LiteConfig` (``None``: ``DEFAULT_LITE``); its
+        config: a :class:`tgnas.proxies.lite.LiteConfig` (``None``: ``DEFAULT_LITE``); its
             ``C`` and ``N`` are the NB101 network's stem channels and cells per stack (full
             size 128 and 3). ``C >= 4`` is needed: a cell splits its output channels over
             up to 4 vertices, and a vertex with 0 channels raises ``ValueError``.
@@ -82,7 +83,7 @@ def nb101_lite_sample(n: int = 2000, seed: int = 0, config=None, resume: bool = 
         the *full-size* benchmark network (C=128, N=3), counted by
         :func:`tgnas.nets.nb101.nb101_cost`.
     """
-    from tgnas.plus.lite import DEFAULT_LITE, lite_table
+    from tgnas.proxies.lite import DEFAULT_LITE, lite_table
 
     config = DEFAULT_LITE if config is None else config
     idx = nb101_sample_indices(n, seed)
@@ -113,8 +114,6 @@ def nb101_lite_sample(n: int = 2000, seed: int = 0, config=None, resume: bool = 
         "params": np.array([c.params for c in costs], dtype=np.float64) / 1e6,
         "flops": np.array([c.macs for c in costs], dtype=np.float64) / 1e6,
     })
-    paths.ensure_dir(csv.parent)
-    tmp = csv.with_name(csv.name + ".tmp")
-    df.to_csv(tmp, index=False, float_format="%.17g")
-    tmp.replace(csv)
+    with atomic_output(csv) as tmp:
+        df.to_csv(tmp, index=False, float_format="%.17g")
     return df

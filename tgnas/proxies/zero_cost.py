@@ -45,6 +45,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from tgnas import paths
+from tgnas.fileio import write_json
 from tgnas.nets import count_flops, count_params
 
 __all__ = [
@@ -376,10 +377,7 @@ def nb201_cost_model(num_classes: int = 10, C: int = 16, N: int = 5, cache: bool
         op_p[op], op_f[op] = (p - base_p) // 6, (f - base_f) // 6
     model = NB201CostModel(num_classes, C, N, base_p, base_f, op_p, op_f)
     if cache:
-        paths.ensure_dir(path.parent)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(model.__dict__, indent=1))
-        tmp.replace(path)
+        write_json(model.__dict__, path)
     return model
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from tgnas.fileio import save_figure
 from tgnas.experiments.common import NB201_DATASETS, check_no_nb201_labels, nb201_truth, quick_corr, score_nb201, \
     train_cached
 from tgnas.graph_forms import GRAPH_FORMS
@@ -100,8 +101,6 @@ def _train_cells(cfg: TrainConfig) -> int:
 def plot_ablations(df: pd.DataFrame, path: Path, dataset: str = "cifar10") -> Path:
     """Left: Kendall tau per variant (bars, grouped, mean over seeds); right: learning curve (tau vs NB101
     training cells, log x) with the NB301-trained model as a horizontal line."""
-    import matplotlib
-    matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
     col = f"{dataset}_kendall"
@@ -125,7 +124,6 @@ def plot_ablations(df: pd.DataFrame, path: Path, dataset: str = "cifar10") -> Pa
     ax2.set_ylabel(f"Kendall τ, NB201 {dataset}")
     ax2.legend(fontsize=8)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
+    path = save_figure(fig, path, dpi=120)
     plt.close(fig)
     return path

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from tgnas import paths
+from tgnas.fileio import save_figure
 from tgnas.experiments.common import NB201_DATASETS, PAPER_REFERENCE, nb201_truth
 from tgnas.metrics import rank_report
 from tgnas.predictor import Predictor
@@ -128,7 +129,7 @@ def timing_table(tgnas_timing: dict[str, float], proxy_timing: dict | None = Non
         tgnas_timing: :func:`time_predictor` output.
         proxy_timing: ``{proxy: seconds_per_arch}`` measured here (:func:`measure_proxies`);
             proxies absent from it are read from ``timing_file`` (default
-            ``METRICS_DIR/proxy_timing.json``, written by ``scripts/bench_proxies.py``).
+            :data:`tgnas.paths.PROXY_TIMING`, written by ``scripts/bench_proxies.py``).
 
     Returns:
         rows: ``method``, ``seconds_per_arch``, ``source``, ``ratio_vs_tgnas`` (>1 = slower
@@ -137,7 +138,7 @@ def timing_table(tgnas_timing: dict[str, float], proxy_timing: dict | None = Non
     tg = tgnas_timing["seconds_per_arch"]
     rows = [{"method": "tgnas", "seconds_per_arch": tg, "source": "measured in this run (all 15,625 cells)"}]
     proxy_timing = dict(proxy_timing or {})
-    timing_file = timing_file or (paths.PROJECT_ROOT / "metrics" / "proxy_timing.json")
+    timing_file = timing_file or paths.PROXY_TIMING
     stored = {}
     if timing_file.is_file():
         stored = json.loads(timing_file.read_text()).get("proxies", {})
@@ -189,8 +190,6 @@ def plot_main_table(frame: pd.DataFrame, path: Path) -> Path:
     """Kendall tau (bars, 95 % CI whiskers) of every method on each NB201 dataset; hatched
     bars are precomputed proxies (9,445 cells), plain bars use all 15,625 cells; the dotted
     line is the paper's TG-NAS tau on CIFAR-10."""
-    import matplotlib
-    matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
     datasets = list(dict.fromkeys(frame["dataset"]))
@@ -209,7 +208,6 @@ def plot_main_table(frame: pd.DataFrame, path: Path) -> Path:
         ax.set_title(f"NB201 {ds}")
     axes[0][0].set_ylabel("Kendall τ (red: TG-NAS, blue: all cells, grey: 9,445 precomputed)")
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
+    path = save_figure(fig, path, dpi=120)
     plt.close(fig)
     return path

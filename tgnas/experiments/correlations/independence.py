@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tgnas.fileio import save_figure
+
 __all__ = ["sample_cells", "score_frame", "independence_matrix", "plot_independence"]
 
 
@@ -46,8 +48,6 @@ def independence_matrix(scores: pd.DataFrame) -> pd.DataFrame:
 
 def plot_independence(mat: pd.DataFrame, path: Path, title: str = "") -> Path:
     """Annotated heatmap of the matrix."""
-    import matplotlib
-    matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
     n = mat.shape[0]
@@ -61,7 +61,6 @@ def plot_independence(mat: pd.DataFrame, path: Path, title: str = "") -> Path:
     ax.set_title(title)
     fig.colorbar(im, ax=ax, shrink=0.8, label="Spearman ρ")
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
+    path = save_figure(fig, path, dpi=120)
     plt.close(fig)
     return path

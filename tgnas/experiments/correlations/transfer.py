@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tgnas.fileio import save_figure
 from tgnas.experiments.common import check_no_nb201_labels, nb201_truth, quick_corr, score_nb201, space_data, \
     train_cached, within_space_val
 from tgnas.predictor import Predictor, TrainConfig
@@ -101,8 +102,6 @@ def transfer_matrix(df: pd.DataFrame, config: str, metric: str = "kendall") -> p
 def plot_transfer(df: pd.DataFrame, path: Path, metric: str = "kendall") -> Path:
     """One heatmap per config (rows: training set, columns: evaluated space); cells from a
     training space's own validation split are hatched and marked "(val)"."""
-    import matplotlib
-    matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
     labels = list(dict.fromkeys(df["config"]))
@@ -122,7 +121,6 @@ def plot_transfer(df: pd.DataFrame, path: Path, metric: str = "kendall") -> Path
                 within = ev in tr.split("+")
                 ax.text(j, i, f"{v:.2f}" + ("\n(val)" if within else ""), ha="center", va="center", fontsize=9)
     fig.colorbar(im, ax=axes[0].tolist(), shrink=0.8)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120, bbox_inches="tight")
+    path = save_figure(fig, path, dpi=120)
     plt.close(fig)
     return path

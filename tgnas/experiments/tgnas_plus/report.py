@@ -12,16 +12,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tgnas import paths
-from tgnas.experiments.common import NB201_DATASETS
-from tgnas.plus.evaluate import (METHODS, SIGNALS, evaluate_rule, evaluate_signals, nb101_signal_table,
-                                 nb201_signal_table, nb301_signal_table, plus_rule)
+from tgnas.experiments.common import NB201_DATASETS, seed_summary
+from tgnas.experiments.tgnas_plus.signals import (METHODS, SIGNALS, evaluate_rule, evaluate_signals,
+                                                  nb101_signal_table, nb201_signal_table, nb301_signal_table,
+                                                  plus_rule)
+from tgnas.fileio import save_figure
 from tgnas.predictor import Predictor
 
 __all__ = ["GOALS", "select_variant", "plus_over_seeds", "seed_table", "cost_table", "goal_table",
            "plot_plus", "plus_json"]
 
-#: Issue 9's targets (NB201, all cells, zero NB201 labels, 5 seeds).
+#: Targets declared before the study (NB201, all cells, zero NB201 labels, 5 seeds).
 GOALS: dict[str, dict[str, float]] = {
     "pure": {"cifar10_kendall": 0.65, "cifar10_spearman": 0.84, "cifar10_kendall_std": 0.02, "max_swing": 0.03},
     "plus": {"kendall": 0.78, "spearman": 0.93},
@@ -61,13 +62,11 @@ def plus_over_seeds(checkpoints: Sequence[Path | str], methods: Sequence[str] = 
 
 
 def seed_table(df: pd.DataFrame, by: str = "scorer") -> pd.DataFrame:
-    """Mean and std over seeds of every numeric column, grouped by ``by`` (row order kept)."""
+    """Mean and std over seeds of every numeric column, grouped by ``by`` (row order kept;
+    :func:`tgnas.experiments.common.seed_summary`)."""
     num = [c for c in df.columns if c not in (by, "seed", "variant", "monitor", "checkpoint")
            and pd.api.types.is_numeric_dtype(df[c])]
-    g = df.groupby(by, sort=False)[num]
-    out = g.mean().add_suffix("_mean").join(g.std().add_suffix("_std"))
-    out["n_seeds"] = df.groupby(by, sort=False).size()
-    return out.reset_index()
+    return seed_summary(df, [by], num)
 
 
 def cost_table(pred: Predictor, target: pd.DataFrame, synflow_full_s: float | None) -> pd.DataFrame:
@@ -94,36 +93,35 @@ def cost_table(pred: Predictor, target: pd.DataFrame, synflow_full_s: float | No
 
 
 def goal_table(pure: pd.Series, plus: pd.Series, plus_cost: float, synflow_cost: float | None) -> pd.DataFrame:
-    """Each issue-9 goal, the measured value and whether it is met.
+    """Each target of :data:`GOALS`: its threshold, the measured value and whether it is met.
 
     Args:
-        pure: the selected variant's row of :func:`tgnas.plus.study.summarise`.
+        pure: the selected variant's row of :func:`tgnas.experiments.tgnas_plus.study.summarise`.
         plus: the default TG-NAS+ row of :func:`seed_table`.
+
+    Returns:
+        rows ``goal`` (label, with the threshold of :data:`GOALS`), ``target``, ``measured``, ``met``.
     """
-    g = GOALS["pure"]
-    rows = [
-        ("pure: CIFAR-10 tau >= 0.65", pure["cifar10_kendall_mean"], pure["cifar10_kendall_mean"] >= g["cifar10_kendall"]),
-        ("pure: CIFAR-10 rho >= 0.84", pure["cifar10_spearman_mean"],
-         pure["cifar10_spearman_mean"] >= g["cifar10_spearman"]),
-        ("pure: seed std of tau <= 0.02", pure["cifar10_kendall_std"],
-         pure["cifar10_kendall_std"] <= g["cifar10_kendall_std"]),
-        ("pure: final-phase epoch swing <= 0.03", pure["max_swing"], pure["max_swing"] <= g["max_swing"]),
+    g, gp = GOALS["pure"], GOALS["plus"]
+    rows = [  # (label, measured, ">=" or "<=", target)
+        ("pure: CIFAR-10 tau", pure["cifar10_kendall_mean"], ">=", g["cifar10_kendall"]),
+        ("pure: CIFAR-10 rho", pure["cifar10_spearman_mean"], ">=", g["cifar10_spearman"]),
+        ("pure: seed std of tau", pure["cifar10_kendall_std"], "<=", g["cifar10_kendall_std"]),
+        ("pure: final-phase epoch swing", pure["max_swing"], "<=", g["max_swing"]),
     ]
-    for ds in NB201_DATASETS:
-        for m, thr in (("kendall", GOALS["plus"]["kendall"]), ("spearman", GOALS["plus"]["spearman"])):
-            v = plus[f"{ds}_{m}_mean"]
-            rows.append((f"TG-NAS+: {ds} {m} >= {thr}", v, v >= thr))
+    rows += [(f"TG-NAS+: {ds} {m}", plus[f"{ds}_{m}_mean"], ">=", gp[m])
+             for ds in NB201_DATASETS for m in ("kendall", "spearman")]
+    out = [(f"{label} {op} {target}", target, v, bool(v >= target if op == ">=" else v <= target))
+           for label, v, op, target in rows]
     if synflow_cost is not None:
-        rows.append(("TG-NAS+: cost per arch < synflow's (s)", plus_cost, plus_cost < synflow_cost))
-    return pd.DataFrame(rows, columns=["goal", "measured", "met"])
+        out.append(("TG-NAS+: cost per arch < synflow's (s)", synflow_cost, plus_cost, bool(plus_cost < synflow_cost)))
+    return pd.DataFrame(out, columns=["goal", "target", "measured", "met"])
 
 
 def plot_plus(summary: pd.DataFrame, selected_runs: pd.DataFrame, plus: pd.DataFrame, path: Path) -> Path:
     """Three panels: NB201 CIFAR-10 tau per study variant (mean ± seed std), the selected
     variant's per-epoch NB201 tau (monitor only), TG-NAS+ and single signals per dataset."""
-    import matplotlib
     import matplotlib.pyplot as plt
-    matplotlib.use(matplotlib.get_backend())
     fig, ax = plt.subplots(1, 3, figsize=(17, 5.2))
     y = np.arange(len(summary))
     ax[0].barh(y, summary["cifar10_kendall_mean"], xerr=summary["cifar10_kendall_std"].fillna(0), color="#4c72b0",
@@ -131,7 +129,8 @@ def plot_plus(summary: pd.DataFrame, selected_runs: pd.DataFrame, plus: pd.DataF
     ax[0].barh(y, summary["nb301_kendall_mean"], height=0.3, color="#dd8452", label="NB301 τ (selection)")
     ax[0].set_yticks(y, summary["variant"], fontsize=8)
     ax[0].invert_yaxis()
-    ax[0].axvline(GOALS["pure"]["cifar10_kendall"], color="k", ls=":", lw=1, label="goal τ 0.65")
+    goal = GOALS["pure"]["cifar10_kendall"]
+    ax[0].axvline(goal, color="k", ls=":", lw=1, label=f"goal τ {goal}")
     ax[0].set_xlabel("Kendall τ (bars: NB201 CIFAR-10, mean ± seed std)")
     ax[0].legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3)
     ax[0].set_title("pure predictor variants (NB101-trained)")
@@ -146,13 +145,13 @@ def plot_plus(summary: pd.DataFrame, selected_runs: pd.DataFrame, plus: pd.DataF
     for k, ds in enumerate(NB201_DATASETS):
         ax[2].bar(x + (k - 1) * 0.27, t[f"{ds}_kendall_mean"], 0.27, yerr=t[f"{ds}_kendall_std"].fillna(0), label=ds)
     ax[2].set_xticks(x, t["scorer"], rotation=35, ha="right", fontsize=8)
-    ax[2].axhline(GOALS["plus"]["kendall"], color="k", ls=":", lw=1, label="goal τ 0.78")
+    goal = GOALS["plus"]["kendall"]
+    ax[2].axhline(goal, color="k", ls=":", lw=1, label=f"goal τ {goal}")
     ax[2].set_ylabel("NB201 Kendall τ (mean ± seed std)")
     ax[2].set_title("TG-NAS+ and its signals")
     ax[2].legend(fontsize=8)
     fig.tight_layout()
-    paths.ensure_dir(path.parent)
-    fig.savefig(path, dpi=110)
+    path = save_figure(fig, path, dpi=110)
     plt.close(fig)
     return path
 

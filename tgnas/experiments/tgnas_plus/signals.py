@@ -5,12 +5,12 @@ Signals (all "higher is better"; the columns of the tables below):
 * ``tgnas``: the pure predictor's score;
 * ``params``: parameters (M) of the benchmark-size network (NB201: analytic cost model;
   NB101: closed-form count), microseconds per cell;
-* ``naswot``, ``synflow``: lite proxies (:mod:`tgnas.plus.lite`, ``DEFAULT_LITE``), one
+* ``naswot``, ``synflow``: lite proxies (:mod:`tgnas.proxies.lite`, ``DEFAULT_LITE``), one
   reduced network per cell.
 
 Fitting tables (labelled, never NB201):
 
-* ``nb101``: cells of a seeded uniform NB101 sample (:func:`tgnas.plus.nb101_sample.
+* ``nb101``: cells of a seeded uniform NB101 sample (:func:`tgnas.proxies.nb101_sample.
   nb101_lite_sample`) that the predictor did NOT train or validate on
   (:func:`tgnas.predictor.train.used_cells`), with their test accuracy. The predictor is
   *in-domain* there (held-out NB101 tau about 0.8 against about 0.2 on NB301), so a fit on
@@ -18,7 +18,7 @@ Fitting tables (labelled, never NB201):
   shortcut that does not transfer;
 * ``nb301``: the 500 labelled NAS-Bench-301 cells (DARTS space, validation accuracy): a
   space the predictor never trained on, so the fitted weights reflect how well each
-  signal *transfers*. Lite proxies there use DARTS networks with ``C=4`` and 3 cells.
+  signal *transfers*. Lite proxies there use DARTS networks of ``DEFAULT_LITE``'s width (``C=8``) with 3 cells.
 
 Target: all 15,625 NB201 cells (unlabelled reference population); their labels are read
 only by :func:`evaluate_rule`.
@@ -32,8 +32,9 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from tgnas import paths
 from tgnas.experiments.common import NB201_DATASETS, nb201_truth, quick_corr, score_nb201
-from tgnas.plus.combine import PlusRule, equal_rule, fit_rule
+from tgnas.ensemble import PlusRule, equal_rule, fit_rule
 from tgnas.predictor import Predictor
 from tgnas.predictor.train import used_cells
 
@@ -69,9 +70,8 @@ def nb201_signal_table(pred: Predictor, cells: np.ndarray | None = None, progres
         cells: benchmark indices (default: all 15,625, lite values from the full cached
             table, computed there on first use); a subset is computed and cached on its own.
     """
-    from tgnas import paths
-    from tgnas.plus.lite import DEFAULT_LITE, arch_list_hash, lite_table, nb201_lite_table
     from tgnas.proxies import params_and_flops_all
+    from tgnas.proxies.lite import DEFAULT_LITE, arch_list_hash, lite_table, nb201_lite_table
     from tgnas.spaces.nb201 import enumerate_archs
     size = params_and_flops_all()
     scores = score_nb201(pred)
@@ -83,7 +83,7 @@ def nb201_signal_table(pred: Predictor, cells: np.ndarray | None = None, progres
         if idx.ndim != 1 or len(idx) < 10 or idx.min() < 0 or idx.max() >= len(scores):
             raise ValueError(f"cells must be >= 10 NB201 indices in 0..{len(scores) - 1}")
         archs = [str(a) for a in np.asarray(enumerate_archs(), dtype=object)[idx]]
-        out = paths.GENERATED_DIR / "plus" / f"nb201_lite_{DEFAULT_LITE.key()}_sub{arch_list_hash(archs)}.npz"
+        out = paths.LITE_PROXY_DIR / f"nb201_lite_{DEFAULT_LITE.key()}_sub{arch_list_hash(archs)}.npz"
         lite = lite_table(archs, "nb201", DEFAULT_LITE, out=out, progress=progress)
     return pd.DataFrame({"nb201_index": idx, "tgnas": scores[idx], "params": size["params"].to_numpy()[idx],
                          "naswot": floor_neg_inf(lite["naswot"].to_numpy()), "synflow": lite["synflow"].to_numpy(),
@@ -98,7 +98,7 @@ def nb101_signal_table(pred: Predictor, n: int = 2000, seed: int = 0, progress: 
             are unseen by it.
     """
     from tgnas.graphs import nb101_graphset
-    from tgnas.plus.nb101_sample import nb101_lite_sample
+    from tgnas.proxies.nb101_sample import nb101_lite_sample
     if "nb101" not in pred.config.train_spaces:
         raise ValueError(f"the source fit needs a predictor trained on nb101, got {pred.config.train_spaces}")
     df = nb101_lite_sample(n=n, seed=seed, progress=progress)
@@ -125,14 +125,13 @@ def nb301_signal_table(pred: Predictor, n: int | None = None, progress: bool = T
 
     ``params`` is the parameter count (M) of the DARTS CIFAR network with C=16 and 8 cells
     (the proxy network of :func:`tgnas.proxies.build_net`); lite proxies are cached under
-    ``GENERATED_DIR/plus``.
+    ``tgnas.paths.LITE_PROXY_DIR``.
     """
     from dataclasses import replace
 
-    from tgnas import paths
     from tgnas.benchmarks.nb301 import load_nb301
-    from tgnas.plus.lite import DEFAULT_LITE, lite_table
-    from tgnas.plus.study import nb301_eval_set
+    from tgnas.proxies.lite import DEFAULT_LITE, lite_table
+    from tgnas.experiments.tgnas_plus.study import nb301_eval_set
     df = load_nb301()
     n = len(df) if n is None else int(n)
     if not 10 <= n <= len(df):
@@ -140,7 +139,7 @@ def nb301_signal_table(pred: Predictor, n: int | None = None, progress: bool = T
     cfg = replace(DEFAULT_LITE, N=NB301_LITE_CELLS)
     genotypes = [str(g) for g in df["genotype_str"][:n]]
     lite = lite_table(genotypes, "darts", cfg, progress=progress,
-                      out=paths.GENERATED_DIR / "plus" / f"nb301_lite_{cfg.key()}_n{n}.npz")
+                      out=paths.LITE_PROXY_DIR / f"nb301_lite_{cfg.key()}_n{n}.npz")
     graphs, y = nb301_eval_set(pred.config.graph_form)
     idx = np.arange(n)
     return pd.DataFrame({"tgnas": pred.score(graphs.subset(idx)), "params": _nb301_params(n),
@@ -166,7 +165,7 @@ def plus_rule(method: str, target: pd.DataFrame, *, nb101: pd.DataFrame | None =
 
     Args:
         method: ``"nb301"`` / ``"nb101"``: non-negative weights fitted on that labelled table
-            (:func:`tgnas.plus.combine.fit_rule`); ``"equal"``: equal weights, nothing fitted.
+            (:func:`tgnas.ensemble.fit_rule`); ``"equal"``: equal weights, nothing fitted.
         target: the target space's signal table (its ``accuracy`` column, if any, is ignored).
         nb101, nb301: labelled fitting tables (:func:`nb101_signal_table`,
             :func:`nb301_signal_table`); the one ``method`` names is required, and every

@@ -1,4 +1,4 @@
-"""Variant studies for a stable, transferable pure predictor (issue 9), without NB201 labels.
+"""Variant studies for a stable, transferable pure predictor, without NB201 labels (notebook 06).
 
 Protocol. Every variant is a :class:`~tgnas.predictor.TrainConfig` trained on NAS-Bench-101
 only, once per seed (the seed moves the NB101 subsample, the split, the init and the batch
@@ -17,8 +17,8 @@ read by training, selection or stopping), so the epoch-to-epoch swing of the tra
 reported: ``swing`` = the largest |tau_e - tau_{e-1}| over the final phase (the second half
 of the epochs).
 
-Checkpoints go to ``tgnas.paths.MODELS_DIR / "09_<name>_<key>.pt"`` (key = hash of the full
-config), so reruns reuse finished runs.
+Checkpoints go to ``tgnas.paths.MODELS_DIR / "06_<name>_<key>.pt"`` (key = hash of the full
+config; :func:`tgnas.experiments.common.train_cached`), so reruns reuse finished runs.
 """
 
 from __future__ import annotations
@@ -32,13 +32,12 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from tgnas import paths
-from tgnas.experiments.common import (NB201_DATASETS, check_no_nb201_labels, config_key, finished_run, nb201_truth,
-                                      quick_corr, score_nb201)
+from tgnas.experiments.common import (NB201_DATASETS, check_no_nb201_labels, nb201_truth, quick_corr, score_nb201,
+                                      seed_summary, train_cached)
 from tgnas.graph_forms import to_form
 from tgnas.graphs import GraphSet
 from tgnas.metrics import kendall_tau, spearman_rho
-from tgnas.predictor import Predictor, TrainConfig, train
+from tgnas.predictor import Predictor, TrainConfig
 from tgnas.predictor.data import SpaceData, load_space_data
 
 __all__ = ["slug", "nb301_eval_set", "final_phase_swing", "evaluate_predictor", "run_variant", "run_variants",
@@ -99,12 +98,8 @@ def run_variant(name: str, config: TrainConfig, *, data: Sequence[SpaceData] | N
         (summed epoch time), ``checkpoint`` and the keys of :func:`evaluate_predictor`.
     """
     check_no_nb201_labels(config)
-    config = replace(config, monitor_nb201=True)
-    path = paths.MODELS_DIR / f"09_{slug(name)}_{config_key(config)}.pt"
-    if not finished_run(path, config):
-        if data is None:
-            data = [load_space_data(s, graph_form=config.graph_form) for s in config.train_spaces]
-        train(config, path, device=device, data=list(data), progress=progress)
+    path = train_cached(config, slug(name), data=data, progress=progress, device=device, prefix="06",
+                        monitor_nb201=True)
     pred = Predictor.load(path, device="cpu")
     hist = pred.meta["history"]
     curve = [h["monitor"]["nb201_cifar10_tau"] for h in hist]
@@ -134,8 +129,6 @@ def summarise(df: pd.DataFrame) -> pd.DataFrame:
     plus ``max_swing`` (the largest final-phase swing of any seed) and ``n_seeds``."""
     metrics = ["nb101_val", "nb301_kendall", "nb301_spearman", "swing", "train_s"]
     metrics += [f"{ds}_{m}" for ds in NB201_DATASETS for m in ("kendall", "spearman")]
-    g = df.groupby("variant", sort=False)
-    out = pd.concat({f"{m}_{agg}": g[m].agg(agg) for m in metrics for agg in ("mean", "std")}, axis=1)
-    out["max_swing"] = g["swing"].max()
-    out["n_seeds"] = g.size()
-    return out.reset_index()
+    out = seed_summary(df, ["variant"], metrics)
+    out.insert(len(out.columns) - 1, "max_swing", df.groupby("variant", sort=False)["swing"].max().to_numpy())
+    return out

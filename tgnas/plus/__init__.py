@@ -1,1 +1,0 @@
-"""TG-NAS+: stable pure-predictor presets and the predictor combined with cheap proxies."""
