@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import os
 import platform
 import time
@@ -39,11 +38,9 @@ from tqdm.auto import tqdm
 
 from tgnas import paths
 from tgnas.benchmarks.nb201 import load_nb201_proxies
+from tgnas.fileio import write_json
 from tgnas.proxies.lite import DEFAULT_LITE, LiteConfig, lite_batch, lite_signals
 from tgnas.spaces.nb201 import NUM_ARCHS, enumerate_archs
-
-# the script's folder is on sys.path when run as `python scripts/bench_lite_proxies.py`
-from bench_proxies import _clean  # noqa: E402  (one strict-JSON helper for both benchmarks)
 
 #: Full-size reference (the table's own setting: C=16, N=5, 64 images of 32x32).
 FULL_SIZE = (16, 5, 64, 32)
@@ -153,8 +150,7 @@ def main(argv=None) -> dict:
         "recommended_reason": why,
         "default_lite_in_code": DEFAULT_LITE.key(),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(_clean(result), indent=1, allow_nan=False) + "\n")
+    write_json(result, args.out)  # strict JSON: non-finite values become null
 
     print(f"\n{args.n} NB201 cells (seed {args.seed}), 1 torch thread, load avg "
           f"{load_start[0]:.1f} -> {os.getloadavg()[0]:.1f}")

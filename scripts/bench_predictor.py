@@ -36,6 +36,7 @@ import numpy as np
 import torch
 
 from tgnas import paths
+from tgnas.fileio import write_json
 from tgnas.predictor import Predictor, TrainConfig, gcn_preset, train
 from tgnas.predictor.data import load_space_data, nb201_graphset
 
@@ -101,8 +102,7 @@ def main() -> None:
         out["nb101_epoch"] = [bench_epoch(t) for t in args.epoch_threads]
     out["machine"]["loadavg_at_end"] = os.getloadavg()
     print(json.dumps(out, indent=2))
-    path = paths.ensure_dir(paths.METRICS_DIR) / "bench_predictor.json"
-    path.write_text(json.dumps(out, indent=2) + "\n")
+    path = write_json(out, paths.METRICS_DIR / "bench_predictor.json", indent=2)
     print(f"wrote {path}")
 
 

@@ -17,8 +17,6 @@ Full-space hours are *estimates* (mean seconds per cell × 15,625) and labelled 
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import os
 import platform
 import time
@@ -31,6 +29,7 @@ from tqdm.auto import tqdm
 
 from tgnas import paths
 from tgnas.benchmarks.nb201 import load_nb201, load_nb201_proxies
+from tgnas.fileio import write_json
 from tgnas.proxies import PROXIES, TABLE_COLUMN, cifar10_minibatch, compute_proxy, params_and_flops_all
 from tgnas.spaces.nb201 import NUM_ARCHS
 
@@ -122,8 +121,7 @@ def main(argv=None) -> dict:
         "per_cell": {p: {"values": values[p].tolist(), "seconds": seconds[p].tolist()}
                      for p in args.proxies},
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(_clean(result), indent=1, allow_nan=False) + "\n")
+    write_json(result, args.out)  # strict JSON: non-finite values become null
 
     print(f"{args.n} NB201 cells, batch {args.batch_size}, device {args.device}, "
           f"{torch.get_num_threads()} torch threads, load avg {load_start[0]:.1f} -> {os.getloadavg()[0]:.1f}")
@@ -140,17 +138,6 @@ def main(argv=None) -> dict:
           f"({analytic_s / NUM_ARCHS * 1e6:.1f} µs per cell)")
     print(f"wrote {args.out}")
     return result
-
-
-def _clean(obj):
-    """Non-finite floats become ``None`` so that the JSON stays strict."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_clean(v) for v in obj]
-    return obj
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ import numpy as np
 import torch
 
 from tgnas import paths
+from tgnas.fileio import write_json
 from tgnas.predictor import Predictor, TrainConfig, gcn_preset, train
 from tgnas.predictor.data import load_space_data, nb201_graphset
 
@@ -87,8 +88,7 @@ def main() -> None:
                 times.append(time.perf_counter() - t0)
             out[f"score_all_nb201_batch{bs}_best_s"] = min(times)
     print(json.dumps(out, indent=2))
-    path = paths.ensure_dir(paths.METRICS_DIR) / "gpu_bench_predictor.json"
-    path.write_text(json.dumps(out, indent=2) + "\n")
+    path = write_json(out, paths.METRICS_DIR / "gpu_bench_predictor.json", indent=2)
     print(f"wrote {path}")
 
 

@@ -15,6 +15,7 @@ import torch
 from PIL import Image
 
 from tgnas import datafiles, paths
+from tgnas.fileio import sha256_file
 from tgnas.benchmarks.cifar10 import (
     CIFAR10_CLASSES,
     CIFAR10Data,
@@ -70,7 +71,7 @@ def test_load_subset_from_zip(monkeypatch, tmp_path):
 def test_cache_is_read(monkeypatch, tmp_path):
     """A cached array (here a synthetic one) is used instead of decoding; a bad one is refused."""
     monkeypatch.setattr(paths, "CACHE_DIR", tmp_path)
-    npy = cache_path("test", datafiles.sha256_of(datafiles.require("cifar10_jpg")))
+    npy = cache_path("test", sha256_file(datafiles.require("cifar10_jpg")))
     assert npy.parent == tmp_path / "cifar10"
     assert datafiles.get("cifar10_jpg").sha256[:16] in npy.name
     fake = np.zeros((10000, 3, 32, 32), dtype=np.uint8)
@@ -196,7 +197,7 @@ def test_full_split_decode_and_cache(monkeypatch, tmp_path):
     """Decode the whole test split once, cache it, and read the same array back."""
     monkeypatch.setattr(paths, "CACHE_DIR", tmp_path)
     cold = load_cifar10("test")
-    npy = cache_path("test", datafiles.sha256_of(datafiles.require("cifar10_jpg")))
+    npy = cache_path("test", sha256_file(datafiles.require("cifar10_jpg")))
     assert npy.is_file()
     warm = load_cifar10("test")
     assert torch.equal(cold.images, warm.images) and torch.equal(cold.labels, warm.labels)

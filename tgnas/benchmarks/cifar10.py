@@ -28,6 +28,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from tgnas import datafiles, paths
+from tgnas.fileio import sha256_file
 
 #: Class names in the official label order (label i is ``CIFAR10_CLASSES[i]``).
 CIFAR10_CLASSES: tuple[str, ...] = ("airplane", "automobile", "bird", "cat", "deer",
@@ -144,7 +145,7 @@ def cache_path(split: str, zip_sha256: str) -> Path:
 
 def _load_jpeg(split: str, k: int, cache: bool) -> tuple[np.ndarray, np.ndarray]:
     zip_path = datafiles.require("cifar10_jpg")
-    sha = datafiles.sha256_of(zip_path)  # already computed (and cached) by require()
+    sha = sha256_file(zip_path)  # already computed (and cached) by require()
     npy = cache_path(split, sha)
     # The member listing is checked to be class-major with PER_CLASS images per class, so
     # the labels are known without opening the zip (parsing its 60,000 entries takes ~0.5 s).

@@ -171,11 +171,27 @@ def over_seeds(fn: Callable[..., pd.DataFrame], seeds: Sequence[int], **kwargs) 
     return df[["seed", *[c for c in df.columns if c != "seed"]]]
 
 
+def _mean_std(values: pd.Series) -> tuple[float, float]:
+    """Mean and std (ddof=1) of the non-NaN values with numpy's summation; NaN when undefined
+    (no value; one value for the std)."""
+    x = values.to_numpy(dtype=np.float64)
+    x = x[~np.isnan(x)]
+    return (float(np.mean(x)) if len(x) else float("nan"),
+            float(np.std(x, ddof=1)) if len(x) > 1 else float("nan"))
+
+
 def seed_summary(df: pd.DataFrame, by: Sequence[str], metrics: Sequence[str]) -> pd.DataFrame:
-    """Mean and standard deviation (ddof=1; NaN for one seed) of ``metrics`` over seeds,
-    grouped by ``by`` (order of first appearance kept); adds ``n_seeds``."""
+    """Mean and standard deviation (ddof=1; NaN for one seed; NaN values skipped) of ``metrics``
+    over seeds, grouped by ``by`` (order of first appearance kept); adds ``n_seeds``.
+
+    Every notebook's mean ± std over seeds comes from here.
+    """
     g = df.groupby(list(by), sort=False, dropna=False)
-    out = g[list(metrics)].agg(["mean", "std"])
-    out.columns = [f"{m}_{stat}" for m, stat in out.columns]
+    cols = {}
+    for m in metrics:
+        stats_m = g[m].apply(_mean_std)
+        cols[f"{m}_mean"] = stats_m.map(lambda t: t[0])
+        cols[f"{m}_std"] = stats_m.map(lambda t: t[1])
+    out = pd.DataFrame(cols, index=g.size().index)
     out["n_seeds"] = g.size()
     return out.reset_index()

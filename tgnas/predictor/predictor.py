@@ -1,6 +1,6 @@
 """A trained predictor as an object: load a checkpoint, score architectures.
 
-    >>> p = Predictor.load(paths.MODELS_DIR / "tgnas_nb101.pt")
+    >>> p = Predictor.load(paths.PREDICTOR_CHECKPOINT)
     >>> p.score(["|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"],
     ...         space="nb201")
     array([...])

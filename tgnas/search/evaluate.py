@@ -4,7 +4,8 @@
 * DARTS: parameters of the CIFAR-10 evaluation network (:func:`darts_params`) and the
   NB301-surrogate accuracy of a genotype against random genotypes
   (:func:`surrogate_rank`).
-* :func:`run_many`: several algorithms x seeds with one scorer, as a table.
+* :func:`run_many`: several algorithms x seeds with one scorer, as a table
+  (:mod:`tgnas.experiments.search` summarises it over seeds).
 """
 
 from __future__ import annotations
@@ -15,10 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tgnas.benchmarks.nb201 import NB201_DATASETS
 from tgnas.search.records import SearchResult
-
-#: Datasets of NB201 and their test-accuracy columns in :func:`tgnas.benchmarks.nb201.load_nb201`.
-NB201_DATASETS: tuple[str, ...] = ("cifar10", "cifar100", "imagenet16-120")
 
 
 def nb201_accuracy(archs: Sequence[Any]) -> pd.DataFrame:
@@ -58,16 +57,11 @@ def nb201_percentile(accuracy: float, dataset: str = "cifar10") -> float:
     return float(100.0 * np.mean(col < accuracy))
 
 
-def darts_params(genotype: Any, C: int = 36, layers: int = 20) -> int | None:
-    """Parameters of the CIFAR-10 evaluation network (``NetworkCIFAR(36, 10, 20)``, no auxiliary head).
+def darts_params(genotype: Any, C: int = 36, layers: int = 20) -> int:
+    """Parameters of the CIFAR-10 evaluation network (``NetworkCIFAR(36, 10, 20)``, no auxiliary head)."""
+    from tgnas.nets import count_params
+    from tgnas.nets.darts import NetworkCIFAR
 
-    Returns ``None`` when :mod:`tgnas.nets.darts` is not available.
-    """
-    try:
-        from tgnas.nets import count_params
-        from tgnas.nets.darts import NetworkCIFAR
-    except ImportError:
-        return None
     return int(count_params(NetworkCIFAR(C, 10, layers, auxiliary=False, genotype=genotype)))
 
 
@@ -121,12 +115,6 @@ def results_frame(results: Sequence[SearchResult]) -> pd.DataFrame:
         for d in NB201_DATASETS:
             df[d] = acc[d].to_numpy()
     return df
-
-
-def summarise(df: pd.DataFrame, by: Sequence[str] = ("scorer", "algorithm")) -> pd.DataFrame:
-    """Mean and std over seeds of the accuracies, wall time, scorer calls and distinct archs."""
-    cols = [c for c in (*NB201_DATASETS, "wall_time_s", "n_calls", "n_distinct") if c in df.columns]
-    return df.groupby(list(by))[cols].agg(["mean", "std"])
 
 
 def nb201_top_threshold(top_pct: float = 1.0, dataset: str = "cifar10") -> float:

@@ -152,10 +152,9 @@ def _nb301_params(n: int) -> np.ndarray:
     """``(n,)`` parameter counts (M) of the first ``n`` NB301 cells' proxy networks (built
     once per process: about 30 ms a network)."""
     from tgnas.benchmarks.nb301 import load_nb301
-    from tgnas.nets import count_params
-    from tgnas.proxies import build_net
+    from tgnas.proxies import build_net, params
     genotypes = load_nb301()["genotype"][:n]
-    return np.array([count_params(build_net(g, "darts")) / 1e6 for g in genotypes])
+    return np.array([params(build_net(g, "darts")) for g in genotypes])
 
 
 def plus_rule(method: str, target: pd.DataFrame, *, nb101: pd.DataFrame | None = None,
