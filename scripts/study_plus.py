@@ -1,4 +1,4 @@
-"""Issue 9 study: pure-predictor variants x seeds, scored on NB101 val, NB301 (selection)
+"""Pure-predictor study (notebook 06): variants x seeds, scored on NB101 val, NB301 (selection)
 and NB201 (evaluation only). Prints the per-variant summary and writes it to
 ``metrics/plus_study.json`` (``--out`` to change).
 
@@ -14,6 +14,7 @@ import time
 import torch
 
 from tgnas import paths
+from tgnas.fileio import write_json
 
 
 def main() -> int:
@@ -21,7 +22,7 @@ def main() -> int:
     ap.add_argument("--fraction", type=float, default=0.1)
     ap.add_argument("--epochs", type=int, default=6)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    ap.add_argument("--variants", default="all", help="comma-separated names of tgnas.predictor.presets.STUDY_VARIANTS")
+    ap.add_argument("--variants", default="all", help="comma-separated names of tgnas.predictor.presets.study_variants(), or all")
     ap.add_argument("--out", default=str(paths.METRICS_DIR / "plus_study.json"))
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
@@ -58,8 +59,7 @@ def main() -> int:
         out["runs"] = keep + out["runs"]
         out["configs"] = {**old["configs"], **out["configs"]}
         out["summary"] = json.loads(summarise(pd.DataFrame(out["runs"])).to_json(orient="records"))
-    paths.ensure_dir(path.parent)
-    path.write_text(json.dumps(out, indent=1))
+    write_json(out, path)
     print(f"wrote {path} ({time.perf_counter() - t0:.0f} s)")
     return 0
 

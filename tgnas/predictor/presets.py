@@ -1,4 +1,5 @@
-"""Named training presets (``tgnas train --preset NAME``) and the variants of the issue-9 study.
+"""Named training presets (``tgnas train --preset NAME``) and the variants of the pure-predictor
+study of notebook 06 (:mod:`tgnas.experiments.tgnas_plus.study`).
 
 Presets fix everything but the seed, the output path and the device. The study variants
 (:func:`study_variants`) each change one thing against :func:`study_base`, so that each
@@ -13,7 +14,7 @@ from tgnas.predictor import TrainConfig, gcn_preset
 
 
 def study_base(fraction: float = 0.1, epochs: int = 6) -> TrainConfig:
-    """The pipeline's predictor before issue 9 (chosen on NB101 validation in notebook 02):
+    """The pipeline's first predictor (``tgnas-v1``, chosen on NB101 validation in notebook 02):
     MiniLM + PCA-64, short descriptions, upstream GCN, pairwise logistic loss, NB101 only."""
     return TrainConfig(train_spaces=("nb101",), fraction=fraction, epochs=epochs, batch_size=256,
                        embedding_model="minilm-pca64", length="short", gcn=gcn_preset("upstream"),
@@ -66,9 +67,9 @@ def _presets() -> dict[str, TrainConfig]:
         "upstream": TrainConfig(train_spaces=("nb101",), fraction=1.0, epochs=100, batch_size=128,
                                 schedule="step", step_size=40, gamma=0.1, loss="mse", embedding_model="minilm",
                                 length="short", gcn=gcn_preset("upstream"), graph_form="full"),
-        # the pipeline's predictor before issue 9
+        # the pipeline's first predictor, before the study
         "tgnas-v1": study_base(fraction=0.25, epochs=6),
-        # the best pure predictor of the issue-9 study (CPU scale)
+        # the best pure predictor of the study (CPU scale)
         "pure": pure,
         # the same recipe on all of NB101 (GPU profile; not measured at this scale on CPU)
         "pure-full": replace(pure, fraction=1.0, epochs=20, average_from=11),
