@@ -1,5 +1,6 @@
 """The notebooks' experiments, one subpackage (or module) per notebook.
 
+* :mod:`tgnas.experiments.predictor_training` -- notebook 02: training history, learning curves;
 * :mod:`tgnas.experiments.correlations` -- notebook 03: NB201 rank correlations and timing,
   cross-space transfer, ablations, unseen operators, proxy independence;
 * :mod:`tgnas.experiments.search` -- notebook 04: search results over seeds;

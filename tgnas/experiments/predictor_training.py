@@ -1,4 +1,4 @@
-"""Tables, figures and metrics of a training run (used by notebook 02 and the CLI)."""
+"""Notebook 02's report: the training history as a table, learning curves, the run's metrics."""
 
 from __future__ import annotations
 
