@@ -139,6 +139,18 @@ def test_cifar_tarball_matches_extracted_folder(tmp_path):
         load_cifar10("test", source=small)
 
 
+def test_cifar_default_source_names_both_files(monkeypatch, tmp_path):
+    monkeypatch.setenv("TGNAS_DATA", str(tmp_path))
+    with pytest.raises(datafiles.DataFileError, match="cifar-10-python.tar.gz.*Alternatively.*cifar10_jpg.zip"):
+        load_cifar10("test", limit=10)
+    fake = tmp_path / datafiles.get("cifar10_python").relpath
+    fake.parent.mkdir(parents=True)
+    fake.write_bytes(b"not the release")
+    assert datafiles.status(datafiles.get("cifar10_python")) == "corrupt"  # MD5 checked
+    with pytest.raises(datafiles.DataFileError, match="corrupt: MD5 .* expected c58f3010"):
+        load_cifar10("test", limit=10)
+
+
 # ---------------------------------------------------------------------- real originals
 
 
