@@ -106,12 +106,12 @@ def nb101_runs_arrays(df) -> dict[str, np.ndarray]:
     val = np.empty((len(base), len(runs)))
     test = np.empty((len(base), len(runs)))
     params = None
-    for r in runs:
+    for col, r in enumerate(runs):
         sel = df[(df["epochs"] == 108) & (df["run"] == r)].sort_values("module_hash")
         if not np.array_equal(sel["module_hash"].to_numpy(dtype="<U32"), base.hashes):
             raise BuildError(f"run {r} does not cover the same cells as run {runs[0]}")
-        val[:, r] = sel["final_validation_accuracy"].to_numpy(dtype=np.float64)
-        test[:, r] = sel["final_test_accuracy"].to_numpy(dtype=np.float64)
+        val[:, col] = sel["final_validation_accuracy"].to_numpy(dtype=np.float64)
+        test[:, col] = sel["final_test_accuracy"].to_numpy(dtype=np.float64)
         params = sel["trainable_parameters"].to_numpy(dtype=np.int64)
     return {"hash": base.hashes, "adjacency": base.adjacency, "ops": base.ops,
             "num_vertices": base.num_vertices, "params": params,
