@@ -1,6 +1,6 @@
 # Two commands on a fresh clone (see README):
-#   make test       set up .venv and run the test suite (what CI runs)
-#   make reproduce  set up .venv and regenerate every table and figure (dvc repro)
+#   make test       set up .venv, get the benchmark data if needed, run the test suite (what CI runs)
+#   make reproduce  the same set-up, then regenerate every table and figure (dvc repro)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 # pull a multi-GB CUDA build where only the CPU wheel is wanted.
 TORCH_PIN := torch==2.13.0
 
-.PHONY: setup test test-all reproduce reproduce-gpu data-check kernel lab clean-venv
+.PHONY: setup data test test-all reproduce reproduce-gpu data-check kernel lab clean-venv
 
 setup: $(STAMP)
 
@@ -20,16 +20,23 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet "$(TORCH_PIN)" -e ".[dev]"
 	touch $(STAMP)
 
-test: setup
+# Benchmark data: nothing to do when `tgnas data check` passes (e.g. a staged data root);
+# otherwise download the public originals and build the derived tables (README, "Data").
+# $TGNAS_DATA chooses the data root, $TGNAS_DATA_MIRROR a mirror of the originals.
+data: setup
+	@$(PY) -m tgnas data check --quiet > /dev/null || \
+		{ $(PY) -m tgnas data fetch && $(PY) -m tgnas data build && $(PY) -m tgnas data check; }
+
+test: setup data
 	$(PY) -m pytest
 
-test-all: setup
+test-all: setup data
 	$(PY) -m pytest -m "slow or not slow"
 
 data-check: setup
-	$(VENV)/bin/tgnas data check
+	$(PY) -m tgnas data check
 
-reproduce: setup
+reproduce: setup data
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/dvc repro
 
 kernel: setup
@@ -43,5 +50,5 @@ clean-venv:
 	rm -rf $(VENV)
 
 # GPU / paper-scale profile (params-gpu.yaml over params.yaml) as a DVC experiment.
-reproduce-gpu: setup
+reproduce-gpu: setup data
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) scripts/profile_overrides.py params-gpu.yaml --run

@@ -1,38 +1,111 @@
-"""``tgnas data check``: is every benchmark file present and intact?"""
+"""``tgnas data check|fetch|build``: benchmark data on a fresh machine, and its checksums."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+import time
+from pathlib import Path
 
 from tgnas import datafiles, paths
 
 
-def check_data(verbose: bool = True) -> bool:
-    """Print one line per data file (dataset, size, status) and return True if all required are ok."""
-    root = paths.data_root()
-    print(f"data root: {root}  (from {paths.data_root_source()})")
+def _root(root: str | Path | None) -> Path:
+    return Path(root).expanduser().resolve() if root else paths.data_root()
+
+
+def _line(state: str, path: Path, what: str) -> str:
+    size = f"{path.stat().st_size / 1e6:8.2f} MB" if path.is_file() else "       - "
+    return f"  {state:8s} {size}  {what}"
+
+
+def check_data(verbose: bool = True, root: str | Path | None = None) -> bool:
+    """Print the state of every file a loader reads, then of every original; True if all
+    required files (or their alternatives) are ok."""
+    root = _root(root)
+    src = "--root" if root != paths.data_root() else paths.data_root_source()
+    print(f"data root: {root}  (from {src})")
+    print("files the loaders read:")
     all_ok = True
     for entry in datafiles.FILES:
-        state = datafiles.status(entry)
-        size = f"{entry.path.stat().st_size / 1e6:8.2f} MB" if entry.path.is_file() else "       - "
+        state = datafiles.status(entry, root)
         need = "required" if entry.required else "optional"
-        print(f"  {state:8s} {size}  {entry.dataset:14s} {entry.relpath}  ({need})")
-        if state != "ok" and verbose:
-            print(f"           -> expected at {entry.path}; download from {entry.source}")
-        if state != "ok" and entry.required:
-            all_ok = False
+        kind = "built from " + ", ".join(entry.built_from) if entry.derived else "original"
+        print(_line(state, root / entry.relpath, f"{entry.dataset:14s} {entry.relpath}  ({need}, {kind})"))
+        if state != "ok" and entry.alternative and datafiles.satisfied(entry, root):
+            print(f"           -> not needed: its alternative {entry.alternative} is ok")
+        elif state != "ok" and verbose:
+            how = "tgnas data build" if entry.derived else f"tgnas data fetch {entry.key}"
+            print(f"           -> expected at {root / entry.relpath}; `{how}`")
+        all_ok &= datafiles.satisfied(entry, root)
+    print("originals (what `tgnas data fetch` downloads; only needed to build derived files):")
+    for orig in datafiles.ORIGINALS:
+        if orig.key in {f.key for f in datafiles.FILES}:
+            continue  # listed above
+        state = datafiles.status(orig, root)
+        note = "" if orig.default else ", optional"
+        print(_line(state, root / orig.relpath, f"{orig.relpath}  ({orig.licence}{note})"))
     print("all required data present and intact" if all_ok else
-          f"MISSING OR CORRUPT data (set {paths.DATA_ENV_VAR} to the folder holding it)")
+          f"MISSING OR CORRUPT data: run `tgnas data fetch && tgnas data build`, or set "
+          f"{paths.DATA_ENV_VAR} to the folder holding it")
     return all_ok
 
 
+def _fail(command: str, err: Exception) -> int:
+    print(f"tgnas data {command}: error: {err}", file=sys.stderr)
+    return 2
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
-    return 0 if check_data() else 1
+    return 0 if check_data(verbose=not args.quiet, root=args.root) else 1
+
+
+def _cmd_fetch(args: argparse.Namespace) -> int:
+    from tgnas.datafetch import FetchError, fetch
+
+    t0 = time.perf_counter()
+    try:
+        paths_ = fetch(args.names, root=_root(args.root), mirror=args.mirror, progress=not args.quiet)
+    except (FetchError, KeyError) as err:
+        return _fail("fetch", err)
+    print(f"{len(paths_)} file(s) verified in {time.perf_counter() - t0:.0f} s")
+    return 0
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from tgnas.databuild import BuildError, build
+
+    t0 = time.perf_counter()
+    try:
+        built = build(_root(args.root), overwrite=args.overwrite, progress=not args.quiet)
+    except (BuildError, OSError) as err:
+        return _fail("build", err)
+    print(f"{len(built)} file(s) built in {time.perf_counter() - t0:.0f} s")
+    return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    data = sub.add_parser("data", help="benchmark data: check files and checksums")
+    from tgnas.datafetch import MIRROR_ENV_VAR
+
+    data = sub.add_parser("data", help="benchmark data: download, build, check files and checksums")
     data_sub = data.add_subparsers(dest="data_command", metavar="ACTION")
     data_sub.required = True
-    check = data_sub.add_parser("check", help="verify every data file against its SHA256")
+    root_help = f"data root (default: ${paths.DATA_ENV_VAR}, then ../shared/data, then data/raw)"
+    check = data_sub.add_parser("check", help="verify every data file against its recorded hash")
+    check.add_argument("--root", help=root_help)
+    check.add_argument("--quiet", action="store_true", help="no hints below missing files")
     check.set_defaults(func=_cmd_check)
+    fetch = data_sub.add_parser("fetch", help="download the public originals (verified, atomic)")
+    fetch.add_argument("names", nargs="*", metavar="NAME",
+                       help="originals or derived files to fetch (default: every default original)")
+    fetch.add_argument("--root", help=root_help)
+    fetch.add_argument("--mirror", metavar="URL",
+                       help=f"base URL replacing every pinned URL; it serves each file at URL/<path "
+                            f"below the data root> (default: ${MIRROR_ENV_VAR})")
+    fetch.add_argument("--quiet", action="store_true", help="no progress bars")
+    fetch.set_defaults(func=_cmd_fetch)
+    build = data_sub.add_parser("build", help="derive the tables loaders read from the originals")
+    build.add_argument("--root", help=root_help)
+    build.add_argument("--overwrite", action="store_true", help="rebuild files that are already ok")
+    build.add_argument("--quiet", action="store_true", help="no progress bars")
+    build.set_defaults(func=_cmd_build)

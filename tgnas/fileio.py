@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["OutputExistsError", "atomic_output", "check_output", "save_figure", "sha256_file",
+__all__ = ["OutputExistsError", "atomic_output", "check_output", "save_figure", "md5_file", "sha256_file",
            "to_jsonable", "write_json", "write_text"]
 
 # (path, size, mtime_ns) -> sha256: a file is hashed once per process unless it changes.
@@ -36,6 +36,20 @@ def sha256_file(path: Path | str, chunk: int = 1 << 20) -> str:
     key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
     if key not in _HASH_CACHE:
         h = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(chunk), b""):
+                h.update(block)
+        _HASH_CACHE[key] = h.hexdigest()
+    return _HASH_CACHE[key]
+
+
+def md5_file(path: Path | str, chunk: int = 1 << 20) -> str:
+    """Hex MD5 of a file (for sources that publish only an MD5), cached like :func:`sha256_file`."""
+    path = Path(path)
+    st = path.stat()
+    key = ("md5:" + str(path.resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _HASH_CACHE:
+        h = hashlib.md5(usedforsecurity=False)
         with open(path, "rb") as fh:
             for block in iter(lambda: fh.read(chunk), b""):
                 h.update(block)

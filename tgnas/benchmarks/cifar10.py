@@ -1,16 +1,20 @@
-"""CIFAR-10 images as uint8 tensors, from the shared JPEG zip or the official python batches.
+"""CIFAR-10 images as uint8 tensors, from the official tarball, the JPEG zip or python batches.
 
-Two sources:
+Sources:
 
-* default: ``cifar10/cifar10_jpg.zip`` of the data root (``train/<class>/NNNN.jpg``, 5,000 per
+* default: the official python release ``cifar10/cifar-10-python.tar.gz`` of the data root
+  (data file ``cifar10_python``, what ``tgnas data fetch`` downloads; MD5-checked), read in
+  memory without extracting; when it is absent, the JPEG zip below.
+* ``cifar10/cifar10_jpg.zip`` of the data root (``train/<class>/NNNN.jpg``, 5,000 per
   class; ``test/<class>/NNNN.jpg``, 1,000 per class), a JPEG re-encoding of CIFAR-10 (close
   to, not bit-identical with, the official release). Images are decoded with PIL straight
   from the zip in memory, never extracted. A full split is decoded once and cached as
   ``.npy`` under ``tgnas.paths.CACHE_DIR / "cifar10"`` (the name carries the zip's SHA256),
   so later loads only read the array. Order: class by class (official class order), files
   in name order within a class.
-* ``source=Path("…/cifar-10-batches-py")``: the official python release (``data_batch_1`` …
-  ``data_batch_5``, ``test_batch``, ``batches.meta``), in the file order.
+* ``source=Path("…/cifar-10-batches-py")`` (an extracted release: ``data_batch_1`` …
+  ``data_batch_5``, ``test_batch``, ``batches.meta``) or ``source=Path("….tar.gz")`` (the
+  tarball itself). Python-release images come in the file order.
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ from __future__ import annotations
 import io
 import os
 import pickle
+import tarfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,7 +57,8 @@ class CIFAR10Data:
         images: ``(N, 3, 32, 32)`` uint8 RGB, channels first.
         labels: ``(N,)`` int64 in ``0..9``, indices into ``classes``.
         classes: the 10 class names in the official order.
-        source: ``"jpeg-zip"`` or ``"python-batches"`` (results on the JPEG copy are labelled so).
+        source: ``"python-tarball"``, ``"jpeg-zip"`` or ``"python-batches"`` (results on the
+            JPEG copy are labelled so).
     """
 
     images: torch.Tensor
@@ -194,9 +201,11 @@ class _ArrayUnpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
 
-def _unpickle(path: Path) -> dict:
-    with open(path, "rb") as fh:
-        obj = _ArrayUnpickler(fh, encoding="bytes").load()
+def _unpickle(path: Path | str, data: bytes | None = None) -> dict:
+    """Unpickle a batch file at ``path`` (or its bytes ``data``, ``path`` naming it)."""
+    if data is None:
+        data = Path(path).read_bytes()
+    obj = _ArrayUnpickler(io.BytesIO(data), encoding="bytes").load()
     if not isinstance(obj, dict):
         raise ValueError(f"{path} holds a {type(obj).__name__}, expected a dict (CIFAR-10 batch)")
     # Python-2 pickles give bytes keys; accept str keys as well.
@@ -205,31 +214,60 @@ def _unpickle(path: Path) -> dict:
 
 def _load_batches(folder: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     folder = Path(folder).expanduser()
+    if folder.is_file() and folder.name.endswith((".tar.gz", ".tgz")):
+        return _load_tarball(folder, split)
     if not folder.is_dir():
         raise FileNotFoundError(f"CIFAR-10 source {folder} is not a folder; expected the "
-                                f"'cifar-10-batches-py' folder of the official python release")
-    missing = [f for f in _BATCH_FILES[split] if not (folder / f).is_file()]
+                                f"'cifar-10-batches-py' folder of the official python release "
+                                f"or its .tar.gz")
+    present = {f.name for f in folder.iterdir() if f.is_file()}
+    return _read_batches(lambda name: _unpickle(folder / name), present, str(folder), split)
+
+
+#: Folder of the batches inside the official tarball.
+TAR_FOLDER = "cifar-10-batches-py"
+
+
+def _load_tarball(path: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """The batches of ``split`` straight from the official ``.tar.gz`` (never extracted)."""
+    wanted = {*_BATCH_FILES[split], "batches.meta"}
+    blobs: dict[str, bytes] = {}
+    try:
+        with tarfile.open(path, "r:gz") as tar:
+            for member in tar:
+                folder, _, name = member.name.rpartition("/")
+                if member.isfile() and folder.endswith(TAR_FOLDER) and name in wanted:
+                    blobs[name] = tar.extractfile(member).read()
+    except (tarfile.TarError, OSError, EOFError) as err:
+        raise ValueError(f"{path} is not a readable CIFAR-10 tarball: {err}") from None
+    where = f"{path} ({TAR_FOLDER}/)"
+    return _read_batches(lambda name: _unpickle(f"{where} {name}", blobs[name]), set(blobs), where, split)
+
+
+def _read_batches(read: Callable[[str], dict], present: set[str], where: str,
+                  split: str) -> tuple[np.ndarray, np.ndarray]:
+    """Images and labels of ``split`` from the batch files ``read(name)`` of one release."""
+    missing = [f for f in _BATCH_FILES[split] if f not in present]
     if missing:
-        raise ValueError(f"{folder} is not a CIFAR-10 'cifar-10-batches-py' folder: missing {missing} "
+        raise ValueError(f"{where} is not a CIFAR-10 'cifar-10-batches-py' folder: missing {missing} "
                          f"(expected {list(_BATCH_FILES['train'])}, 'test_batch' and 'batches.meta')")
-    meta = folder / "batches.meta"
-    if meta.is_file():
-        names = [n.decode() if isinstance(n, bytes) else n for n in _unpickle(meta).get("label_names", [])]
+    if "batches.meta" in present:
+        names = [n.decode() if isinstance(n, bytes) else n for n in read("batches.meta").get("label_names", [])]
         if tuple(names) != CIFAR10_CLASSES:
-            raise ValueError(f"{meta} names classes {names}, expected {list(CIFAR10_CLASSES)}")
+            raise ValueError(f"{where} batches.meta names classes {names}, expected {list(CIFAR10_CLASSES)}")
     images, labels = [], []
     for fname in _BATCH_FILES[split]:
-        batch = _unpickle(folder / fname)
+        batch = read(fname)
         if "data" not in batch or "labels" not in batch:
-            raise ValueError(f"{folder / fname} lacks 'data' or 'labels' (has {sorted(batch)})")
+            raise ValueError(f"{where} {fname} lacks 'data' or 'labels' (has {sorted(batch)})")
         data = np.asarray(batch["data"])
         lab = np.asarray(batch["labels"], dtype=np.int64)
         if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3 * _SIDE * _SIDE \
                 or data.shape[0] != len(lab):
-            raise ValueError(f"{folder / fname}: data is {data.dtype} {data.shape} with {len(lab)} labels, "
+            raise ValueError(f"{where} {fname}: data is {data.dtype} {data.shape} with {len(lab)} labels, "
                              f"expected uint8 (N, 3072) with N labels")
         if len(lab) and (lab.min() < 0 or lab.max() >= len(CIFAR10_CLASSES)):
-            raise ValueError(f"{folder / fname}: labels outside 0..9")
+            raise ValueError(f"{where} {fname}: labels outside 0..9")
         # Each row is the red, green, blue 32x32 planes in turn, rows first: NCHW after reshape.
         images.append(data.reshape(-1, 3, _SIDE, _SIDE))
         labels.append(lab)
@@ -237,6 +275,24 @@ def _load_batches(folder: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 # --------------------------------------------------------------------------- entry point
+
+
+def default_source() -> Path | None:
+    """The verified official tarball of the data root, or ``None`` to use the JPEG zip.
+
+    Raises:
+        DataFileError: neither is present and intact (the message names both).
+    """
+    try:
+        return datafiles.require("cifar10_python")
+    except datafiles.DataFileError as err:
+        if datafiles.status(datafiles.get("cifar10_jpg")) == "ok":
+            return None
+        try:
+            datafiles.require("cifar10_jpg")
+        except datafiles.DataFileError as err_jpg:
+            raise datafiles.DataFileError(f"{err} Alternatively: {err_jpg}") from None
+        raise  # pragma: no cover - the zip became readable in between
 
 
 def load_cifar10(split: str = "train", limit: int | None = None, source: str | Path | None = None,
@@ -247,8 +303,9 @@ def load_cifar10(split: str = "train", limit: int | None = None, source: str | P
         split: ``"train"`` (50,000 images) or ``"test"`` (10,000).
         limit: ``None`` for the whole split, else the size of a class-balanced subset (a
             multiple of 10): the first ``limit / 10`` images of each class in source order.
-        source: ``None`` for the shared JPEG zip (data file ``cifar10_jpg``), or the path of
-            an official ``cifar-10-batches-py`` folder.
+        source: ``None`` for the data root's official tarball (data file ``cifar10_python``)
+            or, when it is absent, its JPEG zip (``cifar10_jpg``); or the path of an official
+            ``cifar-10-batches-py`` folder or ``.tar.gz``.
         cache: JPEG source only: read/write the decoded full split under ``CACHE_DIR``.
 
     Returns:
@@ -257,14 +314,17 @@ def load_cifar10(split: str = "train", limit: int | None = None, source: str | P
     Raises:
         ValueError: bad ``split`` or ``limit``, or a source folder that is not a CIFAR-10 one.
         FileNotFoundError: ``source`` is not a folder.
-        DataFileError: the JPEG zip is missing or corrupt.
+        DataFileError: neither the tarball nor the JPEG zip is present and intact.
     """
     _check_split(split)
     k = _per_class(split, limit)
     if source is None:
+        source = default_source()
+    if source is None:
         images, labels = _load_jpeg(split, k, cache)
         kind = "jpeg-zip"
     else:
+        kind = "python-tarball" if Path(source).is_file() else "python-batches"
         images, labels = _load_batches(Path(source), split)
         n_cls = np.bincount(labels, minlength=len(CIFAR10_CLASSES))
         if limit is not None and n_cls.min() < k:
@@ -272,6 +332,5 @@ def load_cifar10(split: str = "train", limit: int | None = None, source: str | P
                              f"{n_cls.min()} of some class")
         keep = _first_per_class(labels, k)
         images, labels = images[keep], labels[keep]
-        kind = "python-batches"
     return CIFAR10Data(images=torch.from_numpy(np.ascontiguousarray(images)),
                        labels=torch.from_numpy(labels), source=kind)
