@@ -89,4 +89,4 @@ def test_data_check_fails_on_empty_folder(tmp_path):
                           text=True, env=env, cwd=Path(tmp_path))
     assert proc.returncode == 1
     assert "MISSING OR CORRUPT" in proc.stdout
-    assert "missing" in proc.stdout and "download from" in proc.stdout
+    assert "missing" in proc.stdout and "`tgnas data fetch nb201_test_acc`" in proc.stdout
