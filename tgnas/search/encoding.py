@@ -79,18 +79,38 @@ class ContinuousEncoding:
         return rng.random(self.dim)
 
 
-class NB201Encoding(ContinuousEncoding):
+class EdgeOpEncoding(ContinuousEncoding):
+    """One gene per edge, its op among :attr:`ops`, for spaces whose cell is one op per edge.
+
+    A subclass sets ``dim`` (the number of edges), ``ops`` and how a cell is built from and
+    read as its ops (:meth:`make`, :meth:`ops_of`).
+    """
+
+    ops: tuple[str, ...]
+
+    def make(self, ops: tuple[str, ...]) -> Any:
+        raise NotImplementedError
+
+    def ops_of(self, arch: Any) -> tuple[str, ...]:
+        return arch.ops
+
+    def decode(self, x: np.ndarray) -> Any:
+        x = self._check(x)
+        return self.make(tuple(self.ops[_bin(v, len(self.ops))] for v in x))
+
+    def encode(self, arch: Any) -> np.ndarray:
+        self.space.validate(arch)
+        return np.array([_centre(self.ops.index(op), len(self.ops)) for op in self.ops_of(arch)])
+
+
+class NB201Encoding(EdgeOpEncoding):
     """NB201: one gene per edge, its op among :data:`~tgnas.spaces.nb201.NB201_OPS`."""
 
     dim = len(NB201_EDGES)
+    ops = NB201_OPS
 
-    def decode(self, x: np.ndarray) -> NB201Arch:
-        x = self._check(x)
-        return NB201Arch(tuple(NB201_OPS[_bin(v, len(NB201_OPS))] for v in x))
-
-    def encode(self, arch: NB201Arch) -> np.ndarray:
-        self.space.validate(arch)
-        return np.array([_centre(NB201_OPS.index(op), len(NB201_OPS)) for op in arch.ops])
+    def make(self, ops: tuple[str, ...]) -> NB201Arch:
+        return NB201Arch(ops)
 
 
 class DartsEncoding(ContinuousEncoding):

@@ -55,6 +55,7 @@ from __future__ import annotations
 import itertools
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -130,38 +131,52 @@ class Supernet(ABC):
         return self.final(), {}
 
 
-class NB201Supernet(Supernet):
-    """NB201: 6 edges, each with a subset of :data:`NB201_OPS`; a cell picks one op per edge."""
+class EdgeOpSupernet(Supernet):
+    """A space whose cell is one op per edge from a fixed op list (NB201, or a test space).
 
-    def __init__(self) -> None:
-        self.candidates = [list(NB201_OPS) for _ in NB201_EDGES]
+    Args:
+        edge_names: readable name of each edge.
+        ops: the op choices of every edge (the space's op order).
+        make: ``make(ops)`` builds the cell with ``ops[e]`` on edge ``e``.
+    """
+
+    def __init__(self, edge_names: Sequence[str], ops: Sequence[str], make: Callable[[tuple[str, ...]], Any]) -> None:
+        self.edge_names = tuple(edge_names)
+        self.make = make
+        self.candidates = [list(ops) for _ in self.edge_names]
 
     def edge_name(self, e: int) -> str:
-        target, source = NB201_EDGES[e]
-        return f"({target}<-{source})"
+        return self.edge_names[e]
 
     def sample_contexts(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        # (n, 6) uniforms; the op of edge j in context r is candidates[j][floor(u * |S_j|)]
-        return rng.random((n, len(NB201_EDGES)))
+        # (n, edges) uniforms; the op of edge j in context r is candidates[j][floor(u * |S_j|)]
+        return rng.random((n, len(self.candidates)))
 
     def _ops_of(self, u: np.ndarray) -> list[list[str]]:
         return [[self.candidates[j][int(u[r, j] * len(self.candidates[j]))] for j in range(u.shape[1])]
                 for r in range(u.shape[0])]
 
-    def cells_with(self, ctx: np.ndarray, e: int, op: str) -> list[NB201Arch]:
+    def cells_with(self, ctx: np.ndarray, e: int, op: str) -> list[Any]:
         cells = []
         for ops in self._ops_of(ctx):
             ops[e] = op
-            cells.append(NB201Arch(tuple(ops)))
+            cells.append(self.make(tuple(ops)))
         return cells
 
-    def enumerate_cells(self) -> list[tuple[NB201Arch, tuple[str, ...]]]:
-        return [(NB201Arch(ops), ops) for ops in itertools.product(*self.candidates)]
+    def enumerate_cells(self) -> list[tuple[Any, tuple[str, ...]]]:
+        return [(self.make(ops), ops) for ops in itertools.product(*self.candidates)]
 
-    def final(self) -> NB201Arch:
+    def final(self) -> Any:
         if any(len(c) != 1 for c in self.candidates):
             raise ValueError(f"supernet not fully pruned: {self.candidates}")
-        return NB201Arch(tuple(c[0] for c in self.candidates))
+        return self.make(tuple(c[0] for c in self.candidates))
+
+
+class NB201Supernet(EdgeOpSupernet):
+    """NB201: 6 edges, each with a subset of :data:`NB201_OPS`; a cell picks one op per edge."""
+
+    def __init__(self) -> None:
+        super().__init__([f"({t}<-{s})" for t, s in NB201_EDGES], NB201_OPS, NB201Arch)
 
 
 #: DARTS edges: (cell index, target node, input node), 14 per cell, both cells.
