@@ -38,9 +38,9 @@ from scipy import stats
 from tqdm.auto import tqdm
 
 from tgnas import paths
-from tgnas.benchmarks.nb201 import load_nb201_proxies
+from tgnas.benchmarks.nb201 import enumerate_archs, load_nb201_proxies
 from tgnas.plus.lite import DEFAULT_LITE, LiteConfig, lite_batch, lite_signals
-from tgnas.spaces.nb201 import NUM_ARCHS, enumerate_archs
+from tgnas.spaces.nb201 import NUM_ARCHS
 
 # the script's folder is on sys.path when run as `python scripts/bench_lite_proxies.py`
 from bench_proxies import _clean  # noqa: E402  (one strict-JSON helper for both benchmarks)

@@ -135,7 +135,8 @@ def _score_plus(args: argparse.Namespace, pred, checkpoint: Path) -> int:
     check_rule_matches(rule, checkpoint, rule_path)
     t0 = time.perf_counter()
     if args.all:
-        from tgnas.spaces.nb201 import NB201Space, enumerate_archs
+        from tgnas.benchmarks.nb201 import enumerate_archs
+        from tgnas.spaces.nb201 import NB201Space
         table = nb201_signal_table(pred, progress=True)
         sp = NB201Space()
         ids = pd.DataFrame({"nb201_index": table["nb201_index"], "arch": [sp.format(a) for a in enumerate_archs()]})
