@@ -38,7 +38,9 @@ import torch
 from tgnas import paths
 from tgnas.fileio import write_json
 from tgnas.predictor import Predictor, TrainConfig, gcn_preset, train
-from tgnas.predictor.data import load_space_data, nb201_graphset
+from tgnas.benchmarks import nb201 as nb201_benchmark
+from tgnas.graphs import graphset
+from tgnas.predictor.data import load_space_data
 
 
 def _best_of(fn, repeats: int) -> tuple[float, float]:
@@ -52,9 +54,9 @@ def _best_of(fn, repeats: int) -> tuple[float, float]:
 
 def bench_scoring(ckpt: Path, repeats: int = 7) -> dict:
     res: dict = {}
-    nb201_graphset.cache_clear()
+    nb201_benchmark.cell_graphs.cache_clear()
     t0 = time.perf_counter()
-    graphs = nb201_graphset("full")
+    graphs = graphset("nb201", "full")
     res["build_nb201_graphs_s"] = time.perf_counter() - t0
     p = Predictor.load(ckpt, device="cpu")
     t0 = time.perf_counter()

@@ -35,7 +35,8 @@ import torch
 from tgnas import paths
 from tgnas.fileio import write_json
 from tgnas.predictor import Predictor, TrainConfig, gcn_preset, train
-from tgnas.predictor.data import load_space_data, nb201_graphset
+from tgnas.graphs import graphset
+from tgnas.predictor.data import load_space_data
 
 
 def _embed_fn():
@@ -78,7 +79,7 @@ def main() -> None:
             out["epochs"].append(rec)
             ckpt = res.path
         p = Predictor.load(ckpt, device="cuda")
-        graphs = nb201_graphset("full")
+        graphs = graphset("nb201", "full")
         p.score(graphs, batch_size=16384)  # warm-up (CUDA kernels, embedding table)
         for bs in (4096, 16384):
             times = []

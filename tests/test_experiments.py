@@ -65,7 +65,7 @@ def fake_world(monkeypatch):
     """Fake training / loading / NB201 data; returns the log of what the runners did."""
     log = {"trained": [], "nb201_scored": [], "forms": []}
     configs: dict[str, TrainConfig] = {}
-    spaces = {"nb101": synthetic_space(80, 1, "nb101"), "nb301": synthetic_space(40, 2, "nb301"),
+    spaces = {"nb101": synthetic_space(80, 1, "nb101"), "darts": synthetic_space(40, 2, "darts"),
               "nb201": synthetic_space(50, 3, "nb201")}
 
     def fake_train_cached(config, name, *, data=None, tag="", device="cpu"):
@@ -99,7 +99,7 @@ def fake_world(monkeypatch):
 # ----------------------------------------------------------------------------- no NB201 labels
 
 def test_check_no_nb201_labels():
-    common.check_no_nb201_labels(TrainConfig(train_spaces=("nb101", "nb301")))
+    common.check_no_nb201_labels(TrainConfig(train_spaces=("nb101", "darts")))
     with pytest.raises(ValueError, match="must not train on NB201"):
         common.check_no_nb201_labels(TrainConfig(train_spaces=("nb101", "nb201")))
 
@@ -110,7 +110,7 @@ def test_transfer_never_evaluates_nb201_trained_model_on_nb201(fake_world):
                                nb101_eval_cells=20)
     trained = fake_world["trained"]
     assert len(trained) == 2 * 4
-    assert {c.train_spaces for c, *_ in trained} == {("nb101",), ("nb301",), ("nb201",), ("nb101", "nb301")}
+    assert {c.train_spaces for c, *_ in trained} == {("nb101",), ("darts",), ("nb201",), ("nb101", "darts")}
     assert all(not c.monitor_nb201 and c.fraction == 0.1 and c.epochs == 1 for c, *_ in trained)
     # NB201 scored by the 3 non-NB201 models of each config, none of them trained on NB201
     assert len(fake_world["nb201_scored"]) == 2 * 3
@@ -129,7 +129,7 @@ def test_ablations_train_only_on_nb101_or_nb301(fake_world):
     df = ablations.run_ablations(base, fraction=0.05, epochs=1, models=["minilm", "onehot"],
                                  lengths=["short", "long"], data_ratios=[0.001, 0.01])
     cfgs = [c for c, *_ in fake_world["trained"]]
-    assert all(c.train_spaces in (("nb101",), ("nb301",)) and not c.monitor_nb201 for c in cfgs)
+    assert all(c.train_spaces in (("nb101",), ("darts",)) and not c.monitor_nb201 for c in cfgs)
     assert all("nb201" not in c.train_spaces for c in fake_world["nb201_scored"])
     # base, 2 + 1 embeddings (onehot has one length), 2 losses, 2 ratios, nb301, + 4 graph-form rows
     assert list(df["group"]).count("embedding") == 3
@@ -172,9 +172,9 @@ def test_contains_op_errors():
 
 
 def test_nb201_cells_with_avg_pool():
-    from tgnas.predictor.data import nb201_graphset
+    from tgnas.graphs import graphset
     # 5**6 cells, 4**6 of which use none of the 6 edges for avg_pool_3x3
-    assert int(unseen.contains_op(nb201_graphset("full"), "avg_pool_3x3").sum()) == 15625 - 4 ** 6
+    assert int(unseen.contains_op(graphset("nb201", "full"), "avg_pool_3x3").sum()) == 15625 - 4 ** 6
 
 
 # ----------------------------------------------------------------------------- independence

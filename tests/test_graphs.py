@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from tgnas.graphs import (NB101_VOCAB, PAD, BatchMaker, GraphSet, masked_pool, nb101_graphset,
-                          propagation_matrix)
+from tgnas.benchmarks.nb101 import NB101_VOCAB, table_graphset
+from tgnas.graphs import PAD, BatchMaker, GraphSet, masked_pool, propagation_matrix
 from tgnas.spaces.base import CellGraph
 
 OPS = ("input", "conv3x3-bn-relu", "conv1x1-bn-relu", "maxpool3x3", "output")
@@ -131,11 +131,11 @@ def test_nb101_vectorised_equals_per_cell_conversion(nb101, tmp_path, monkeypatc
     from tgnas import paths
     from tgnas.spaces.nb101 import NB101Space
     monkeypatch.setattr(paths, "CACHE_DIR", tmp_path)
-    gs = nb101_graphset(nb101)                      # builds and writes the cache
+    gs = table_graphset(nb101)                      # builds and writes the cache
     assert len(gs) == 423_624 and gs.vocab == NB101_VOCAB and gs.max_nodes == 7
     assert np.bincount(gs.num_nodes)[7] == 359_082 and np.bincount(gs.num_nodes)[2] == 1
     assert len(list((tmp_path / "graphs").glob("nb101_*.npz"))) == 1
-    again = nb101_graphset(nb101)                   # reads the cache
+    again = table_graphset(nb101)                   # reads the cache
     assert again.content_hash() == gs.content_hash()
     space = NB101Space()
     rng = np.random.default_rng(0)

@@ -190,11 +190,11 @@ def test_nb201_cache_path(monkeypatch, tmp_path):
 
 
 def test_nb201_lite_table_caches_and_recomputes(monkeypatch, tmp_path):
-    import tgnas.spaces.nb201 as nb201_space
+    import tgnas.benchmarks.nb201 as nb201_benchmark
 
     monkeypatch.setattr(paths, "LITE_PROXY_DIR", tmp_path / "lite")
     # three cells stand in for the 15,625 (the wiring is what is under test)
-    monkeypatch.setattr(nb201_space, "enumerate_archs", lambda order="benchmark": tuple(ARCHS[:3]))
+    monkeypatch.setattr(nb201_benchmark, "enumerate_archs", lambda order="benchmark": tuple(ARCHS[:3]))
     df = lite.nb201_lite_table(TINY, progress=False)
     path = tmp_path / "lite" / f"nb201_lite_{TINY.key()}.npz"
     assert path.is_file() and df.index.name == "nb201_index" and len(df) == 3

@@ -18,12 +18,12 @@ from tgnas.spaces.nb201 import (
     NB201_OPS,
     NB201Arch,
     NB201Space,
-    enumerate_archs,
     from_naslib_tuple,
-    index_of,
     parse_arch,
+    product_archs,
     to_naslib_tuple,
 )
+from tgnas.benchmarks.nb201 import enumerate_archs, index_of  # the benchmark's order needs its data
 
 EXAMPLE = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
 INDEX0 = ("|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|"
@@ -223,12 +223,13 @@ def test_enumerate_product_order(space):
     assert archs[1].ops == ("none",) * 5 + ("skip_connect",)
     assert archs[-1].ops == ("avg_pool_3x3",) * 6
     assert archs == tuple(NB201Arch(o) for o in itertools.product(NB201_OPS, repeat=6))
+    assert archs is product_archs()  # the space's own enumeration, no data needed
     with pytest.raises(ValueError, match="unknown order 'random'"):
         enumerate_archs("random")
 
 
 def test_enumerate_benchmark_order(space):
-    archs = space.enumerate_archs()
+    archs = enumerate_archs()
     assert archs is enumerate_archs("benchmark")  # cached
     assert len(archs) == 15625
     assert str(archs[0]) == INDEX0
@@ -237,7 +238,7 @@ def test_enumerate_benchmark_order(space):
     assert set(archs) == set(enumerate_archs("product"))
     assert [index_of(a) for a in archs[:200]] == list(range(200))
     assert index_of(archs[15624]) == 15624
-    assert space.index_of(space.parse(EXAMPLE)) == 1
+    assert index_of(space.parse(EXAMPLE)) == 1
     with pytest.raises(ValueError, match="expected an NB201Arch"):
         index_of(EXAMPLE)  # type: ignore[arg-type]
 

@@ -12,7 +12,6 @@ from pathlib import Path
 
 from tgnas import paths
 
-
 #: TrainConfig fields settable from the command line (flag ``--a-b`` for field ``a_b``);
 #: unset flags keep TrainConfig's defaults (one source of truth, and no torch import here).
 _CONFIG_FLAGS = ("fraction", "nb301_surrogate_samples", "seed", "epochs", "batch_size", "lr", "weight_decay",
@@ -59,19 +58,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 def _all_of_space(space: str, form: str):
     """(GraphSet, DataFrame of identifiers) for every cell of an enumerable space."""
-    import pandas as pd
-    if space == "nb201":
-        from tgnas.predictor.data import nb201_graphset
-        from tgnas.spaces.nb201 import NB201Space, enumerate_archs
-        sp = NB201Space()
-        ids = pd.DataFrame({"nb201_index": range(15_625), "arch": [sp.format(a) for a in enumerate_archs()]})
-        return nb201_graphset(form), ids
-    if space == "nb101":
-        from tgnas.benchmarks.nb101 import load_nb101
-        from tgnas.graphs import nb101_graphset
-        table = load_nb101()
-        return nb101_graphset(table), pd.DataFrame({"nb101_index": range(len(table)), "hash": table.hashes})
-    raise ValueError(f"--all needs an enumerable space ('nb101' or 'nb201'), got {space!r}")
+    from tgnas.graphs import graphset
+    from tgnas.spaces import get_record, space_names
+    record = get_record(space)
+    if not record.enumerable:
+        raise ValueError(f"--all needs an enumerable space {list(space_names(has='enumerable'))}, got {space!r}")
+    return graphset(space, form), record.resolve("cell_ids")()
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
@@ -142,7 +134,8 @@ def _score_plus(args: argparse.Namespace, pred, checkpoint: Path) -> int:
     check_rule_matches(rule, checkpoint, rule_path)
     t0 = time.perf_counter()
     if args.all:
-        from tgnas.spaces.nb201 import NB201Space, enumerate_archs
+        from tgnas.benchmarks.nb201 import enumerate_archs
+        from tgnas.spaces.nb201 import NB201Space
         table = nb201_signal_table(pred, progress=True)
         sp = NB201Space()
         ids = pd.DataFrame({"nb201_index": table["nb201_index"], "arch": [sp.format(a) for a in enumerate_archs()]})
@@ -169,11 +162,14 @@ def _score_plus(args: argparse.Namespace, pred, checkpoint: Path) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from tgnas.spaces import get_record, space_names
+    labelled = [get_record(n) for n in space_names(has="labelled")]
     t = sub.add_parser("train", help="train the TG-NAS predictor (checkpoint every epoch)",
                        description="Train the predictor; unset options keep the defaults of "
                                    "tgnas.predictor.TrainConfig.")
-    t.add_argument("--train-space", action="append", choices=("nb101", "nb301", "nb201"),
-                   help="training space (repeat to mix; default: the preset's, else nb101)")
+    t.add_argument("--train-space", action="append",
+                   choices=[*(r.name for r in labelled), *(a for r in labelled for a in r.aliases)],
+                   help="training space (repeat to mix; default: the preset's, else nb101; nb301 = darts)")
     t.add_argument("--out", required=True, help="checkpoint file, e.g. models/tgnas_nb101.pt")
     t.add_argument("--epochs", type=int)
     t.add_argument("--fraction", type=float, help="seeded fraction of each space's cells (default 1)")
@@ -208,8 +204,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     s = sub.add_parser("score", help="score architectures with a trained predictor")
     s.add_argument("--checkpoint", required=True)
-    s.add_argument("--space", required=True, choices=("nb101", "nb201", "darts"))
-    s.add_argument("--all", action="store_true", help="every cell of the space (nb101, nb201)")
+    s.add_argument("--space", required=True, choices=space_names())
+    s.add_argument("--all", action="store_true",
+                   help=f"every cell of the space ({', '.join(space_names(has='enumerable'))})")
     s.add_argument("--arch", action="append", help="one architecture in the space's text form (repeatable)")
     s.add_argument("--out", help="CSV file for the scores")
     s.add_argument("--describe", action="append", metavar="OP=TEXT",

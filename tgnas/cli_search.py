@@ -12,6 +12,7 @@ from tgnas import paths
 def _cmd_search(args: argparse.Namespace) -> int:
     from tgnas.search import PruneConfig, make_scorer, run_search
     from tgnas.search.scorers import CountingScorer
+    from tgnas.spaces import get_record
 
     if args.threads:
         import torch
@@ -29,13 +30,12 @@ def _cmd_search(args: argparse.Namespace) -> int:
     res = run_search(args.algorithm, args.space, counter, budget=args.budget, seed=args.seed,
                      progress=not args.quiet, prune_config=PruneConfig(n_samples=args.samples), **options)
     print(res.summary())
-    if args.space == "nb201":
+    record = get_record(args.space)
+    if record.accuracy is not None:
         try:
-            from tgnas.search.evaluate import NB201_DATASETS, nb201_accuracy
-
-            acc = nb201_accuracy([res.arch]).iloc[0]
+            acc = record.resolve("accuracy")([res.arch]).iloc[0]
             print("benchmark test accuracy (not used by the search): "
-                  + ", ".join(f"{d} {acc[d]:.2f}%" for d in NB201_DATASETS))
+                  + ", ".join(f"{d} {acc[d]:.2f}%" for d in record.datasets))
         except Exception as err:  # the look-up is informative only; the data may be absent
             print(f"(benchmark accuracy not available: {err})")
     if args.json:
@@ -50,11 +50,12 @@ def _cmd_search(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     from tgnas.search.runner import ALGORITHMS
     from tgnas.search.scorers import SCORER_NAMES
+    from tgnas.spaces import space_names
 
     p = sub.add_parser("search", help="search an architecture with the predictor or a baseline scorer",
                        description="Search NB201 or DARTS with a scorer and print the found architecture "
                                    "in the space's textual form, with the run's statistics.")
-    p.add_argument("--space", required=True, choices=("nb201", "darts"))
+    p.add_argument("--space", required=True, choices=space_names(has="encoding"))
     p.add_argument("--algorithm", default="hybrid", choices=ALGORITHMS,
                    help="prune: supernet pruning; evolve: the paper's continuous-encoding evolution; "
                         "aging: regularised evolution; hybrid: prune + evolve, the better; random")

@@ -32,19 +32,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from tgnas.spaces.registry import SPACE_NAMES, get_space
+
 #: The three description lengths, shortest first.
 LENGTHS: tuple[str, ...] = ("short", "medium", "long")
 
-#: Graph-node labels of each search space (inputs/outputs included), as the
-#: ``tgnas.spaces`` graphs emit them.
-SPACE_OPS: dict[str, tuple[str, ...]] = {
-    "nb101": ("input", "conv3x3-bn-relu", "conv1x1-bn-relu", "maxpool3x3", "output"),
-    "nb201": ("input", "none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3",
-              "output"),
-    "darts": ("input_0", "input_1", "output", "reduce_input_0", "reduce_input_1", "reduce_output",
-              "none", "max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3",
-              "sep_conv_5x5", "dil_conv_3x3", "dil_conv_5x5"),
-}
+#: Graph-node labels of each built-in search space (inputs/outputs included), as the
+#: ``tgnas.spaces`` graphs emit them (each space's ``graph_ops``).
+SPACE_OPS: dict[str, tuple[str, ...]] = {name: tuple(get_space(name).graph_ops) for name in SPACE_NAMES}
 
 #: Every label of every space, once, in space order (NB101, NB201, DARTS).
 ALL_OPS: tuple[str, ...] = tuple(dict.fromkeys(op for ops in SPACE_OPS.values() for op in ops))

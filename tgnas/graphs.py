@@ -28,7 +28,6 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -36,21 +35,14 @@ import torch
 from tgnas import paths
 from tgnas.spaces.base import CellGraph
 
-if TYPE_CHECKING:  # imported lazily at run time: the benchmark module reads data files
-    from tgnas.benchmarks.nb101 import NB101Table
-
 #: Padding value of :attr:`GraphSet.ops`.
 PAD = -1
-#: NB101 operator vocabulary (node labels of :meth:`tgnas.spaces.nb101.NB101Space.to_graph`).
-NB101_VOCAB: tuple[str, ...] = ("input", "conv3x3-bn-relu", "conv1x1-bn-relu", "maxpool3x3", "output")
-#: NB101 table op code -> index into NB101_VOCAB (-1 for the table's padding code -3).
-_NB101_CODE_TO_VOCAB = {-3: PAD, -2: 4, -1: 0, 0: 1, 1: 2, 2: 3}
 #: Message-passing directions understood by :func:`propagation_matrix`.
 DIRECTIONS: tuple[str, ...] = ("forward", "backward", "both")
 #: Pooling readouts understood by :func:`masked_pool`.
 POOLINGS: tuple[str, ...] = ("mean", "sum")
 #: Bump when the layout of cached GraphSet files changes.
-_CACHE_VERSION = 1
+CACHE_VERSION = 1
 
 
 @dataclass(frozen=True, eq=False)
@@ -142,24 +134,6 @@ class GraphSet:
             num[k] = n
         return cls(ops, adj, num, vocab)
 
-    @classmethod
-    def from_nb101_table(cls, table: NB101Table) -> GraphSet:
-        """All cells of an NB101 table, converted with array operations only.
-
-        The table's op codes map to :data:`NB101_VOCAB`; the table's adjacency is already
-        upper-triangular and zero-padded to 7 vertices, with the output at
-        ``num_vertices - 1`` and padding after it, which is this class's layout.
-        """
-        codes = np.asarray(table.ops)
-        lut = np.full(8, -99, dtype=np.int32)  # codes -3..2 -> lut[code + 3]
-        for code, idx in _NB101_CODE_TO_VOCAB.items():
-            lut[code + 3] = idx
-        if codes.min() < -3 or codes.max() > 2:
-            raise ValueError(f"NB101 op codes must lie in [-3, 2], got [{codes.min()}, {codes.max()}]")
-        ops = lut[codes.astype(np.int64) + 3]
-        adj = np.asarray(table.adjacency).astype(np.uint8)
-        return cls(ops, adj, np.asarray(table.num_vertices, dtype=np.int32), NB101_VOCAB)
-
     @staticmethod
     def concat(sets: Sequence[GraphSet]) -> GraphSet:
         """Stack GraphSets; vocabularies are merged (first appearance order), widths padded."""
@@ -226,7 +200,7 @@ class GraphSet:
         paths.ensure_dir(path.parent)
         tmp = path.with_name(path.name + ".tmp.npz")
         np.savez(tmp, ops=self.ops, adjacency=self.adjacency, num_nodes=self.num_nodes,
-                 vocab=np.array(self.vocab, dtype=str), version=np.array(_CACHE_VERSION))
+                 vocab=np.array(self.vocab, dtype=str), version=np.array(CACHE_VERSION))
         tmp.replace(path)
         return path
 
@@ -234,36 +208,23 @@ class GraphSet:
     def load(cls, path: Path) -> GraphSet:
         """Read a file written by :meth:`save`."""
         with np.load(Path(path), allow_pickle=False) as z:
-            if int(z["version"]) != _CACHE_VERSION:
-                raise ValueError(f"{path}: GraphSet file version {int(z['version'])}, expected {_CACHE_VERSION}")
+            if int(z["version"]) != CACHE_VERSION:
+                raise ValueError(f"{path}: GraphSet file version {int(z['version'])}, expected {CACHE_VERSION}")
             return cls(z["ops"], z["adjacency"], z["num_nodes"], tuple(str(v) for v in z["vocab"]))
 
 
-def nb101_graphset(table: NB101Table | None = None, cache: bool = True) -> GraphSet:
-    """All 423,624 NB101 cells as a GraphSet, in table order.
+def graphset(space: str, form: str = "full") -> GraphSet:
+    """The benchmark cells of ``space`` as graphs in ``form`` (:mod:`tgnas.graph_forms`), in the
+    benchmark's table order: all 423,624 NB101 cells, all 15,625 NB201 cells, the 500 labelled
+    NB301 cells of the DARTS space (see each space record's ``cells``).
 
-    Args:
-        table: an :class:`~tgnas.benchmarks.nb101.NB101Table`; default ``load_nb101()``.
-        cache: read/write ``CACHE_DIR/graphs/nb101_<key>.npz`` where ``key`` hashes the
-            table's op codes, adjacency and vertex counts (a different table never hits a
-            stale file).
+    Raises:
+        KeyError: unknown space.
+        NotImplementedError: the space has no benchmark cells.
     """
-    if table is None:
-        from tgnas.benchmarks.nb101 import load_nb101
-        table = load_nb101()
-    if not cache:
-        return GraphSet.from_nb101_table(table)
-    h = hashlib.sha256()
-    for a in (table.ops, table.adjacency, table.num_vertices):
-        a = np.ascontiguousarray(a)
-        h.update(f"{a.dtype}{a.shape}".encode())
-        h.update(a.tobytes())
-    path = paths.CACHE_DIR / "graphs" / f"nb101_v{_CACHE_VERSION}_{h.hexdigest()[:16]}.npz"
-    if path.is_file():
-        return GraphSet.load(path)
-    gs = GraphSet.from_nb101_table(table)
-    gs.save(path)
-    return gs
+    from tgnas.graph_forms import check_form
+    from tgnas.spaces.registry import get_record
+    return get_record(space).resolve("cells")(check_form(form))
 
 
 # ============================================================================ batches

@@ -151,6 +151,82 @@ def load_nb101() -> NB101Table:
     return _read_full(datafiles.require("nb101_full"))
 
 
+# ------------------------------------------------------------- the space record's cells
+
+#: Node labels of NB101 graphs, the vocabulary of :func:`table_graphset`.
+NB101_VOCAB: tuple[str, ...] = NB101Space.graph_ops
+#: Table op code -> index into NB101_VOCAB (-1, the GraphSet padding, for the table's padding code -3).
+_CODE_TO_VOCAB = {PAD_CODE: -1, -2: 4, -1: 0, 0: 1, 1: 2, 2: 3}
+
+
+def _table_to_graphset(table: NB101Table):
+    # Array operations only: the table's adjacency is already upper-triangular and
+    # zero-padded to 7 vertices, with the output at num_vertices - 1 and padding after it,
+    # which is GraphSet's layout.
+    from tgnas.graphs import GraphSet
+    codes = np.asarray(table.ops)
+    lut = np.full(8, -99, dtype=np.int32)  # codes -3..2 -> lut[code + 3]
+    for code, idx in _CODE_TO_VOCAB.items():
+        lut[code + 3] = idx
+    if codes.min() < -3 or codes.max() > 2:
+        raise ValueError(f"NB101 op codes must lie in [-3, 2], got [{codes.min()}, {codes.max()}]")
+    ops = lut[codes.astype(np.int64) + 3]
+    adj = np.asarray(table.adjacency).astype(np.uint8)
+    return GraphSet(ops, adj, np.asarray(table.num_vertices, dtype=np.int32), NB101_VOCAB)
+
+
+def table_graphset(table: NB101Table | None = None, cache: bool = True):
+    """All cells of an NB101 table (default :func:`load_nb101`) as a GraphSet, in table order,
+    converted with array operations only.
+
+    Args:
+        cache: read/write ``CACHE_DIR/graphs/nb101_<key>.npz`` where ``key`` hashes the
+            table's op codes, adjacency and vertex counts (a different table never hits a
+            stale file).
+    """
+    import hashlib
+
+    from tgnas import paths
+    from tgnas.graphs import CACHE_VERSION, GraphSet
+    table = load_nb101() if table is None else table
+    if not cache:
+        return _table_to_graphset(table)
+    h = hashlib.sha256()
+    for a in (table.ops, table.adjacency, table.num_vertices):
+        a = np.ascontiguousarray(a)
+        h.update(f"{a.dtype}{a.shape}".encode())
+        h.update(a.tobytes())
+    path = paths.CACHE_DIR / "graphs" / f"nb101_v{CACHE_VERSION}_{h.hexdigest()[:16]}.npz"
+    if path.is_file():
+        return GraphSet.load(path)
+    gs = _table_to_graphset(table)
+    gs.save(path)
+    return gs
+
+
+def cell_graphs(form: str = "full"):
+    """All 423,624 cells as a GraphSet (every graph form is the same: NB101 cells are pruned
+    and have no ``none`` or identity op)."""
+    from tgnas.graph_forms import check_form
+    check_form(form)
+    return table_graphset()
+
+
+def cell_ids() -> pd.DataFrame:
+    """``nb101_index`` and ``hash`` (module hash) of every cell, in table order."""
+    table = load_nb101()
+    return pd.DataFrame({"nb101_index": range(len(table)), "hash": table.hashes})
+
+
+def labelled_cells(form: str = "full", surrogate_samples: int = 0, seed: int = 0):
+    """(GraphSet, ``(423624,)`` CIFAR-10 test accuracy after 108 epochs, run 0 (fraction)) of
+    every cell (NB101 has no surrogate: ``surrogate_samples`` and ``seed`` are unused)."""
+    from tgnas.graph_forms import check_form
+    check_form(form)
+    table = load_nb101()
+    return table_graphset(table), np.asarray(table.test_acc)
+
+
 def decode_naslib_key(key: str | tuple[int, ...]) -> tuple[np.ndarray, tuple[str, ...]]:
     """Decode a NASLib NB101 tuple key into ``((n, n) int8 adjacency, n op names)``.
 

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from tgnas import datafiles
-from tgnas.spaces.nb201 import NUM_ARCHS, from_naslib_tuple
+from tgnas.spaces.nb201 import NUM_ARCHS, NB201Arch, NB201Space, from_naslib_tuple, parse_arch, product_archs
 
 #: Dataset names as used in column names, in the benchmark's order.
 NB201_DATASETS: tuple[str, ...] = ("cifar10", "cifar100", "imagenet16-120")
@@ -68,6 +68,43 @@ def nb201_arch_strings() -> tuple[str, ...]:
 @lru_cache(maxsize=2)
 def _read_arch_strings(path: Path) -> tuple[str, ...]:
     return tuple(_read_test_table(path)["arch"])
+
+
+def enumerate_archs(order: str = "benchmark") -> tuple[NB201Arch, ...]:
+    """All 15,625 cells.
+
+    Args:
+        order: ``"benchmark"`` (NAS-Bench-201 index order, read from the test-accuracy table;
+            needs the data file ``nb201_test_acc``) or ``"product"``
+            (:func:`tgnas.spaces.nb201.product_archs`; needs no data).
+    """
+    if order == "benchmark":
+        # The cache is keyed on the verified file path, so a changed TGNAS_DATA takes effect.
+        return _read_benchmark_order(datafiles.require("nb201_test_acc"))
+    if order == "product":
+        return product_archs()
+    raise ValueError(f"unknown order {order!r}; expected 'benchmark' or 'product'")
+
+
+def index_of(arch: NB201Arch) -> int:
+    """The NAS-Bench-201 index (0..15624) of ``arch`` (needs the data file ``nb201_test_acc``)."""
+    if not isinstance(arch, NB201Arch):
+        raise ValueError(f"expected an NB201Arch, got {type(arch).__name__}: {arch!r}")
+    return _read_index_table(datafiles.require("nb201_test_acc"))[arch]
+
+
+@lru_cache(maxsize=2)
+def _read_benchmark_order(path: Path) -> tuple[NB201Arch, ...]:
+    archs = tuple(parse_arch(s) for s in _read_arch_strings(path))
+    if len(archs) != NUM_ARCHS or set(archs) != set(product_archs()):
+        raise ValueError(f"the benchmark's arch list ({len(archs)} rows, {len(set(archs))} distinct) "
+                         f"is not a permutation of the {NUM_ARCHS} NB201 cells")
+    return archs
+
+
+@lru_cache(maxsize=2)
+def _read_index_table(path: Path) -> dict[NB201Arch, int]:
+    return {a: i for i, a in enumerate(_read_benchmark_order(path))}
 
 
 @lru_cache(maxsize=2)
@@ -140,6 +177,34 @@ def load_nb201() -> pd.DataFrame:
                         datafiles.require("nb201_val_acc_zen")).copy()
 
 
+# ------------------------------------------------------------- the space record's cells
+
+@lru_cache(maxsize=4)
+def cell_graphs(form: str = "full"):
+    """All 15,625 cells as a :class:`~tgnas.graphs.GraphSet` in ``form`` (:mod:`tgnas.graph_forms`),
+    in benchmark index order (8 nodes in the full form, fewer otherwise); built once per process."""
+    from tgnas.graph_forms import check_form, to_form
+    from tgnas.graphs import GraphSet
+    check_form(form)
+    space = NB201Space()
+    return GraphSet.from_graphs([to_form(space.to_graph(a), form) for a in enumerate_archs()])
+
+
+def cell_ids() -> pd.DataFrame:
+    """``nb201_index`` and ``arch`` (benchmark arch string) of every cell, in benchmark order."""
+    space = NB201Space()
+    return pd.DataFrame({INDEX_NAME: range(NUM_ARCHS), "arch": [space.format(a) for a in enumerate_archs()]})
+
+
+def labelled_cells(form: str = "full", surrogate_samples: int = 0, seed: int = 0):
+    """(GraphSet, ``(15625,)`` CIFAR-10 test accuracy (%)) of every cell, in benchmark order
+    (NB201 has no surrogate: ``surrogate_samples`` and ``seed`` are unused)."""
+    df = load_nb201()
+    if not np.array_equal(df.index.to_numpy(), np.arange(len(df))):
+        raise ValueError("load_nb201() is not in benchmark index order 0..15624")
+    return cell_graphs(form), df["cifar10"].to_numpy()
+
+
 @lru_cache(maxsize=4)
 def _read_proxy_table(path: Path, test_path: Path) -> pd.DataFrame:
     raw = pd.read_csv(path)
@@ -182,5 +247,5 @@ def load_nb201_proxies(dataset: str = "cifar10") -> pd.DataFrame:
 def clear_cache() -> None:
     """Forget the cached tables (e.g. after changing ``TGNAS_DATA``)."""
     for fn in (_read_test_table, _read_arch_strings, _read_index_of_string, _read_val_zen_table, _nb201_table,
-               _read_proxy_table):
+               _read_proxy_table, _read_benchmark_order, _read_index_table):
         fn.cache_clear()

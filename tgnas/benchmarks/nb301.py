@@ -223,3 +223,42 @@ class NB301Surrogate:
             y = sess.run(None, {"x_cat": xc, "x_cont": x_cont})[0]
             out[lo:lo + len(xc)] = y[:, 0]
         return out * 100.0
+
+
+# ------------------------------------------------------------- the space record's cells
+
+@lru_cache(maxsize=4)
+def cell_graphs(form: str = "full"):
+    """The 500 labelled cells (:func:`load_nb301`, file order) as a GraphSet in ``form``
+    (built once per process)."""
+    from tgnas.graph_forms import check_form, to_form
+    from tgnas.graphs import GraphSet
+    check_form(form)
+    space = DartsSpace()
+    return GraphSet.from_graphs([to_form(space.to_graph(g), form) for g in load_nb301()["genotype"]])
+
+
+def cell_ids() -> pd.DataFrame:
+    """``genotype`` (DARTS genotype string) and ``compact`` (NASLib key) of the 500 labelled cells."""
+    df = load_nb301()
+    return pd.DataFrame({"genotype": df["genotype_str"], "compact": df["compact"]})
+
+
+def labelled_cells(form: str = "full", surrogate_samples: int = 0, seed: int = 0):
+    """(GraphSet, labels (%)) of the 500 labelled cells (CIFAR-10 validation accuracy) plus
+    ``surrogate_samples`` random DARTS cells labelled by :class:`NB301Surrogate` (drawn with
+    ``numpy.random.default_rng([seed, 301])``)."""
+    from tgnas.graph_forms import check_form, to_form
+    from tgnas.graphs import GraphSet
+    check_form(form)
+    if surrogate_samples < 0:
+        raise ValueError(f"nb301_surrogate_samples must be >= 0, got {surrogate_samples}")
+    darts = DartsSpace()
+    df = load_nb301()
+    labels = df["val_accuracy"].to_numpy(dtype=np.float64)
+    if not surrogate_samples:
+        return cell_graphs(form), labels
+    rng = np.random.default_rng([seed, 301])
+    genotypes = list(df["genotype"]) + [darts.sample(rng) for _ in range(surrogate_samples)]
+    labels = np.concatenate([labels, NB301Surrogate().predict(genotypes[len(df):])])
+    return GraphSet.from_graphs([to_form(darts.to_graph(g), form) for g in genotypes]), labels

@@ -23,9 +23,10 @@ from scipy import stats
 
 from tgnas import paths
 from tgnas.benchmarks.nb201 import NB201_DATASETS
-from tgnas.graphs import GraphSet
+from tgnas.graphs import GraphSet, graphset
 from tgnas.predictor import Predictor, TrainConfig, load_checkpoint, train
-from tgnas.predictor.data import SpaceData, load_space_data, nb201_graphset
+from tgnas.predictor.data import SpaceData, load_space_data
+from tgnas.spaces.registry import canonical_name
 
 __all__ = ["NB201_DATASETS", "PAPER_REFERENCE", "load_default_predictor",
            "nb201_truth", "space_data", "config_key", "check_no_nb201_labels", "train_cached",
@@ -147,7 +148,7 @@ def score_nb201(predictor: Predictor, form: str | None = None) -> np.ndarray:
 
     ``form``: graph form (:mod:`tgnas.graph_forms`; default: the predictor's own setting).
     """
-    graphs: GraphSet = nb201_graphset(predictor.config.graph_form if form is None else form)
+    graphs: GraphSet = graphset("nb201", predictor.config.graph_form if form is None else form)
     return predictor.score(graphs)
 
 
@@ -157,7 +158,7 @@ def within_space_val(path: Path) -> dict[str, dict[str, float]]:
     ckpt = load_checkpoint(path)
     epoch = int(ckpt["best"]["epoch"])
     rec = next(h for h in ckpt["history"] if h["epoch"] == epoch)
-    return {s: {"kendall": float(rec["val_tau"][s]), "spearman": float(rec["val_rho"][s])}
+    return {canonical_name(s): {"kendall": float(rec["val_tau"][s]), "spearman": float(rec["val_rho"][s])}
             for s in rec["val_tau"]}
 
 

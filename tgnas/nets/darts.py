@@ -232,3 +232,20 @@ class NetworkImageNet(_DartsNetwork):
         s1 = self.stem1(s0)
         return self._run_cells(s0, s1)
 
+
+
+def build_darts_net(arch: Genotype | str, num_classes: int = 10, C: int = 16, N: int = 8) -> NetworkCIFAR:
+    """A freshly initialised CIFAR network of ``arch`` (a :class:`Genotype` or its string) with
+    ``C`` initial channels and ``N`` cells, no auxiliary head (the defaults are the small
+    evaluation network zero-cost studies of NB301 use)."""
+    from tgnas.spaces.darts import DartsSpace
+    g = arch if isinstance(arch, Genotype) else DartsSpace().parse(arch)
+    return NetworkCIFAR(C, num_classes, N, auxiliary=False, genotype=g)
+
+
+def build_final_net(arch: Genotype, dataset: str, num_classes: int, C: int, N: int,
+                    auxiliary: bool) -> nn.Module:
+    """The evaluation network of ``tgnas train-final``: :class:`NetworkCIFAR` (``"cifar10"``)
+    or :class:`NetworkImageNet` (``"imagenet"``) with ``C`` initial channels and ``N`` cells."""
+    cls = NetworkCIFAR if dataset == "cifar10" else NetworkImageNet
+    return cls(C, num_classes, N, auxiliary, arch)

@@ -127,3 +127,10 @@ def build_nb201_net(arch: NB201Arch | str, num_classes: int = 10, C: int = 16, N
     PyTorch's default initialisation.
     """
     return NB201Network(as_arch(arch), num_classes=num_classes, C=C, N=N)
+
+
+def build_final_net(arch: NB201Arch, dataset: str, num_classes: int, C: int, N: int,
+                    auxiliary: bool) -> NB201Network:
+    """The evaluation network of ``tgnas train-final``: the benchmark skeleton with ``C``
+    channels and ``N`` cells per stage (``dataset`` is CIFAR-10; no auxiliary head)."""
+    return build_nb201_net(arch, num_classes=num_classes, C=C, N=N)

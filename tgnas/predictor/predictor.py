@@ -115,8 +115,9 @@ class Predictor:
                 graphs.append(to_form(it, self.config.graph_form))
                 continue
             if sp is None:
+                from tgnas.spaces import space_names
                 raise TypeError(f"items[{k}] is a {type(it).__name__}, not a CellGraph: pass space= "
-                                f"('nb101', 'nb201' or 'darts') to convert architectures or their text")
+                                f"(one of {list(space_names())}) to convert architectures or their text")
             arch = sp.parse(it) if isinstance(it, str) else it
             graphs.append(to_form(sp.to_graph(arch), self.config.graph_form))
         if not graphs:
@@ -130,7 +131,8 @@ class Predictor:
         Args:
             items: a GraphSet, CellGraphs, or (with ``space``) architectures of that space or
                 their textual forms.
-            space: ``"nb101"``, ``"nb201"`` or ``"darts"`` when ``items`` are not graphs.
+            space: a registered space (``"nb101"``, ``"nb201"``, ``"darts"``, ...) when ``items``
+                are not graphs.
             batch_size: graphs per forward pass (1,024 keeps a layer's activations,
                 about 2 MB for NB201, in the CPU cache; larger is slower on CPU).
             descriptions: free-text descriptions of operators (needed for operators with no

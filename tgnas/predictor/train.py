@@ -53,6 +53,7 @@ from tgnas.graph_forms import check_form
 from tgnas.graphs import BatchMaker, GraphSet
 from tgnas.metrics import kendall_tau, spearman_rho
 from tgnas.runtime import resolve_device, set_seed
+from tgnas.spaces.registry import canonical_name, get_record, space_names
 from tgnas.predictor.data import SpaceData, load_space_data
 from tgnas.predictor.model import GCN_PRESETS, GCNConfig, TGNASPredictorNet, check_fields, gcn_preset
 
@@ -62,9 +63,6 @@ CHECKPOINT_VERSION = 1
 LOSSES: tuple[str, ...] = ("mse", "pairwise")
 PAIRWISE_KINDS: tuple[str, ...] = ("logistic", "hinge")
 SCHEDULES: tuple[str, ...] = ("cosine", "step", "constant")
-#: Spaces always used in full (``fraction`` does not apply): NB301 has only 500 labelled
-#: cells; its size is set with ``nb301_surrogate_samples``.
-FULL_SPACES: tuple[str, ...] = ("nb301",)
 #: Graphs per forward pass when evaluating (small enough to stay in a CPU cache).
 EVAL_BATCH = 2048
 
@@ -77,10 +75,12 @@ class TrainConfig:
     """Everything that defines a training run (stored in the checkpoint).
 
     Attributes:
-        train_spaces: spaces to train on (``"nb101"``, ``"nb301"``, ``"nb201"``).
+        train_spaces: spaces to train on (``"nb101"``, ``"darts"``, ``"nb201"``; ``"nb301"``,
+            the old name of ``"darts"``, is read as ``"darts"``).
         fraction: seeded fraction of each training space's cells used (train + val);
-            not applied to ``nb301`` (500 labelled cells, see :data:`FULL_SPACES`).
-        nb301_surrogate_samples: extra surrogate-labelled DARTS cells when training on nb301.
+            not applied to spaces whose record says ``subsample=False`` (``darts``: 500
+            labelled NB301 cells).
+        nb301_surrogate_samples: extra surrogate-labelled DARTS cells when training on darts.
         graph_form: form of NB201 / DARTS graphs in training and scoring
             (:data:`tgnas.graph_forms.GRAPH_FORMS`; NB101 graphs are alike in every form).
         seed: seeds model init, subsampling, splits and batch order.
@@ -125,7 +125,7 @@ class TrainConfig:
     average_from: int = 0
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "train_spaces", tuple(self.train_spaces))
+        object.__setattr__(self, "train_spaces", tuple(canonical_name(s) for s in self.train_spaces))
         if isinstance(self.gcn, str):  # a preset name
             object.__setattr__(self, "gcn", gcn_preset(self.gcn))
         if not self.train_spaces or len(set(self.train_spaces)) != len(self.train_spaces):
@@ -218,7 +218,13 @@ class _Split:
 
 
 def _space_seed(seed: int, space: str) -> list[int]:
-    return [seed, zlib.crc32(space.encode())]
+    # a registered space may keep an older key (darts: "nb301"); other names (synthetic data) as they are
+    key = get_record(space).seed_key if space in space_names() else ""
+    return [seed, zlib.crc32((key or space).encode())]
+
+
+def _subsampled(space: str) -> bool:
+    return get_record(space).subsample if space in space_names() else True
 
 
 def used_cells(config: TrainConfig, space: str, m: int) -> np.ndarray:
@@ -227,7 +233,7 @@ def used_cells(config: TrainConfig, space: str, m: int) -> np.ndarray:
     The other cells are unseen by that run (used e.g. to fit TG-NAS+ on held-out cells)."""
     rng = np.random.default_rng(_space_seed(config.seed, space))
     keep = rng.permutation(m)
-    if config.fraction < 1.0 and space not in FULL_SPACES:
+    if config.fraction < 1.0 and _subsampled(space):
         keep = keep[:max(2, int(round(config.fraction * m)))]
     return keep
 

@@ -263,24 +263,12 @@ def random_minibatch(batch_size: int = 8, num_classes: int = 10, side: int = 32,
 
 def build_net(arch, space: str, num_classes: int = 10, C: int | None = None, N: int | None = None) -> nn.Module:
     """A freshly initialised network of ``arch`` in ``space`` (``C``/``N``: width and cells per
-    stage; ``None`` = the space's proxy default). Seed torch before calling for a fixed init."""
-    if space == "nb201":
-        from tgnas.nets.nb201 import build_nb201_net
-        return build_nb201_net(arch, num_classes=num_classes, C=16 if C is None else C,
-                               N=5 if N is None else N)
-    if space == "darts":
-        from tgnas.nets.darts import NetworkCIFAR
-        from tgnas.spaces.darts import DartsSpace, Genotype
-        g = arch if isinstance(arch, Genotype) else DartsSpace().parse(arch)
-        # a small evaluation network (C=16, 8 cells) as zero-cost studies of NB301 use
-        return NetworkCIFAR(16 if C is None else C, num_classes, 8 if N is None else N,
-                            auxiliary=False, genotype=g)
-    if space == "nb101":
-        from tgnas.nets.nb101 import build_nb101_net
-        # the benchmark's own network (C=128, 3 cells per stack)
-        return build_nb101_net(arch, num_classes=num_classes, C=128 if C is None else C,
-                               N=3 if N is None else N)
-    raise KeyError(f"unknown space {space!r} for proxies; expected one of ['nb101', 'nb201', 'darts']")
+    stage; ``None`` = the space record's proxy default: NB101 the benchmark's C=128, N=3;
+    NB201 C=16, N=5; DARTS C=16, 8 cells). Seed torch before calling for a fixed init."""
+    from tgnas.spaces.registry import get_record
+    record = get_record(space)
+    return record.resolve("net")(arch, num_classes=num_classes, C=record.proxy_C if C is None else C,
+                                 N=record.proxy_N if N is None else N)
 
 
 def compute_proxy(name: str, arch, space: str = "nb201",
@@ -387,7 +375,7 @@ def params_and_flops_all(archs: Sequence | None = None, num_classes: int = 10, C
 
     Args:
         archs: NB201 archs (objects or strings); ``None`` for all 15,625 in benchmark
-            index order (:func:`tgnas.spaces.nb201.enumerate_archs`).
+            index order (:func:`tgnas.benchmarks.nb201.enumerate_archs`).
 
     Returns:
         DataFrame with columns ``arch`` (string), ``params``, ``flops``, one row per arch
@@ -395,7 +383,7 @@ def params_and_flops_all(archs: Sequence | None = None, num_classes: int = 10, C
         ``archs is None``).
     """
     from tgnas.nets.nb201 import as_arch
-    from tgnas.spaces.nb201 import enumerate_archs
+    from tgnas.benchmarks.nb201 import enumerate_archs
 
     model = nb201_cost_model(num_classes, C, N, cache=cache)
     items = enumerate_archs() if archs is None else [as_arch(a) for a in archs]

@@ -19,8 +19,9 @@ from typing import Any
 import numpy as np
 
 from tgnas.spaces.base import SearchSpace
-from tgnas.spaces.darts import CELL_TYPES, INTERMEDIATE_NODES, SEARCH_OPS, DartsSpace, Genotype
-from tgnas.spaces.nb201 import NB201_EDGES, NB201_OPS, NB201Arch, NB201Space
+from tgnas.spaces.darts import CELL_TYPES, INTERMEDIATE_NODES, SEARCH_OPS, Genotype
+from tgnas.spaces.nb201 import NB201_EDGES, NB201_OPS, NB201Arch
+from tgnas.spaces.registry import get_record, space_names
 
 _PAIRS: dict[int, tuple[tuple[int, int], ...]] = {
     k: tuple(itertools.combinations(range(k), 2)) for k in INTERMEDIATE_NODES}
@@ -35,16 +36,26 @@ def _centre(j: int, n: int) -> float:
 
 
 class ContinuousEncoding:
-    """Map architectures of ``space`` to and from vectors in ``[0, 1]^dim``."""
+    """Map architectures of ``space`` to and from vectors in ``[0, 1]^dim``.
+
+    ``ContinuousEncoding(space)`` builds the encoding the space's record names
+    (:class:`NB201Encoding`, :class:`DartsEncoding`); a space's own encoding subclasses this
+    and sets ``dim`` and the two maps.
+    """
+
+    #: number of genes.
+    dim: int
+
+    def __new__(cls, space: SearchSpace):
+        if cls is ContinuousEncoding:  # the generic entry point: the space record names the class
+            try:
+                cls = get_record(space.name).resolve("encoding")
+            except (KeyError, NotImplementedError):
+                raise ValueError(f"no continuous encoding for space {getattr(space, 'name', space)!r}; "
+                                 f"expected one of {list(space_names(has='encoding'))}") from None
+        return super().__new__(cls)
 
     def __init__(self, space: SearchSpace) -> None:
-        if isinstance(space, NB201Space):
-            self.dim = len(NB201_EDGES)
-        elif isinstance(space, DartsSpace):
-            self.dim = len(CELL_TYPES) * 3 * len(INTERMEDIATE_NODES)
-        else:
-            raise ValueError(f"no continuous encoding for space {getattr(space, 'name', space)!r}; "
-                             f"expected 'nb201' or 'darts'")
         self.space = space
 
     def _check(self, x: np.ndarray) -> np.ndarray:
@@ -57,9 +68,58 @@ class ContinuousEncoding:
 
     def decode(self, x: np.ndarray) -> Any:
         """Discretise ``x`` ``(dim,)`` in [0, 1] to an architecture."""
+        raise NotImplementedError
+
+    def encode(self, arch: Any) -> np.ndarray:
+        """Bin centres of ``arch``'s choices: ``(dim,)`` float64 (``decode(encode(a)) == a``)."""
+        raise NotImplementedError
+
+    def random(self, rng: np.random.Generator) -> np.ndarray:
+        """A uniform vector (its decoding is uniform over each choice)."""
+        return rng.random(self.dim)
+
+
+class EdgeOpEncoding(ContinuousEncoding):
+    """One gene per edge, its op among :attr:`ops`, for spaces whose cell is one op per edge.
+
+    A subclass sets ``dim`` (the number of edges), ``ops`` and how a cell is built from and
+    read as its ops (:meth:`make`, :meth:`ops_of`).
+    """
+
+    ops: tuple[str, ...]
+
+    def make(self, ops: tuple[str, ...]) -> Any:
+        raise NotImplementedError
+
+    def ops_of(self, arch: Any) -> tuple[str, ...]:
+        return arch.ops
+
+    def decode(self, x: np.ndarray) -> Any:
         x = self._check(x)
-        if isinstance(self.space, NB201Space):
-            return NB201Arch(tuple(NB201_OPS[_bin(v, len(NB201_OPS))] for v in x))
+        return self.make(tuple(self.ops[_bin(v, len(self.ops))] for v in x))
+
+    def encode(self, arch: Any) -> np.ndarray:
+        self.space.validate(arch)
+        return np.array([_centre(self.ops.index(op), len(self.ops)) for op in self.ops_of(arch)])
+
+
+class NB201Encoding(EdgeOpEncoding):
+    """NB201: one gene per edge, its op among :data:`~tgnas.spaces.nb201.NB201_OPS`."""
+
+    dim = len(NB201_EDGES)
+    ops = NB201_OPS
+
+    def make(self, ops: tuple[str, ...]) -> NB201Arch:
+        return NB201Arch(ops)
+
+
+class DartsEncoding(ContinuousEncoding):
+    """DARTS: per cell and intermediate node, the input pair and the op of each of its two edges."""
+
+    dim = len(CELL_TYPES) * 3 * len(INTERMEDIATE_NODES)
+
+    def decode(self, x: np.ndarray) -> Genotype:
+        x = self._check(x)
         cells = []
         g = iter(x)
         for _ in CELL_TYPES:
@@ -71,12 +131,9 @@ class ContinuousEncoding:
             cells.append(pairs)
         return Genotype(normal=cells[0], reduce=cells[1])
 
-    def encode(self, arch: Any) -> np.ndarray:
-        """Bin centres of ``arch``'s choices: ``(dim,)`` float64 (``decode(encode(a)) == a``,
-        DARTS up to the order of a node's two edges, which encoding sorts by input)."""
+    def encode(self, arch: Genotype) -> np.ndarray:
+        """Bin centres (up to the order of a node's two edges, which encoding sorts by input)."""
         self.space.validate(arch)
-        if isinstance(self.space, NB201Space):
-            return np.array([_centre(NB201_OPS.index(op), len(NB201_OPS)) for op in arch.ops])
         out: list[float] = []
         for cell in CELL_TYPES:
             pairs = arch.cell(cell)
@@ -86,7 +143,3 @@ class ContinuousEncoding:
                 out.append(_centre(SEARCH_OPS.index(a[0]), len(SEARCH_OPS)))
                 out.append(_centre(SEARCH_OPS.index(b[0]), len(SEARCH_OPS)))
         return np.array(out)
-
-    def random(self, rng: np.random.Generator) -> np.ndarray:
-        """A uniform vector (its decoding is uniform over each choice)."""
-        return rng.random(self.dim)

@@ -108,11 +108,16 @@ def run_many(algorithms: Sequence[str], space: str, scorer, seeds: Sequence[int]
 
 
 def results_frame(results: Sequence[SearchResult]) -> pd.DataFrame:
-    """One row per result (:meth:`SearchResult.to_dict`); NB201 rows get their true accuracies."""
+    """One row per result (:meth:`SearchResult.to_dict`); results of one space whose benchmark
+    has every cell's accuracy (NB201) get their true accuracies, one column per dataset."""
+    from tgnas.spaces.registry import get_record
+
     df = pd.DataFrame([r.to_dict() for r in results])
-    if len(df) and (df["space"] == "nb201").all():
-        acc = nb201_accuracy(df["arch_str"].tolist())
-        for d in NB201_DATASETS:
+    spaces = set(df["space"]) if len(df) else set()
+    record = get_record(spaces.pop()) if len(spaces) == 1 else None
+    if record is not None and record.accuracy is not None:
+        acc = record.resolve("accuracy")(df["arch_str"].tolist())
+        for d in record.datasets:
             df[d] = acc[d].to_numpy()
     return df
 

@@ -55,6 +55,7 @@ from __future__ import annotations
 import itertools
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -64,8 +65,9 @@ from tqdm.auto import tqdm
 from tgnas.search.records import SearchResult
 from tgnas.search.scorers import CountingScorer, ScoreFn, as_counting
 from tgnas.spaces.base import SearchSpace
-from tgnas.spaces.darts import (CELL_TYPES, DARTS_OPS, INTERMEDIATE_NODES, DartsSpace, Genotype)
-from tgnas.spaces.nb201 import NB201_EDGES, NB201_OPS, NB201Arch, NB201Space
+from tgnas.spaces.darts import CELL_TYPES, DARTS_OPS, INTERMEDIATE_NODES, Genotype
+from tgnas.spaces.nb201 import NB201_EDGES, NB201_OPS, NB201Arch
+from tgnas.spaces.registry import get_record, get_space, space_names
 
 
 @dataclass(frozen=True)
@@ -115,39 +117,66 @@ class Supernet(ABC):
         """Every cell with its op per edge, or ``None`` if enumeration is not supported."""
         return None
 
+    def remove(self, e: int, op: str) -> None:
+        """Prune ``op`` from edge ``e``."""
+        self.candidates[e].remove(op)
 
-class NB201Supernet(Supernet):
-    """NB201: 6 edges, each with a subset of :data:`NB201_OPS`; a cell picks one op per edge."""
+    @abstractmethod
+    def final(self) -> Any:
+        """The cell of a fully pruned supernet (one op per edge)."""
 
-    def __init__(self) -> None:
-        self.candidates = [list(NB201_OPS) for _ in NB201_EDGES]
+    def finish(self, scorer: CountingScorer, config: PruneConfig,
+               rng: np.random.Generator) -> tuple[Any, dict[str, Any]]:
+        """The searched cell once every edge holds one op, and extra information for the result."""
+        return self.final(), {}
+
+
+class EdgeOpSupernet(Supernet):
+    """A space whose cell is one op per edge from a fixed op list (NB201, or a test space).
+
+    Args:
+        edge_names: readable name of each edge.
+        ops: the op choices of every edge (the space's op order).
+        make: ``make(ops)`` builds the cell with ``ops[e]`` on edge ``e``.
+    """
+
+    def __init__(self, edge_names: Sequence[str], ops: Sequence[str], make: Callable[[tuple[str, ...]], Any]) -> None:
+        self.edge_names = tuple(edge_names)
+        self.make = make
+        self.candidates = [list(ops) for _ in self.edge_names]
 
     def edge_name(self, e: int) -> str:
-        target, source = NB201_EDGES[e]
-        return f"({target}<-{source})"
+        return self.edge_names[e]
 
     def sample_contexts(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        # (n, 6) uniforms; the op of edge j in context r is candidates[j][floor(u * |S_j|)]
-        return rng.random((n, len(NB201_EDGES)))
+        # (n, edges) uniforms; the op of edge j in context r is candidates[j][floor(u * |S_j|)]
+        return rng.random((n, len(self.candidates)))
 
     def _ops_of(self, u: np.ndarray) -> list[list[str]]:
         return [[self.candidates[j][int(u[r, j] * len(self.candidates[j]))] for j in range(u.shape[1])]
                 for r in range(u.shape[0])]
 
-    def cells_with(self, ctx: np.ndarray, e: int, op: str) -> list[NB201Arch]:
+    def cells_with(self, ctx: np.ndarray, e: int, op: str) -> list[Any]:
         cells = []
         for ops in self._ops_of(ctx):
             ops[e] = op
-            cells.append(NB201Arch(tuple(ops)))
+            cells.append(self.make(tuple(ops)))
         return cells
 
-    def enumerate_cells(self) -> list[tuple[NB201Arch, tuple[str, ...]]]:
-        return [(NB201Arch(ops), ops) for ops in itertools.product(*self.candidates)]
+    def enumerate_cells(self) -> list[tuple[Any, tuple[str, ...]]]:
+        return [(self.make(ops), ops) for ops in itertools.product(*self.candidates)]
 
-    def final(self) -> NB201Arch:
+    def final(self) -> Any:
         if any(len(c) != 1 for c in self.candidates):
             raise ValueError(f"supernet not fully pruned: {self.candidates}")
-        return NB201Arch(tuple(c[0] for c in self.candidates))
+        return self.make(tuple(c[0] for c in self.candidates))
+
+
+class NB201Supernet(EdgeOpSupernet):
+    """NB201: 6 edges, each with a subset of :data:`NB201_OPS`; a cell picks one op per edge."""
+
+    def __init__(self) -> None:
+        super().__init__([f"({t}<-{s})" for t, s in NB201_EDGES], NB201_OPS, NB201Arch)
 
 
 #: DARTS edges: (cell index, target node, input node), 14 per cell, both cells.
@@ -208,6 +237,18 @@ class DartsSupernet(Supernet):
         e = _DARTS_EDGE_INDEX[edge]
         cand = self.candidates[e]
         return cand[int(ctx.u[r, e] * len(cand))]
+
+    def remove(self, e: int, op: str) -> None:
+        super().remove(e, op)
+        self.pruned[e].append(op)
+
+    def final(self) -> Genotype:
+        raise NotImplementedError("a DARTS supernet ends with edge selection: call finish()")
+
+    def finish(self, scorer: CountingScorer, config: PruneConfig,
+               rng: np.random.Generator) -> tuple[Genotype, dict[str, Any]]:
+        arch, info = _select_darts_edges(self, scorer, config, rng)
+        return arch, {"edge_selection": info}
 
     def cells_with(self, ctx: _DartsContexts, e: int, op: str) -> list[Genotype]:
         ce, ke, ie = DARTS_EDGES[e]
@@ -271,9 +312,7 @@ def _prune_round(net: Supernet, means: list[dict[str, float]]) -> dict[str, dict
         # ΔP(o) = P(S) − P(S without o); P(S without o) = mean of the other ops' m
         delta = p_with - (m.sum() - m) / (len(m) - 1)
         worst = int(np.argmin(delta))  # ties: the first in op order (deterministic)
-        cand.remove(ops[worst])
-        if isinstance(net, DartsSupernet):
-            net.pruned[e].append(ops[worst])
+        net.remove(e, ops[worst])
         done[net.edge_name(e)] = {"pruned": ops[worst], "delta": {o: float(d) for o, d in zip(ops, delta)}}
     return done
 
@@ -340,20 +379,17 @@ def prune(space: SearchSpace | str, scorer: ScoreFn | CountingScorer, seed: int 
         ``n_distinct``) and ``extra["rounds"]``: per round the method (exact / mc), the
         number of cells scored and, per edge, the pruned op and the ΔP of every op.
     """
-    from tgnas.spaces import get_space
-
     space = get_space(space) if isinstance(space, str) else space
     config = config or PruneConfig()
     counter = as_counting(scorer)
     start_calls, start_distinct, start_trace = counter.calls, counter.n_distinct, len(counter.trace)
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
-    if isinstance(space, NB201Space):
-        net: Supernet = NB201Supernet()
-    elif isinstance(space, DartsSpace):
-        net = DartsSupernet()
-    else:
-        raise ValueError(f"pruning supports the 'nb201' and 'darts' spaces, got {space.name!r}")
+    try:
+        net: Supernet = get_record(space.name).resolve("supernet")()
+    except NotImplementedError:
+        raise ValueError(f"pruning supports the spaces {list(space_names(has='supernet'))}, "
+                         f"got {space.name!r}") from None
     rounds = []
     n_rounds = max(len(c) for c in net.candidates) - 1
     for r in tqdm(range(n_rounds), desc=f"prune {space.name}", disable=not progress):
@@ -362,10 +398,8 @@ def prune(space: SearchSpace | str, scorer: ScoreFn | CountingScorer, seed: int 
         rounds.append({"round": r + 1, "method": method, "cells_scored": cost, "edges": done,
                        "remaining": [list(c) for c in net.candidates]})
     extra: dict[str, Any] = {"config": asdict(config), "rounds": rounds}
-    if isinstance(net, DartsSupernet):
-        arch, extra["edge_selection"] = _select_darts_edges(net, counter, config, rng)
-    else:
-        arch = net.final()
+    arch, more = net.finish(counter, config, rng)
+    extra.update(more)
     space.validate(arch)
     score = counter.score_one(arch)
     return SearchResult(

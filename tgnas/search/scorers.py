@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from tgnas.spaces.base import SearchSpace
+from tgnas.spaces.registry import get_record
 
 #: ``scorer(archs) -> (M,) float array``; higher is better.
 ScoreFn = Callable[[Sequence[Any]], np.ndarray]
@@ -200,15 +201,15 @@ def predictor_scorer(predictor: Any, space: SearchSpace | str) -> ScoreFn:
 def flops_scorer(space: SearchSpace | str) -> ScoreFn:
     """FLOPs of the architecture's network (higher = better, the usual FLOPs baseline).
 
-    NB201: the exact additive cost model of :func:`tgnas.proxies.nb201_cost_model` (CIFAR-10
-    network, C=16, N=5), microseconds per cell. DARTS: :func:`tgnas.proxies.compute_proxy`
-    ``"flops"`` on the small evaluation network it builds (C=16, 8 cells), ~0.1 s per cell.
+    Spaces whose record has an exact FLOPs model use it (NB201: the additive cost model of
+    :func:`tgnas.proxies.nb201_cost_model`, CIFAR-10 network, C=16, N=5, microseconds per
+    cell); the others count :func:`tgnas.proxies.compute_proxy` ``"flops"`` on the space's
+    proxy network (DARTS: C=16, 8 cells, ~0.1 s per cell).
     """
     name = _space_name(space)
-    if name == "nb201":
-        from tgnas.proxies import nb201_cost_model
-
-        model = nb201_cost_model()
+    record = get_record(name)
+    if record.flops_model is not None:
+        model = record.resolve("flops_model")()
 
         def score(archs: Sequence[Any]) -> np.ndarray:
             return np.array([model.flops_of(a) / 1e6 for a in archs], dtype=np.float64)
@@ -246,10 +247,7 @@ def _proxy_fn(proxy: str, space: str, seed: int = 0) -> ScoreFn:
 
 
 def _space_name(space: SearchSpace | str) -> str:
-    name = space if isinstance(space, str) else getattr(space, "name", None)
-    if name not in ("nb201", "darts", "nb101"):
-        raise KeyError(f"unknown search space {space!r}; expected 'nb201' or 'darts'")
-    return name
+    return get_record(space if isinstance(space, str) else getattr(space, "name", None)).name
 
 
 def make_scorer(name: str, space: SearchSpace | str, checkpoint: Path | str | None = None,

@@ -13,7 +13,8 @@ Three textual forms meet in this project:
 * the node-op graph the predictor reads (:meth:`NB201Space.to_graph`).
 
 The benchmark's own index order (0..15624) is not the product order of the ops; it is
-taken from the test-accuracy table (:func:`tgnas.benchmarks.nb201.nb201_arch_strings`).
+taken from the test-accuracy table (:func:`tgnas.benchmarks.nb201.enumerate_archs`); this module
+reads no data.
 """
 
 from __future__ import annotations
@@ -24,11 +25,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
-from tgnas import datafiles
 from tgnas.spaces.base import CellGraph, SearchSpace
 
 #: The operator choices, in the benchmark's order.
@@ -185,52 +184,11 @@ def _check_arch(arch: object) -> NB201Arch:
 
 
 @lru_cache(maxsize=1)
-def _product_archs() -> tuple[NB201Arch, ...]:
-    # The last arch-string edge varies fastest; ops in NB201_OPS order.
+def product_archs() -> tuple[NB201Arch, ...]:
+    """All 15,625 cells in product order: :data:`NB201_OPS` per edge in arch-string order, the
+    last edge varying fastest (needs no data; the benchmark's index order is
+    :func:`tgnas.benchmarks.nb201.enumerate_archs`)."""
     return tuple(NB201Arch(ops) for ops in itertools.product(NB201_OPS, repeat=len(NB201_EDGES)))
-
-
-def _benchmark_archs() -> tuple[NB201Arch, ...]:
-    # The cache is keyed on the verified file path, so a changed TGNAS_DATA takes effect.
-    return _read_benchmark_order(datafiles.require("nb201_test_acc"))
-
-
-@lru_cache(maxsize=2)
-def _read_benchmark_order(path: Path) -> tuple[NB201Arch, ...]:
-    # Imported here: the space must work (product order, parsing, graphs) without the data,
-    # and the benchmarks package imports this module.
-    from tgnas.benchmarks.nb201 import nb201_arch_strings
-
-    archs = tuple(parse_arch(s) for s in nb201_arch_strings())
-    if len(archs) != NUM_ARCHS or set(archs) != set(_product_archs()):
-        raise ValueError(f"the benchmark's arch list ({len(archs)} rows, {len(set(archs))} distinct) "
-                         f"is not a permutation of the {NUM_ARCHS} NB201 cells")
-    return archs
-
-
-@lru_cache(maxsize=2)
-def _read_index_table(path: Path) -> dict[NB201Arch, int]:
-    return {a: i for i, a in enumerate(_read_benchmark_order(path))}
-
-
-def enumerate_archs(order: str = "benchmark") -> tuple[NB201Arch, ...]:
-    """All 15,625 cells.
-
-    Args:
-        order: ``"benchmark"`` (NAS-Bench-201 index order, read from the test-accuracy table;
-            needs the data file ``nb201_test_acc``) or ``"product"`` (itertools.product over
-            :data:`NB201_OPS` per edge in arch-string order; needs no data).
-    """
-    if order == "benchmark":
-        return _benchmark_archs()
-    if order == "product":
-        return _product_archs()
-    raise ValueError(f"unknown order {order!r}; expected 'benchmark' or 'product'")
-
-
-def index_of(arch: NB201Arch) -> int:
-    """The NAS-Bench-201 index (0..15624) of ``arch`` (needs the data file ``nb201_test_acc``)."""
-    return _read_index_table(datafiles.require("nb201_test_acc"))[_check_arch(arch)]
 
 
 class NB201Space(SearchSpace):
@@ -315,14 +273,6 @@ class NB201Space(SearchSpace):
         ops = list(arch.ops)
         ops[k] = others[int(rng.integers(len(others)))]
         return NB201Arch(tuple(ops))
-
-    def enumerate_archs(self, order: str = "benchmark") -> tuple[NB201Arch, ...]:
-        """See :func:`enumerate_archs`."""
-        return enumerate_archs(order)
-
-    def index_of(self, arch: NB201Arch) -> int:
-        """See :func:`index_of`."""
-        return index_of(arch)
 
 
 def _check_rng(rng: object) -> None:

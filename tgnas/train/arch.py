@@ -40,7 +40,7 @@ def parse_architecture(text: str) -> ParsedArch:
     Raises:
         ValueError: anything else, or a string its space rejects (the message says which).
     """
-    from tgnas.spaces import get_space
+    from tgnas.spaces import get_record, get_space, space_names
 
     if not isinstance(text, str) or not text.strip():
         raise ValueError(f"genotype must be a non-empty string, got {text!r}; expected a DARTS genotype "
@@ -53,14 +53,13 @@ def parse_architecture(text: str) -> ParsedArch:
         space = get_space("darts")
         arch = space.validate(named[s.upper()])
         return ParsedArch("darts", arch, space.format(arch))
-    if s.startswith("|"):
-        space = get_space("nb201")
-    elif s.startswith("Genotype"):
-        space = get_space("darts")
-    else:
+    kinds = [get_record(n) for n in space_names(has="final_net")]
+    record = next((r for r in kinds if r.text_prefix and s.startswith(r.text_prefix)), None)
+    if record is None:
         raise ValueError(f"cannot tell the kind of genotype {text!r}: expected a DARTS genotype string "
                          f"starting with 'Genotype(', an NB201 arch string starting with '|', or one of "
                          f"{sorted(named)}")
+    space = record.make_space()
     try:
         arch = space.parse(s)
     except ValueError as err:
@@ -102,17 +101,13 @@ def build_model(cfg: FinalTrainConfig, parsed: ParsedArch, num_classes: int) -> 
     auxiliary head if ``auxiliary`` and ``auxiliary_weight > 0``). NB201 cells: the
     benchmark skeleton with ``C = init_channels`` and ``N = layers`` cells per stage.
     """
-    if parsed.space == "darts":
-        from tgnas.nets.darts import NetworkCIFAR, NetworkImageNet
-        aux = cfg.auxiliary and cfg.auxiliary_weight > 0
-        cls = NetworkCIFAR if cfg.dataset == "cifar10" else NetworkImageNet
-        return cls(cfg.init_channels, num_classes, cfg.layers, aux, parsed.arch)
-    if parsed.space == "nb201":
-        if cfg.dataset != "cifar10":
-            raise ValueError(f"NB201 cells are trained on cifar10 here, not {cfg.dataset!r}")
-        from tgnas.nets.nb201 import build_nb201_net
-        return build_nb201_net(parsed.arch, num_classes=num_classes, C=cfg.init_channels, N=cfg.layers)
-    raise ValueError(f"unknown space {parsed.space!r}; expected 'darts' or 'nb201'")
+    from tgnas.spaces import get_record
+    record = get_record(parsed.space)
+    if cfg.dataset not in record.final_datasets:
+        raise ValueError(f"{record.benchmark or record.name} cells are trained on "
+                         f"{' or '.join(record.final_datasets)} here, not {cfg.dataset!r}")
+    aux = cfg.auxiliary and cfg.auxiliary_weight > 0
+    return record.resolve("final_net")(parsed.arch, cfg.dataset, num_classes, cfg.init_channels, cfg.layers, aux)
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -122,12 +122,13 @@ def paper_scale_costs(parsed, assumed_gpu_images_per_s: float, gpu_check: dict |
     paper-scale CIFAR-10 network's training throughput measured on this CPU (``cpu_batch``
     random images, ``cpu_threads`` threads; 0 = torch's default) and its CPU-hours.
     """
+    from tgnas.spaces import get_record
     from tgnas.train.config import preset
     from tgnas.train.loop import build_model
 
     rows: list[dict[str, object]] = []
     for ds, size, classes in _PAPER_RUNS:
-        if parsed.space != "darts" and ds != "cifar10":
+        if ds not in get_record(parsed.space).final_datasets:
             continue
         paper = preset(ds, parsed.space)
         net = build_model(paper, parsed, classes)

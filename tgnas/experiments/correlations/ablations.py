@@ -24,6 +24,7 @@ from tgnas.experiments.common import NB201_DATASETS, check_no_nb201_labels, nb20
     train_cached
 from tgnas.graph_forms import GRAPH_FORMS
 from tgnas.predictor import Predictor, TrainConfig
+from tgnas.spaces.registry import get_record
 
 __all__ = ["ablation_variants", "run_ablations", "plot_ablations"]
 
@@ -46,7 +47,7 @@ def ablation_variants(base: TrainConfig, *, fraction: float, epochs: int, models
         out.append(("loss", loss, replace(base, loss=loss)))
     for r in data_ratios:
         out.append(("data", _fmt_ratio(r), replace(base, fraction=r)))
-    out.append(("data", "nb301 (500 cells)", replace(base, train_spaces=("nb301",), fraction=1.0)))
+    out.append(("data", "nb301 (500 cells)", replace(base, train_spaces=("darts",), fraction=1.0)))
     for _, _, c in out:
         check_no_nb201_labels(c)
     return out
@@ -94,7 +95,7 @@ def _train_cells(cfg: TrainConfig) -> int:
     total = 0
     for s in cfg.train_spaces:
         m = len(space_data(s))
-        total += m if s == "nb301" or cfg.fraction >= 1.0 else max(2, int(round(cfg.fraction * m)))
+        total += m if not get_record(s).subsample or cfg.fraction >= 1.0 else max(2, int(round(cfg.fraction * m)))
     return total
 
 

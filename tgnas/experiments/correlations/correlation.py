@@ -11,11 +11,12 @@ import numpy as np
 import pandas as pd
 
 from tgnas import paths
+from tgnas.benchmarks import nb201 as nb201_benchmark
 from tgnas.fileio import save_figure
 from tgnas.experiments.common import NB201_DATASETS, PAPER_REFERENCE, nb201_truth
+from tgnas.graphs import graphset
 from tgnas.metrics import rank_report
 from tgnas.predictor import Predictor
-from tgnas.predictor.data import nb201_graphset
 
 __all__ = ["NUM_CLASSES", "PROXY_DATASET", "computed_baselines", "precomputed_proxies",
            "main_table", "main_table_frame", "plot_main_table", "time_predictor", "timing_table", "measure_proxies"]
@@ -108,8 +109,8 @@ def time_predictor(predictor: Predictor, repeats: int = 3) -> dict[str, float]:
     """Seconds to score all 15,625 NB201 cells (graphs and embedding table already built,
     best of ``repeats``), and per architecture; also the one-off graph build time."""
     t0 = time.perf_counter()
-    nb201_graphset.cache_clear()
-    graphs = nb201_graphset(predictor.config.graph_form)
+    nb201_benchmark.cell_graphs.cache_clear()  # time the one-off build too
+    graphs = graphset("nb201", predictor.config.graph_form)
     build = time.perf_counter() - t0
     predictor.score(graphs)  # warm-up: embedding table, allocator
     best = np.inf
@@ -167,7 +168,7 @@ def measure_proxies(n_cells: int, seed: int = 0, names: tuple[str, ...] | None =
     from tqdm import tqdm
 
     from tgnas.proxies import PROXIES, cifar10_minibatch, compute_proxy
-    from tgnas.spaces.nb201 import enumerate_archs
+    from tgnas.benchmarks.nb201 import enumerate_archs
 
     if n_cells < 1:
         raise ValueError(f"n_cells must be >= 1, got {n_cells}")

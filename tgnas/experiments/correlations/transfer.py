@@ -1,6 +1,7 @@
 """Cross-space transfer: train on one space (or two), rank the cells of the others.
 
-Training sets: ``nb101``, ``nb301``, ``nb201``, ``nb101+nb301``. Evaluation:
+Training sets (labelled by their data; ``nb301`` is the DARTS space's 500 labelled NB301
+cells): ``nb101``, ``nb301``, ``nb201``, ``nb101+nb301``. Evaluation:
 
 * ``nb101``: a seeded random sample of NB101 cells (CIFAR-10 test accuracy);
 * ``nb201``: all 15,625 NB201 cells, CIFAR-10 test accuracy;
@@ -24,12 +25,15 @@ from tgnas.experiments.common import check_no_nb201_labels, nb201_truth, quick_c
     train_cached, within_space_val
 from tgnas.predictor import Predictor, TrainConfig
 
-__all__ = ["TRAIN_SETS", "EVAL_SPACES", "transfer_config", "eval_nb101_sample", "run_transfer",
+__all__ = ["TRAIN_SETS", "EVAL_SETS", "EVAL_SPACES", "transfer_config", "eval_nb101_sample", "run_transfer",
            "transfer_matrix", "plot_transfer"]
 
+#: Training set label -> the spaces it trains on.
 TRAIN_SETS: dict[str, tuple[str, ...]] = {
-    "nb101": ("nb101",), "nb301": ("nb301",), "nb201": ("nb201",), "nb101+nb301": ("nb101", "nb301")}
-EVAL_SPACES: tuple[str, ...] = ("nb101", "nb201", "nb301")
+    "nb101": ("nb101",), "nb301": ("darts",), "nb201": ("nb201",), "nb101+nb301": ("nb101", "darts")}
+#: Evaluation set label -> its space.
+EVAL_SETS: dict[str, str] = {"nb101": "nb101", "nb201": "nb201", "nb301": "darts"}
+EVAL_SPACES: tuple[str, ...] = tuple(EVAL_SETS)
 
 
 def transfer_config(base: TrainConfig, train_set: str, fraction: float, epochs: int, seed: int = 0) -> TrainConfig:
@@ -48,14 +52,23 @@ def eval_nb101_sample(n_cells: int, seed: int = 0) -> np.ndarray:
     return np.sort(np.random.default_rng([seed, 101]).choice(m, n_cells, replace=False))
 
 
-def _evaluate(pred: Predictor, space: str, nb101_cells: np.ndarray) -> dict:
-    if space == "nb201":
-        check_no_nb201_labels(pred.config)
-        return quick_corr(score_nb201(pred), nb201_truth("cifar10"))
-    d = space_data(space)
-    if space == "nb101":
-        d = d.subset(nb101_cells)
+def _eval_nb101(pred: Predictor, nb101_cells: np.ndarray) -> dict:
+    d = space_data("nb101").subset(nb101_cells)
     return quick_corr(pred.score(d.graphs), d.labels)
+
+
+def _eval_nb201(pred: Predictor, nb101_cells: np.ndarray) -> dict:
+    check_no_nb201_labels(pred.config)
+    return quick_corr(score_nb201(pred), nb201_truth("cifar10"))
+
+
+def _eval_nb301(pred: Predictor, nb101_cells: np.ndarray) -> dict:
+    d = space_data("darts")
+    return quick_corr(pred.score(d.graphs), d.labels)
+
+
+#: How each evaluation set is scored (NB101: a sample; NB201: in the predictor's graph form).
+_EVALUATORS = {"nb101": _eval_nb101, "nb201": _eval_nb201, "nb301": _eval_nb301}
 
 
 def run_transfer(configs: dict[str, TrainConfig], *, fraction: float, epochs: int, seed: int = 0,
@@ -82,11 +95,11 @@ def run_transfer(configs: dict[str, TrainConfig], *, fraction: float, epochs: in
             path: Path = train_cached(cfg, f"transfer_{ts.replace('+', '-')}", device=device)
             pred = Predictor.load(path, device="cpu")
             val = within_space_val(path)
-            for ev in EVAL_SPACES:
-                if ev in cfg.train_spaces:
-                    r = {**val[ev], "n": None, "kind": "within (val)"}
+            for ev, space in EVAL_SETS.items():
+                if space in cfg.train_spaces:
+                    r = {**val[space], "n": None, "kind": "within (val)"}
                 else:
-                    r = {**_evaluate(pred, ev, nb101_cells), "kind": "transfer"}
+                    r = {**_EVALUATORS[ev](pred, nb101_cells), "kind": "transfer"}
                 rows.append({"config": label, "train": ts, "eval": ev, **r, "checkpoint": path.name})
     return pd.DataFrame(rows)
 

@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 
 from tgnas.experiments.common import check_no_nb201_labels, nb201_truth, quick_corr, space_data, train_cached
-from tgnas.graphs import GraphSet
+from tgnas.graphs import GraphSet, graphset
 from tgnas.predictor import Predictor, TrainConfig
-from tgnas.predictor.data import SpaceData, nb201_graphset
+from tgnas.predictor.data import SpaceData
 from tgnas.predictor.train import predict_graphs
 
 __all__ = ["contains_op", "without_op", "run_unseen"]
@@ -72,7 +72,7 @@ def run_unseen(base: TrainConfig, *, held_out: str = "maxpool3x3", target: str =
     """
     nb101 = space_data("nb101")
     filtered = without_op(nb101, held_out)
-    graphs = nb201_graphset("full")
+    graphs = graphset("nb201", "full")
     mask = contains_op(graphs, target)
     truth = nb201_truth("cifar10")
     rows = []

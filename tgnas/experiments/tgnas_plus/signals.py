@@ -71,8 +71,8 @@ def nb201_signal_table(pred: Predictor, cells: np.ndarray | None = None, progres
             table, computed there on first use); a subset is computed and cached on its own.
     """
     from tgnas.proxies import params_and_flops_all
+    from tgnas.benchmarks.nb201 import enumerate_archs
     from tgnas.proxies.lite import DEFAULT_LITE, arch_list_hash, lite_table, nb201_lite_table
-    from tgnas.spaces.nb201 import enumerate_archs
     size = params_and_flops_all()
     scores = score_nb201(pred)
     if cells is None:
@@ -97,12 +97,12 @@ def nb101_signal_table(pred: Predictor, n: int = 2000, seed: int = 0, progress: 
         ValueError: the predictor was not trained on NB101, or fewer than 100 sample cells
             are unseen by it.
     """
-    from tgnas.graphs import nb101_graphset
+    from tgnas.graphs import graphset
     from tgnas.proxies.nb101_sample import nb101_lite_sample
     if "nb101" not in pred.config.train_spaces:
         raise ValueError(f"the source fit needs a predictor trained on nb101, got {pred.config.train_spaces}")
     df = nb101_lite_sample(n=n, seed=seed, progress=progress)
-    graphs = nb101_graphset()
+    graphs = graphset("nb101")
     seen = np.zeros(len(graphs), dtype=bool)
     seen[used_cells(pred.config, "nb101", len(graphs))] = True
     df = df[~seen[df["nb101_index"].to_numpy()]].reset_index(drop=True)
@@ -130,8 +130,8 @@ def nb301_signal_table(pred: Predictor, n: int | None = None, progress: bool = T
     from dataclasses import replace
 
     from tgnas.benchmarks.nb301 import load_nb301
+    from tgnas.predictor.data import load_space_data
     from tgnas.proxies.lite import DEFAULT_LITE, lite_table
-    from tgnas.experiments.tgnas_plus.study import nb301_eval_set
     df = load_nb301()
     n = len(df) if n is None else int(n)
     if not 10 <= n <= len(df):
@@ -140,7 +140,8 @@ def nb301_signal_table(pred: Predictor, n: int | None = None, progress: bool = T
     genotypes = [str(g) for g in df["genotype_str"][:n]]
     lite = lite_table(genotypes, "darts", cfg, progress=progress,
                       out=paths.LITE_PROXY_DIR / f"nb301_lite_{cfg.key()}_n{n}.npz")
-    graphs, y = nb301_eval_set(pred.config.graph_form)
+    d = load_space_data("darts", graph_form=pred.config.graph_form)
+    graphs, y = d.graphs, d.labels
     idx = np.arange(n)
     return pd.DataFrame({"tgnas": pred.score(graphs.subset(idx)), "params": _nb301_params(n),
                          "naswot": floor_neg_inf(lite["naswot"].to_numpy()), "synflow": lite["synflow"].to_numpy(),

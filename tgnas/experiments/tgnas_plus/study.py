@@ -26,7 +26,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -34,25 +33,12 @@ from tqdm import tqdm
 
 from tgnas.experiments.common import (NB201_DATASETS, check_no_nb201_labels, nb201_truth, quick_corr, score_nb201,
                                       seed_summary, train_cached)
-from tgnas.graph_forms import to_form
-from tgnas.graphs import GraphSet
 from tgnas.metrics import kendall_tau, spearman_rho
 from tgnas.predictor import Predictor, TrainConfig
 from tgnas.predictor.data import SpaceData, load_space_data
 
-__all__ = ["slug", "nb301_eval_set", "final_phase_swing", "evaluate_predictor", "run_variant", "run_variants",
+__all__ = ["slug", "final_phase_swing", "evaluate_predictor", "run_variant", "run_variants",
            "summarise"]
-
-
-@lru_cache(maxsize=4)
-def nb301_eval_set(form: str = "full") -> tuple[GraphSet, np.ndarray]:
-    """The 500 labelled NB301 cells as graphs in ``form`` and their validation accuracy (%)."""
-    from tgnas.benchmarks.nb301 import load_nb301
-    from tgnas.spaces.darts import DartsSpace
-    df = load_nb301()
-    space = DartsSpace()
-    graphs = GraphSet.from_graphs([to_form(space.to_graph(g), form) for g in df["genotype"]])
-    return graphs, df["val_accuracy"].to_numpy(dtype=np.float64)
 
 
 def slug(name: str) -> str:
@@ -78,8 +64,8 @@ def evaluate_predictor(pred: Predictor) -> dict[str, float]:
         ``<dataset>_spearman`` for each of :data:`NB201_DATASETS`.
     """
     check_no_nb201_labels(pred.config)
-    g301, y301 = nb301_eval_set(pred.config.graph_form)
-    s301 = pred.score(g301)
+    d301 = load_space_data("darts", graph_form=pred.config.graph_form)
+    s301, y301 = pred.score(d301.graphs), d301.labels
     row = {"nb301_kendall": kendall_tau(s301, y301), "nb301_spearman": spearman_rho(s301, y301)}
     s201 = score_nb201(pred)
     for ds in NB201_DATASETS:
