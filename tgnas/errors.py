@@ -1,0 +1,53 @@
+"""Which errors a user can fix, and how their messages quote user input.
+
+The command line prints an *expected* error as one line, ``tgnas <command>: error: ...``,
+with exit status 2 (argparse's convention); anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+#: Longest excerpt of a user's input quoted in an error message (a 10 MB string must not
+#: become a 20 MB message).
+MAX_SHOWN = 200
+
+
+class CommandError(Exception):
+    """An expected failure that fits no other type (e.g. a download that failed)."""
+
+
+def shorten(value: object, limit: int = MAX_SHOWN) -> str:
+    """``repr(value)``, cut to about ``limit`` characters with a note of the full length.
+
+    Long strings are cut before ``repr`` so that quoting a huge input costs O(limit).
+    """
+    if isinstance(value, str) and len(value) > limit:
+        return f"{value[:limit]!r}... ({len(value):,} characters)"
+    text = repr(value)
+    if len(text) > limit:
+        return f"{text[:limit]}... ({len(text):,} characters)"
+    return text
+
+
+def expected_errors() -> tuple[type[BaseException], ...]:
+    """Exception types that mean bad input, a missing or corrupt file, or a bad option.
+
+    ``ValueError`` (bad values, malformed architecture strings, bad checkpoints), ``KeyError``
+    (unknown names: presets, models, spaces), ``OSError`` subclasses a user causes
+    (missing files, existing outputs, permissions, a file where a folder is expected), and
+    the project's own ``DataFileError`` (benchmark file missing or corrupt) and
+    ``ModelNotAvailableError`` (embedding model not installed).
+    """
+    from tgnas.datafiles import DataFileError
+    from tgnas.embeddings import ModelNotAvailableError
+    return (CommandError, ValueError, KeyError, FileNotFoundError, FileExistsError, PermissionError, NotADirectoryError,
+            IsADirectoryError, DataFileError, ModelNotAvailableError)
+
+
+def one_line(err: BaseException) -> str:
+    """The message of ``err`` on one line (a ``KeyError``'s without the quotes it adds)."""
+    msg = err.args[0] if isinstance(err, KeyError) and len(err.args) == 1 else str(err)
+    msg = " ".join(str(msg).split())
+    return msg or type(err).__name__
+
+
+__all__ = ["MAX_SHOWN", "CommandError", "expected_errors", "one_line", "shorten"]
