@@ -147,20 +147,6 @@ class WarmupCosine:
         return self.floor + (1.0 - self.floor) * 0.5 * (1.0 + math.cos(math.pi * t))
 
 
-# --------------------------------------------------------------------------- checkpoints
-
-
-def atomic_torch_save(obj: Any, path: Path) -> None:
-    """``torch.save`` to a temporary file beside ``path``, then rename (never half a file)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def rng_state(gen: torch.Generator) -> dict[str, Any]:
@@ -195,6 +181,6 @@ def unwrap(model: nn.Module) -> nn.Module:
 
 
 
-__all__ = ["DistContext", "StopFlag", "WarmupCosine", "amp_dtype", "atomic_torch_save", "atomic_write_text",
+__all__ = ["DistContext", "StopFlag", "WarmupCosine", "amp_dtype",
            "derived_seed", "init_distributed", "resolve_device", "rng_state", "set_rng_state", "set_seed",
            "sigterm_sets", "unwrap"]
