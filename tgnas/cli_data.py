@@ -8,16 +8,26 @@ from tgnas import datafiles, paths
 
 
 def check_data(verbose: bool = True) -> bool:
-    """Print one line per data file (dataset, size, status) and return True if all required are ok."""
+    """Print one line per data file (dataset, size, status) and return True if all required are ok.
+
+    A file that cannot be read (permissions, I/O error) is reported as ``unreadable`` with
+    the reason, and the check goes on with the next file.
+    """
     root = paths.data_root()
     print(f"data root: {root}  (from {paths.data_root_source()})")
     all_ok = True
     for entry in datafiles.FILES:
-        state = datafiles.status(entry)
-        size = f"{entry.path.stat().st_size / 1e6:8.2f} MB" if entry.path.is_file() else "       - "
+        reason = ""
+        try:
+            state = datafiles.status(entry)
+            size = f"{entry.path.stat().st_size / 1e6:8.2f} MB" if entry.path.is_file() else "       - "
+        except OSError as err:  # e.g. PermissionError: report it and check the other files
+            state, size, reason = "unreadable", "       - ", f"{type(err).__name__}: {err.strerror or err}"
         need = "required" if entry.required else "optional"
         print(f"  {state:8s} {size}  {entry.dataset:14s} {entry.relpath}  ({need})")
-        if state != "ok" and verbose:
+        if reason:
+            print(f"           -> cannot read {entry.path} ({reason})")
+        elif state != "ok" and verbose:
             print(f"           -> expected at {entry.path}; download from {entry.source}")
         if state != "ok" and entry.required:
             all_ok = False

@@ -14,19 +14,9 @@ from dataclasses import MISSING, fields, replace
 from pathlib import Path
 
 from tgnas import paths
+from tgnas.cli import positive_int
 from tgnas.descriptions import parse_op_texts
 from tgnas.fileio import atomic_output, check_output
-
-
-def positive_int(text: str) -> int:
-    """argparse type: an integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
 
 
 #: flags whose name is not the TrainConfig field's (``--a-b`` for field ``a_b`` otherwise)

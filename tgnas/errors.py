@@ -11,6 +11,17 @@ from __future__ import annotations
 MAX_SHOWN = 200
 
 
+def check_text(text: object, what: str, limit: int) -> str:
+    """Return ``text`` if it is a str of at most ``limit`` characters, else raise ``ValueError``
+    (checked before any parsing, so a huge input costs nothing)."""
+    if not isinstance(text, str):
+        raise ValueError(f"{what} must be a str, got {type(text).__name__}: {shorten(text)}")
+    if len(text) > limit:
+        raise ValueError(f"{what} is {len(text):,} characters long; at most {limit:,} are accepted: "
+                         f"{shorten(text)}")
+    return text
+
+
 class CommandError(Exception):
     """An expected failure that fits no other type (e.g. a download that failed)."""
 
@@ -50,4 +61,4 @@ def one_line(err: BaseException) -> str:
     return msg or type(err).__name__
 
 
-__all__ = ["MAX_SHOWN", "CommandError", "expected_errors", "one_line", "shorten"]
+__all__ = ["MAX_SHOWN", "CommandError", "check_text", "expected_errors", "one_line", "shorten"]
