@@ -81,7 +81,7 @@ def load_checkpoint_file(path: Path | str, what: str = "checkpoint") -> dict[str
     except Exception as e:  # torch raises several types for foreign, pickled or damaged files
         msg = " ".join(str(e).split())
         kind = ("holds objects other than tensors and plain values; refused without loading them"
-                if "weights_only" in msg or "Unsupported global" in msg else "is not a readable torch file")
+                if "weights_only" in msg or "Unsupported global" in msg else "is not a readable torch checkpoint")
         raise CheckpointError(f"{what} {path} {kind} ({type(e).__name__}: {msg[:200]})") from None
     if not isinstance(obj, dict):
         raise CheckpointError(f"{what} {path} holds a {type(obj).__name__}, expected a dict")
