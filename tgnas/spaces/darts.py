@@ -231,6 +231,12 @@ def _range_literal(node: ast.Call, field: str, text: str) -> list[int] | None:
     return list(r)
 
 
+def _source(node: ast.expr, text: str) -> str:
+    """The text of ``node`` (no ``ast.unparse``: it recurses, and long chains overflow it)."""
+    from tgnas.errors import shorten
+    return shorten(ast.get_source_segment(text.strip(), node) or type(node).__name__)
+
+
 def _literal(node: ast.expr, field: str, text: str) -> object:
     # ``range(a, b)`` is the one call allowed (DARTS writes concats that way); everything else
     # must be a Python literal. Nothing is executed.
@@ -242,12 +248,12 @@ def _literal(node: ast.expr, field: str, text: str) -> object:
             if value is not None:
                 return value
         raise ValueError(f"malformed DARTS genotype string {shorten(text)}: {field} = "
-                         f"{shorten(ast.unparse(node))} is not a literal or range(a, b)")
+                         f"{_source(node, text)} is not a literal or range(a, b)")
     try:
         return ast.literal_eval(node)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         raise ValueError(f"malformed DARTS genotype string {shorten(text)}: {field} = "
-                         f"{shorten(ast.unparse(node))} is not a literal") from None
+                         f"{_source(node, text)} is not a literal") from None
 
 
 def _parse_call(text: str) -> ast.Call:
