@@ -35,7 +35,6 @@ Differences from the authors' training script (``TG_NAS_GCN_TRAIN.py``), all con
 
 from __future__ import annotations
 
-import json
 import math
 import time
 import zlib
@@ -172,9 +171,6 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, d: dict) -> TrainConfig:
         d = dict(d)
-        if "nb201_remove_none" in d:  # checkpoints of tgnas <= 0.1 (a boolean before graph forms)
-            legacy = d.pop("nb201_remove_none")
-            d.setdefault("graph_form", "no_none" if legacy else "full")
         check_fields(cls, d)
         if "gcn" in d and isinstance(d["gcn"], dict):
             d["gcn"] = GCNConfig.from_dict(d["gcn"])
@@ -647,11 +643,6 @@ def select_by_validation(configs: Sequence[TrainConfig], out_dir: Path | str, **
     return best, results
 
 
-def history_json(history: list[dict]) -> str:
-    """The history as indented JSON (for metrics files and logs)."""
-    return json.dumps(history, indent=2)
-
-
 __all__ = ["TrainConfig", "TrainResult", "train", "batch_loss", "predict_graphs", "load_checkpoint",
-           "set_seed", "resolve_device", "default_embed_fn", "history_json", "parse_candidates",
+           "set_seed", "resolve_device", "default_embed_fn", "parse_candidates",
            "select_by_validation", "used_cells"]

@@ -354,7 +354,7 @@ def train_final(cfg: FinalTrainConfig, genotype: str | ParsedArch, out_dir: str 
     """
     t_call = time.perf_counter()
     parsed = genotype if isinstance(genotype, ParsedArch) else parse_architecture(genotype)
-    out = check_run_folder(out_dir, resume, overwrite)
+    check_run_folder(out_dir, resume, overwrite)  # before any work
     if data is None:
         preflight(cfg)
     stop = stop if stop is not None else StopFlag()
