@@ -61,6 +61,8 @@ def _cmd_train_final(args: argparse.Namespace) -> int:
     from tgnas.train.config import resolve_config
     from tgnas.train.loop import EXIT_INTERRUPTED, check_run_folder, parse_architecture, preflight
 
+    if args.resume and args.overwrite:
+        raise ValueError("--resume continues the run in --out; --overwrite replaces it: give one")
     # 1. the architecture, before anything is loaded or written (errors: tgnas.cli.main)
     parsed = parse_architecture(args.genotype)
     # 2. the settings

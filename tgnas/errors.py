@@ -29,13 +29,16 @@ class CommandError(Exception):
 def shorten(value: object, limit: int = MAX_SHOWN) -> str:
     """``repr(value)``, cut to about ``limit`` characters with a note of the full length.
 
-    Long strings are cut before ``repr`` so that quoting a huge input costs O(limit).
+    Long strings are cut before ``repr`` (so quoting a huge input costs O(limit)) and after
+    it (escapes such as ``\\U0002ebe1`` make a repr up to 10 times longer than the text).
     """
-    if isinstance(value, str) and len(value) > limit:
-        return f"{value[:limit]!r}... ({len(value):,} characters)"
-    text = repr(value)
-    if len(text) > limit:
-        return f"{text[:limit]}... ({len(text):,} characters)"
+    if isinstance(value, str):
+        text, n, cut = repr(value[:limit + 1]), len(value), len(value) > limit
+    else:
+        text = repr(value)
+        n, cut = len(text), False
+    if cut or len(text) > limit + 2:
+        return f"{text[:limit]}... ({n:,} characters)"
     return text
 
 
