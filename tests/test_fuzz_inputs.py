@@ -132,7 +132,12 @@ def _cli_case(checkpoint, capsys, space: str, text: str) -> None:
     from tgnas.cli import main
 
     t0 = time.perf_counter()
-    rc = main(["score", "--checkpoint", str(checkpoint), "--space", space, "--arch", text, "--device", "cpu"])
+    try:
+        rc = main(["score", "--checkpoint", str(checkpoint), "--space", space, "--arch", text, "--device", "cpu"])
+    except SystemExit as ex:  # argparse's usage error (e.g. an --arch value starting with '-')
+        err = capsys.readouterr().err
+        assert ex.code == 2 and err.strip().splitlines()[-1].startswith("tgnas score: error: "), err[-300:]
+        return
     err = capsys.readouterr().err
     assert time.perf_counter() - t0 < 5.0
     if rc == 2:
