@@ -245,7 +245,7 @@ def test_bad_checkpoints_raise_clear_errors(tmp_path, syn):
     good = train(tiny_config(epochs=1), tmp_path / "good.pt", data=[syn], embed_fn=onehot_embed,
                  progress=False).path
     ckpt = torch.load(good, weights_only=True)
-    del ckpt["vocab"], ckpt["best"]
+    del ckpt["vocab"], ckpt["best"], ckpt["digest"]  # as if written without a digest
     torch.save(ckpt, tmp_path / "cut.pt")
     with pytest.raises(ValueError, match=r"lacks keys \['vocab', 'best'\]"):
         Predictor.load(tmp_path / "cut.pt")

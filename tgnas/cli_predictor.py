@@ -7,48 +7,107 @@ Relative ``--out`` / ``--checkpoint`` paths are taken relative to the current di
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+import typing
+from dataclasses import MISSING, fields, replace
 from pathlib import Path
 
 from tgnas import paths
+from tgnas.cli import positive_int
+from tgnas.descriptions import parse_op_texts
+from tgnas.fileio import atomic_output, check_output
 
-#: TrainConfig fields settable from the command line (flag ``--a-b`` for field ``a_b``);
-#: unset flags keep TrainConfig's defaults (one source of truth, and no torch import here).
-_CONFIG_FLAGS = ("fraction", "nb301_surrogate_samples", "seed", "epochs", "batch_size", "lr", "weight_decay",
-                 "schedule", "loss", "pairwise", "margin", "length", "val_fraction", "patience", "graph_form",
-                 "average_from")
+
+#: flags whose name is not the TrainConfig field's (``--a-b`` for field ``a_b`` otherwise)
+_FLAG_NAMES = {"train_spaces": "--train-space", "embedding_model": "--model"}
+_FLAG_HELP = {
+    "train_spaces": "training space (repeat to mix)",
+    "fraction": "seeded fraction of each space's cells",
+    "pairwise": "kind of pairwise loss", "margin": "hinge margin",
+    "gcn": "GCN preset", "embedding_model": "embedding model",
+    "patience": "early-stopping patience in epochs (0 = off)",
+    "average_from": "average weights from this epoch on (0 = off)",
+    "graph_form": "form of NB201/DARTS graphs in training and scoring (tgnas.graph_forms)",
+    "monitor_nb201": "record NB201 CIFAR-10 tau per epoch (monitor only, never used for selection)",
+}
+
+
+def _field_choices() -> dict[str, tuple[str, ...]]:
+    from tgnas.embeddings import MODELS
+    from tgnas.descriptions import LENGTHS
+    from tgnas.graph_forms import GRAPH_FORMS
+    from tgnas.spaces import get_record, space_names
+    from tgnas.predictor.model import GCN_PRESETS
+    from tgnas.predictor.train import LOSSES, PAIRWISE_KINDS, SCHEDULES
+    labelled = [get_record(n) for n in space_names(has="labelled")]
+    train_spaces = (*(r.name for r in labelled), *(a for r in labelled for a in r.aliases))  # nb301 = darts
+    return {"train_spaces": train_spaces, "graph_form": GRAPH_FORMS, "schedule": SCHEDULES, "loss": LOSSES,
+            "pairwise": PAIRWISE_KINDS, "length": LENGTHS, "gcn": tuple(GCN_PRESETS),
+            "embedding_model": tuple(MODELS)}
+
+
+def _add_config_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per :class:`~tgnas.predictor.TrainConfig` field (``dest`` = ``cfg_<field>``,
+    default None: an unset flag keeps the preset's or TrainConfig's value)."""
+    from tgnas.predictor import TrainConfig
+    from tgnas.predictor.model import GCN_PRESETS
+    hints = typing.get_type_hints(TrainConfig)
+    choices = _field_choices()
+    group = parser.add_argument_group("settings (tgnas.predictor.TrainConfig; override the --preset)")
+    for f in fields(TrainConfig):
+        flag = _FLAG_NAMES.get(f.name, "--" + f.name.replace("_", "-"))
+        default = f.default_factory() if f.default is MISSING else f.default  # type: ignore[misc]
+        shown = list(default) if isinstance(default, tuple) else default
+        if f.name == "gcn":
+            shown = next((k for k in choices["gcn"] if GCN_PRESETS[k] == default), default)
+        help_ = f"{_FLAG_HELP.get(f.name, f.name.replace('_', ' '))} (default {shown})"
+        kw: dict = {"dest": f"cfg_{f.name}", "default": None, "help": help_, "metavar": "V"}
+        ann = hints[f.name]
+        if ann is bool:
+            kw["action"] = argparse.BooleanOptionalAction
+        elif typing.get_origin(ann) is tuple:
+            kw["action"] = "append"
+        elif ann in (int, float):
+            kw["type"] = ann
+        if f.name in choices:
+            kw["choices"] = choices[f.name]
+            kw.pop("metavar")
+        if ann is bool:
+            kw.pop("metavar", None)
+        group.add_argument(flag, **kw)
 
 
 def _train_config(args: argparse.Namespace):
     """The run's TrainConfig: the ``--preset`` (or TrainConfig's defaults), then every flag given."""
-    from dataclasses import replace
-
-    from tgnas.predictor import TrainConfig, gcn_preset
+    from tgnas.predictor import TrainConfig
     from tgnas.predictor.presets import train_preset
     base = train_preset(args.preset) if args.preset else TrainConfig()
-    kw = {k: getattr(args, k) for k in _CONFIG_FLAGS if getattr(args, k) is not None}
-    if args.model is not None:
-        kw["embedding_model"] = args.model
-    if args.gcn is not None:
-        kw["gcn"] = gcn_preset(args.gcn)
-    if args.train_space:
-        kw["train_spaces"] = tuple(args.train_space)
-    if args.monitor_nb201:
-        kw["monitor_nb201"] = True
-    return replace(base, **kw)
+    kw = {f.name: getattr(args, f"cfg_{f.name}") for f in fields(TrainConfig)
+          if getattr(args, f"cfg_{f.name}", None) is not None}
+    return replace(base, **kw)  # TrainConfig turns lists into tuples and preset names into GCNConfigs
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
     import torch
 
     from tgnas.predictor import train
-    if args.threads:
-        torch.set_num_threads(args.threads)
     config = _train_config(args)
     out = Path(args.out).expanduser().resolve()
+    if args.resume and args.overwrite:
+        raise ValueError("--resume continues the run at --out; --overwrite replaces it: give one")
+    if args.resume:
+        if not out.is_file():
+            raise FileNotFoundError(f"--resume: no checkpoint at {out}")
+        check_output(out, overwrite=True, what="checkpoint")
+    else:  # before any data is loaded: a finished checkpoint is never replaced unasked
+        check_output(out, args.overwrite, "checkpoint (use --resume to continue it, --overwrite to replace it)")
+    if args.threads:
+        torch.set_num_threads(args.threads)
     print(f"training {config.gcn} on {list(config.train_spaces)} -> {out}")
     t0 = time.perf_counter()
-    res = train(config, out, resume=args.resume, device=args.device, progress=not args.no_progress)
+    res = train(config, out, resume=args.resume, device=args.device, progress=not args.no_progress,
+                overwrite=args.overwrite)
     last = res.history[-1] if res.history else {}
     print(f"done in {time.perf_counter() - t0:.1f} s: {len(res.history)} epochs, best epoch {res.best_epoch} "
           f"(validation tau {res.best_val_score:.4f}); last epoch val tau {last.get('val_tau')}"
@@ -72,17 +131,13 @@ def _cmd_score(args: argparse.Namespace) -> int:
     import torch
 
     from tgnas.predictor import Predictor
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    descriptions = {}
-    for item in args.describe or []:
-        op, sep, text = item.partition("=")
-        if not sep or not op or not text:
-            raise ValueError(f"--describe expects OP=TEXT, got {item!r}")
-        descriptions[op] = text
+    descriptions = parse_op_texts(args.describe, "--describe")
     if bool(args.all) == bool(args.arch):
         raise ValueError("give either --all or one or more --arch")
     checkpoint = Path(args.checkpoint).expanduser().resolve()
+    _check_score_out(args, checkpoint)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     p = Predictor.load(checkpoint, device=args.device)
     if args.plus:
         return _score_plus(args, p, checkpoint)
@@ -99,6 +154,16 @@ def _cmd_score(args: argparse.Namespace) -> int:
     return _report_scores(args, ids, "score")
 
 
+def _check_score_out(args: argparse.Namespace, checkpoint: Path) -> None:
+    """Before scoring: ``--out`` may be written (never the checkpoint being read)."""
+    if not args.out:
+        return
+    out = Path(args.out).expanduser().resolve()
+    if out == checkpoint or (out.exists() and checkpoint.exists() and out.samefile(checkpoint)):
+        raise ValueError(f"--out {out} is the checkpoint being read; choose another file")
+    check_output(out, args.overwrite, "--out")
+
+
 def _report_scores(args: argparse.Namespace, ids, column: str) -> int:
     """Print the top 5 (``--all``) or every score (``--arch``), write ``--out``; exit status 1
     if a score is not finite."""
@@ -111,10 +176,14 @@ def _report_scores(args: argparse.Namespace, ids, column: str) -> int:
             print(f"{s:.6f}\t{a}")
     if args.out:
         out = Path(args.out).expanduser().resolve()
-        paths.ensure_dir(out.parent)
-        ids.to_csv(out, index=False, float_format="%.7g")
+        with atomic_output(out, args.overwrite, "--out") as tmp:
+            ids.to_csv(tmp, index=False, float_format="%.7g")
         print(f"wrote {out}")
-    return 0 if np.all(np.isfinite(scores)) else 1
+    bad = int(np.sum(~np.isfinite(scores)))
+    if bad:
+        print(f"tgnas {args.command_name}: {bad} of {len(scores)} scores are not finite (NaN or inf); "
+              f"the checkpoint or the architectures give no usable score", file=sys.stderr)
+    return 0 if not bad else 1
 
 
 def _score_plus(args: argparse.Namespace, pred, checkpoint: Path) -> int:
@@ -127,8 +196,6 @@ def _score_plus(args: argparse.Namespace, pred, checkpoint: Path) -> int:
         raise ValueError(f"--plus scores nb201 cells (the rule's target population), got --space {args.space}")
     if args.describe:
         raise ValueError("--plus does not take --describe (lite proxies need a buildable network)")
-    if bool(args.all) == bool(args.arch):
-        raise ValueError("give either --all or one or more --arch")
     rule_path = Path(args.rule).expanduser().resolve() if args.rule else paths.PLUS_RULE
     rule = PlusRule.load(rule_path)
     check_rule_matches(rule, checkpoint, rule_path)
@@ -162,60 +229,40 @@ def _score_plus(args: argparse.Namespace, pred, checkpoint: Path) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from tgnas.spaces import get_record, space_names
-    labelled = [get_record(n) for n in space_names(has="labelled")]
+    from tgnas.predictor.presets import TRAIN_PRESETS
     t = sub.add_parser("train", help="train the TG-NAS predictor (checkpoint every epoch)",
-                       description="Train the predictor; unset options keep the defaults of "
-                                   "tgnas.predictor.TrainConfig.")
-    t.add_argument("--train-space", action="append",
-                   choices=[*(r.name for r in labelled), *(a for r in labelled for a in r.aliases)],
-                   help="training space (repeat to mix; default: the preset's, else nb101; nb301 = darts)")
+                       description="Train the predictor; unset settings keep the --preset's values, "
+                                   "else the defaults of tgnas.predictor.TrainConfig.")
     t.add_argument("--out", required=True, help="checkpoint file, e.g. models/tgnas_nb101.pt")
-    t.add_argument("--epochs", type=int)
-    t.add_argument("--fraction", type=float, help="seeded fraction of each space's cells (default 1)")
-    t.add_argument("--batch-size", type=int)
-    t.add_argument("--lr", type=float)
-    t.add_argument("--weight-decay", type=float)
-    t.add_argument("--schedule", choices=("cosine", "step", "constant"))
-    t.add_argument("--loss", choices=("mse", "pairwise"))
-    t.add_argument("--pairwise", choices=("logistic", "hinge"), help="kind of pairwise loss")
-    t.add_argument("--margin", type=float, help="hinge margin")
-    t.add_argument("--preset", help="named training preset (tgnas.predictor.presets.TRAIN_PRESETS: upstream, "
-                                    "tgnas-v1, pure); flags given as well override its fields")
-    t.add_argument("--gcn", choices=("upstream", "paper"), help="GCN preset (default upstream)")
-    t.add_argument("--model", help="embedding model: minilm (default), mpnet, minilm-pca64, mpnet-pca64, onehot")
-    t.add_argument("--length", choices=("short", "medium", "long"))
-    t.add_argument("--seed", type=int)
-    t.add_argument("--val-fraction", type=float)
-    t.add_argument("--patience", type=int, help="early-stopping patience in epochs (0 = off)")
-    t.add_argument("--nb301-surrogate-samples", type=int)
-    t.add_argument("--average-from", type=int, help="average weights from this epoch on (0 = off)")
-    t.add_argument("--graph-form", choices=("full", "no_none", "pruned", "contracted"),
-                   help="form of NB201/DARTS graphs in training and scoring (tgnas.graph_forms)")
-    t.add_argument("--monitor-nb201", action="store_true",
-                   help="record NB201 CIFAR-10 tau per epoch (monitor only, never used for selection)")
+    t.add_argument("--preset", choices=TRAIN_PRESETS,
+                   help=f"named training preset ({', '.join(TRAIN_PRESETS)}); settings given as well "
+                        f"override its fields")
     t.add_argument("--device", default="cpu", help="cpu, cuda or auto")
     t.add_argument("--threads", type=int, default=1,
                    help="torch CPU threads (0 = torch's default); the model's ops are small, and on a "
                         "shared CPU more threads mostly wait for each other")
     t.add_argument("--resume", action="store_true", help="continue from the checkpoint at --out")
+    t.add_argument("--overwrite", action="store_true", help="replace an existing checkpoint at --out")
     t.add_argument("--no-progress", action="store_true")
+    _add_config_flags(t)
     t.set_defaults(func=_cmd_train)
 
+    from tgnas.spaces import space_names
     s = sub.add_parser("score", help="score architectures with a trained predictor")
     s.add_argument("--checkpoint", required=True)
     s.add_argument("--space", required=True, choices=space_names())
     s.add_argument("--all", action="store_true",
                    help=f"every cell of the space ({', '.join(space_names(has='enumerable'))})")
     s.add_argument("--arch", action="append", help="one architecture in the space's text form (repeatable)")
-    s.add_argument("--out", help="CSV file for the scores")
+    s.add_argument("--out", help="CSV file for the scores (never the checkpoint)")
+    s.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     s.add_argument("--describe", action="append", metavar="OP=TEXT",
                    help="free-text description of an operator not seen in training")
     s.add_argument("--plus", action="store_true",
                    help="TG-NAS+: combine the predictor with #params and lite NASWOT/synflow (nb201)")
     s.add_argument("--rule", help="TG-NAS+ rule file (default models/tgnas_plus_rule.json, written by "
                                   "notebook 06 for the pipeline's checkpoint)")
-    s.add_argument("--batch-size", type=int, default=1024)
+    s.add_argument("--batch-size", type=positive_int, default=1024, help="graphs per forward pass")
     s.add_argument("--device", default="auto")
     s.add_argument("--threads", type=int, default=1, help="torch CPU threads (0 = torch's default)")
     s.set_defaults(func=_cmd_score)

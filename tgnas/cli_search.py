@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from tgnas import paths
+from tgnas.cli import positive_int
+from tgnas.fileio import check_output, write_json
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
@@ -18,6 +19,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
+    json_out = check_output(args.json, args.overwrite, "--json") if args.json else None
     # Like `tgnas score`: a path given on the command line is relative to the shell's folder;
     # the default is the checkpoint notebook 02 writes.
     checkpoint = args.checkpoint
@@ -38,12 +40,11 @@ def _cmd_search(args: argparse.Namespace) -> int:
                   + ", ".join(f"{d} {acc[d]:.2f}%" for d in record.datasets))
         except Exception as err:  # the look-up is informative only; the data may be absent
             print(f"(benchmark accuracy not available: {err})")
-    if args.json:
+    if json_out is not None:
         out = res.to_dict()
         out["extra"] = {k: v for k, v in res.extra.items() if k in ("winner", "generations", "cycles", "draws")}
-        with open(args.json, "w") as fh:
-            json.dump(out, fh, indent=1)
-        print(f"wrote {args.json}")
+        write_json(out, json_out, overwrite=args.overwrite)
+        print(f"wrote {json_out}")
     return 0
 
 
@@ -63,9 +64,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--checkpoint",
                    help="predictor checkpoint for --scorer tgnas (relative to the current folder; "
                         f"default: {paths.rel(paths.PREDICTOR_CHECKPOINT)}, the one notebook 02 writes)")
-    p.add_argument("--budget", type=int, default=200,
+    p.add_argument("--budget", type=positive_int, default=200,
                    help="distinct architectures for evolve / aging / random and the hybrid's evolution")
-    p.add_argument("--samples", type=int, default=16, help="pruning: Monte-Carlo contexts per edge and round")
+    p.add_argument("--samples", type=positive_int, default=16, help="pruning: Monte-Carlo contexts per edge and round")
     p.add_argument("--evolution", default="evolve", choices=("evolve", "aging"),
                    help="the hybrid's evolutionary part")
     p.add_argument("--seed", type=int, default=0)
@@ -73,5 +74,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, default=None,
                    help="torch CPU threads (1 is fastest for the small networks of the flops / synflow scorers)")
     p.add_argument("--json", default=None, help="also write the result summary to this JSON file")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --json file")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_cmd_search)

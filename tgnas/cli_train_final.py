@@ -18,7 +18,6 @@ Exit status 143 means the run stopped on SIGTERM (or its time limit) with a chec
 from __future__ import annotations
 
 import argparse
-import sys
 import typing
 from dataclasses import fields
 from pathlib import Path
@@ -60,41 +59,36 @@ def _load_params(path: str) -> dict:
 
 def _cmd_train_final(args: argparse.Namespace) -> int:
     from tgnas.train.config import resolve_config
-    from tgnas.train.loop import EXIT_INTERRUPTED, parse_architecture, preflight
+    from tgnas.train.loop import EXIT_INTERRUPTED, check_run_folder, parse_architecture, preflight
 
-    # 1. the architecture, before anything is loaded or written
-    try:
-        parsed = parse_architecture(args.genotype)
-    except ValueError as err:
-        print(f"tgnas train-final: error: {err}", file=sys.stderr)
-        return 2
+    if args.resume and args.overwrite:
+        raise ValueError("--resume continues the run in --out; --overwrite replaces it: give one")
+    # 1. the architecture, before anything is loaded or written (errors: tgnas.cli.main)
+    parsed = parse_architecture(args.genotype)
     # 2. the settings
-    try:
-        overrides: dict = {}
-        smoke = args.smoke
-        if args.params:
-            meta, from_file = split_params(_load_params(args.params))
-            overrides.update(from_file)
-            if smoke is None and "smoke" in meta:
-                smoke = coerce("smoke", meta["smoke"], bool)
-        hints = typing.get_type_hints(FinalTrainConfig)
-        for f in fields(FinalTrainConfig):
-            value = getattr(args, f"cfg_{f.name}", None)
-            if value is not None:
-                overrides[f.name] = coerce(f.name, value, hints[f.name])
-        dataset = args.dataset or overrides.pop("dataset", "cifar10")
-        cfg = resolve_config(parsed.space, dataset, bool(smoke), overrides)
-        preflight(cfg)
-    except (KeyError, ValueError) as err:
-        msg = err.args[0] if isinstance(err, KeyError) and err.args else err
-        print(f"tgnas train-final: error: {msg}", file=sys.stderr)
-        return 2
+    overrides: dict = {}
+    smoke = args.smoke
+    if args.params:
+        meta, from_file = split_params(_load_params(args.params))
+        overrides.update(from_file)
+        if smoke is None and "smoke" in meta:
+            smoke = coerce("smoke", meta["smoke"], bool)
+    hints = typing.get_type_hints(FinalTrainConfig)
+    for f in fields(FinalTrainConfig):
+        value = getattr(args, f"cfg_{f.name}", None)
+        if value is not None:
+            overrides[f.name] = coerce(f.name, value, hints[f.name])
+    dataset = args.dataset or overrides.pop("dataset", "cifar10")
+    cfg = resolve_config(parsed.space, dataset, bool(smoke), overrides)
+    preflight(cfg)
+    # 3. the output folder: never replace another run unless asked
+    check_run_folder(args.out, resume=args.resume, overwrite=args.overwrite)
     from tgnas.train.loop import train_final
 
     if bool(smoke):
         print("SMOKE RUN: a small network for one short epoch on a subset; not the paper's protocol",
               flush=True)
-    result = train_final(cfg, parsed, args.out, resume=args.resume)
+    result = train_final(cfg, parsed, args.out, resume=args.resume, overwrite=args.overwrite)
     if result.interrupted:
         return EXIT_INTERRUPTED
     if result.history:
@@ -115,6 +109,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="tiny CPU setting: 1 epoch, 1,024 images, small network")
     p.add_argument("--out", required=True, help="output folder (checkpoint, log.jsonl, result.json)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt if present")
+    p.add_argument("--overwrite", action="store_true",
+                   help="start afresh in an OUT that holds another run (its files are replaced)")
     p.add_argument("--params", default=None, help="YAML file whose 'final_training' section sets values")
     _add_config_flags(p)
     p.set_defaults(func=_cmd_train_final)

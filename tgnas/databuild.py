@@ -22,12 +22,13 @@ from pathlib import Path
 import numpy as np
 
 from tgnas import datafiles, fileio, paths
+from tgnas.errors import CommandError
 
 #: Output of :func:`build_nb101_runs` (below the data root); optional, no recorded hash.
 NB101_RUNS_RELPATH = "nb101/nb101_108_runs.npz"
 
 
-class BuildError(RuntimeError):
+class BuildError(CommandError):
     """An original is missing or malformed, or an output does not match its recorded hash."""
 
 

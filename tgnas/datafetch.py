@@ -16,12 +16,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tgnas import datafiles, paths
+from tgnas.errors import CommandError
 
 #: Environment variable holding a mirror's base URL (same relative layout as a data root).
 MIRROR_ENV_VAR = "TGNAS_DATA_MIRROR"
 
 
-class FetchError(RuntimeError):
+class FetchError(CommandError):
     """A download failed, or the downloaded file does not match its recorded hash or size."""
 
 

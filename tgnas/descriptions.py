@@ -30,7 +30,9 @@ Review against the authors' code (see ``shared/paper/upstream-facts.md``):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+
+from tgnas.errors import shorten
 
 from tgnas.spaces.registry import SPACE_NAMES, get_space
 
@@ -209,6 +211,28 @@ def describe(op: str, length: str = "short", extra: Mapping[str, str] | None = N
         raise ValueError(f"description of operator {op!r} from {source} is empty or not a string "
                          f"({text!r}); expected a non-blank English sentence")
     return text.strip()
+
+
+def parse_op_texts(items: Sequence[str] | None, what: str = "--describe") -> dict[str, str]:
+    """``["op=free text", ...]`` -> ``{"op": "free text"}`` (the ``--describe OP=TEXT`` form).
+
+    The operator name is taken as written: one with spaces around it (``' nor_conv_3x3 =...'``)
+    is an error rather than silently normalised, as is an empty name or text or a name given
+    twice.
+    """
+    out: dict[str, str] = {}
+    for item in items or ():
+        op, sep, text = item.partition("=")
+        shown = shorten(item)
+        if not sep or not op or not text.strip():
+            raise ValueError(f"{what} expects OP=TEXT with a non-empty operator name and text, got {shown}")
+        if op != op.strip() or any(c.isspace() for c in op):
+            raise ValueError(f"{what}: operator name {shorten(op)} contains spaces; write it as the "
+                             f"operator is named, e.g. 'nor_conv_3x3=TEXT'")
+        if op in out:
+            raise ValueError(f"{what}: operator {op!r} described twice")
+        out[op] = text
+    return out
 
 
 def describe_all(ops: tuple[str, ...] | list[str], length: str = "short",

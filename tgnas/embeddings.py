@@ -119,8 +119,23 @@ def embedding_dim(model: str) -> int:
 
 
 def default_cache_dir() -> Path:
-    """``tgnas.paths.CACHE_DIR / "embeddings"``."""
-    return paths.CACHE_DIR / "embeddings"
+    """Where embeddings are written: ``<output root>/data/cache/embeddings``.
+
+    It follows ``TGNAS_OUTPUT_ROOT``, so a run with redirected outputs (the tests, a user's
+    ``--describe`` text) never writes into the project's cache; the project's cache
+    (``tgnas.paths.CACHE_DIR / "embeddings"``, the same folder when outputs are not
+    redirected) is still read.
+    """
+    return paths.OUTPUT_ROOT / "data" / "cache" / "embeddings"
+
+
+def _read_dirs(cache_dir: Path) -> list[Path]:
+    """Folders to read cached vectors from: ``cache_dir``, then (for the default cache) the
+    project's shared cache, read-only."""
+    shared = paths.CACHE_DIR / "embeddings"
+    if Path(cache_dir) == default_cache_dir() and shared != Path(cache_dir):
+        return [Path(cache_dir), shared]
+    return [Path(cache_dir)]
 
 
 def model_store_dir() -> Path:
@@ -229,7 +244,9 @@ def _embed_base(texts: list[str], model: str, cache_dir: Path) -> np.ndarray:
     spec = get_model_spec(model)
     _, key = _resolve_source(model)
     path = cache_dir / f"{key}.npz"
-    table = _read_cache(path)
+    table: dict[str, np.ndarray] = {}
+    for folder in reversed(_read_dirs(cache_dir)):  # the written cache wins
+        table.update(_read_cache(folder / f"{key}.npz"))
     missing = [t for t in dict.fromkeys(texts) if t not in table]
     if missing:
         st = _load_sentence_model(model)
@@ -369,9 +386,11 @@ def pca_projection(base: str, cache_dir: Path | None = None) -> PCAProjection:
         raise ValueError(f"PCA corpus has {len(corpus)} sentences; need at least {PCA_DIM}")
     corpus_sha = hashlib.sha256("\n".join(corpus).encode()).hexdigest()
     _, key = _resolve_source(base)
-    path = cache_dir / "pca" / f"{key}-pca{PCA_DIM}-{corpus_sha[:12]}.npz"
-    if path.is_file():
-        with np.load(path, allow_pickle=False) as z:
+    name = f"{key}-pca{PCA_DIM}-{corpus_sha[:12]}.npz"
+    path = cache_dir / "pca" / name
+    found = next((d / "pca" / name for d in _read_dirs(cache_dir) if (d / "pca" / name).is_file()), None)
+    if found is not None:
+        with np.load(found, allow_pickle=False) as z:
             return PCAProjection(z["components"], z["mean"], z["explained_variance_ratio"],
                                  str(z["corpus_sha256"]))
     from sklearn.decomposition import PCA

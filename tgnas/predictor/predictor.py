@@ -28,6 +28,7 @@ from tgnas.graphs import GraphSet
 from tgnas.predictor.model import TGNASPredictorNet
 from tgnas.predictor.train import (EmbedFn, TrainConfig, _table_for, default_embed_fn, load_checkpoint,
                                    predict_graphs, resolve_device)
+from tgnas.checkpoints import check_finite
 from tgnas.spaces.base import CellGraph
 
 
@@ -76,6 +77,7 @@ class Predictor:
         state = ckpt["best"]["model_state"] if which == "best" else ckpt["model_state"]
         if state is None:
             raise ValueError(f"{path} has no trained weights ({which!r})")
+        check_finite(state, f"predictor checkpoint {path}")
         try:
             net.load_state_dict(state)
         except RuntimeError as e:
@@ -136,10 +138,21 @@ class Predictor:
             batch_size: graphs per forward pass (1,024 keeps a layer's activations,
                 about 2 MB for NB201, in the CPU cache; larger is slower on CPU).
             descriptions: free-text descriptions of operators (needed for operators with no
-                built-in description that were not in training).
+                built-in description that were not in training); each must name an
+                operator of the scored architectures (a typo is an error, not ignored).
+
+        Raises:
+            ValueError: ``batch_size < 1``, empty ``items``, bad architecture text, or a
+                described operator absent from ``items``.
 
         Returns:
             ``(M,)`` float64 scores, in the order of ``items``.
         """
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         graphs = self.to_graphset(items, space)
+        unused = sorted(set(descriptions or ()) - set(graphs.vocab))
+        if unused:
+            raise ValueError(f"described operator(s) {unused} do not occur in the scored architectures, whose "
+                             f"operators are {sorted(graphs.vocab)}; check the spelling")
         return predict_graphs(self.net, graphs, self.table_for(graphs.vocab, descriptions), batch_size, self.device)

@@ -45,10 +45,14 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
 from torch.optim.swa_utils import AveragedModel
 from tqdm import tqdm
 
 from tgnas import __version__, paths
+from tgnas.checkpoints import CheckpointError, load_checkpoint_file, save_checkpoint
+from tgnas.errors import shorten
+from tgnas.fileio import check_output
 from tgnas.graph_forms import check_form
 from tgnas.graphs import BatchMaker, GraphSet
 from tgnas.metrics import kendall_tau, spearman_rho
@@ -335,39 +339,28 @@ def _table_for(vocab: Sequence[str], known_vocab: Sequence[str], known_table: to
 
 # ============================================================================ checkpoint
 
-def _save_atomic(obj: dict, path: Path) -> None:
-    paths.ensure_dir(path.parent)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(obj, tmp)
-    tmp.replace(path)
-
-
 def load_checkpoint(path: Path | str) -> dict:
-    """Read and check a predictor checkpoint.
+    """Read and check a predictor checkpoint (``weights_only=True``, digest verified).
 
     Raises:
         FileNotFoundError: no file at ``path``.
-        ValueError: the file is not a torch file, not a tgnas predictor checkpoint, or
+        ValueError (:class:`~tgnas.checkpoints.CheckpointError`): the file is not a torch file,
+            holds pickled objects, is damaged (digest), is not a tgnas predictor checkpoint, or
             lacks required keys (the message names them).
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no predictor checkpoint at {path}")
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # torch raises several types for non-torch or damaged files
-        raise ValueError(f"{path} is not a readable torch checkpoint ({type(e).__name__}: {e})") from None
-    if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{path} is not a tgnas predictor checkpoint (expected format "
-                         f"{CHECKPOINT_FORMAT!r}, found {ckpt.get('format') if isinstance(ckpt, dict) else type(ckpt).__name__!r})")
+    ckpt = load_checkpoint_file(path, "predictor checkpoint")
+    if ckpt.get("format") != CHECKPOINT_FORMAT:
+        raise CheckpointError(f"{path} is not a tgnas predictor checkpoint (expected format "
+                              f"{CHECKPOINT_FORMAT!r}, found {shorten(ckpt.get('format'))})")
     if ckpt.get("format_version") != CHECKPOINT_VERSION:
-        raise ValueError(f"{path}: checkpoint format version {ckpt.get('format_version')}, "
-                         f"this tgnas reads {CHECKPOINT_VERSION}")
+        raise CheckpointError(f"{path}: checkpoint format version {shorten(ckpt.get('format_version'))}, "
+                              f"this tgnas reads {CHECKPOINT_VERSION}")
     required = ("config", "vocab", "embedding_table", "in_dim", "label_stats", "epoch", "history",
                 "model_state", "optimizer_state", "scheduler_state", "rng_state", "best")
     missing = [k for k in required if k not in ckpt]
     if missing:
-        raise ValueError(f"{path}: predictor checkpoint lacks keys {missing}")
+        raise CheckpointError(f"{path}: predictor checkpoint lacks keys {missing}")
     return ckpt
 
 
@@ -389,9 +382,174 @@ def _validate(net, split: _Split, table_fn, device, batch_size: int) -> tuple[di
     return taus, rhos
 
 
+@dataclass
+class _Inputs:
+    """What a run trains and validates on."""
+
+    split: _Split
+    table: torch.Tensor          # (V, D) embeddings of split.train.vocab
+    embed_fn: EmbedFn
+    monitor: tuple[GraphSet, torch.Tensor, np.ndarray] | None  # NB201 graphs, their table, labels
+
+    @property
+    def vocab(self) -> tuple[str, ...]:
+        return tuple(self.split.train.vocab)
+
+    def table_for(self, vocab: Sequence[str]) -> torch.Tensor:
+        return _table_for(vocab, self.vocab, self.table, self.embed_fn)
+
+
+@dataclass
+class _State:
+    """Everything a checkpoint restores: the model, its optimiser and the run's progress."""
+
+    net: TGNASPredictorNet
+    opt: torch.optim.Optimizer
+    sched: torch.optim.lr_scheduler.LRScheduler
+    averaged: AveragedModel | None
+    history: list[dict] = field(default_factory=list)
+    best: dict = field(default_factory=lambda: {"epoch": 0, "val_score": -math.inf, "model_state": None})
+    epoch: int = 0
+    stopped_early: bool = False
+
+
+def _prepare_inputs(config: TrainConfig, data: Sequence[SpaceData] | None, embed_fn: EmbedFn | None) -> _Inputs:
+    if data is None:
+        data = [load_space_data(s, graph_form=config.graph_form,
+                                nb301_surrogate_samples=config.nb301_surrogate_samples, seed=config.seed)
+                for s in config.train_spaces]
+    names = tuple(d.space for d in data)
+    if names != config.train_spaces:
+        raise ValueError(f"data is for spaces {names}, config.train_spaces is {config.train_spaces}")
+    embed_fn = embed_fn or default_embed_fn(config)
+    split = _split(data, config)
+    vocab = split.train.vocab
+    table = torch.as_tensor(np.asarray(embed_fn(vocab)), dtype=torch.float32)
+    if table.ndim != 2 or table.shape[0] != len(vocab):
+        raise ValueError(f"embed_fn returned shape {tuple(table.shape)}, expected ({len(vocab)}, D)")
+    inputs = _Inputs(split, table, embed_fn, None)
+    if config.monitor_nb201:
+        nb201 = load_space_data("nb201", graph_form=config.graph_form)
+        inputs.monitor = (nb201.graphs, inputs.table_for(nb201.graphs.vocab), nb201.labels)
+    return inputs
+
+
+def _new_state(config: TrainConfig, in_dim: int, device: torch.device) -> _State:
+    set_seed(config.seed)
+    net = TGNASPredictorNet(in_dim, config.gcn).to(device)
+    # fused: one kernel for all parameters (CPU and CUDA); ~15 % faster steps with this small net
+    opt = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay,
+                            fused=device.type in ("cpu", "cuda"))
+    # use_buffers: BatchNorm running statistics are averaged too (no extra pass over the data)
+    averaged = AveragedModel(net, use_buffers=True) if config.average_from else None
+    return _State(net, opt, _make_scheduler(opt, config), averaged)
+
+
+def _restore(state: _State, out: Path, config: TrainConfig, vocab: Sequence[str]) -> None:
+    """Load the checkpoint at ``out`` into ``state`` (after checking it is this run's)."""
+    ckpt = load_checkpoint(out)
+    stored = TrainConfig.from_dict(ckpt["config"])
+    if stored != config:
+        diff = {k: (getattr(stored, k), getattr(config, k)) for k in (f.name for f in fields(TrainConfig))
+                if getattr(stored, k) != getattr(config, k)}
+        raise ValueError(f"cannot resume {out}: config differs (stored, given): {diff}")
+    if list(ckpt["vocab"]) != list(vocab):
+        raise ValueError(f"cannot resume {out}: vocabulary {ckpt['vocab']} differs from {list(vocab)}")
+    state.net.load_state_dict(ckpt["model_state"])
+    state.opt.load_state_dict(ckpt["optimizer_state"])
+    state.sched.load_state_dict(ckpt["scheduler_state"])
+    torch.set_rng_state(ckpt["rng_state"]["torch"])
+    state.history = list(ckpt["history"])
+    state.best = dict(ckpt["best"])
+    state.epoch = int(ckpt["epoch"])
+    state.stopped_early = bool(ckpt.get("stopped_early", False))
+    if state.averaged is not None and ckpt.get("average") is not None:
+        state.averaged.module.load_state_dict(ckpt["average"]["state"])
+        state.averaged.n_averaged.fill_(int(ckpt["average"]["n"]))
+
+
+@dataclass
+class _OnDevice:
+    """The training split on the device, built once per run."""
+
+    maker: BatchMaker
+    table: torch.Tensor  # (V, D)
+    y: torch.Tensor      # (M_train,) standardised labels
+    space_id: torch.Tensor  # (M_train,)
+
+    @classmethod
+    def of(cls, inputs: _Inputs, device: torch.device) -> _OnDevice:
+        split = inputs.split
+        return cls(BatchMaker(split.train, device), inputs.table.to(device),
+                   torch.as_tensor(split.train_y, dtype=torch.float32, device=device),
+                   torch.as_tensor(split.train_space, device=device))
+
+
+def _train_epoch(state: _State, inputs: _Inputs, dev: _OnDevice, config: TrainConfig, device: torch.device,
+                 progress: bool) -> float:
+    """One pass over the training split; returns the mean training loss."""
+    state.net.train()
+    batches = epoch_batches(inputs.split.train_space, config.batch_size, config.seed, state.epoch)
+    total, count = 0.0, 0
+    bar = tqdm(batches, desc=f"epoch {state.epoch + 1}/{config.epochs}", disable=not progress, leave=False,
+               mininterval=1.0)
+    for chunk in bar:
+        idx = torch.from_numpy(chunk).to(device)
+        b = dev.maker.batch(idx)
+        scores = state.net.forward_indexed(b.ops, dev.table, b.adj, b.mask)
+        loss = batch_loss(scores, dev.y[idx], dev.space_id[idx], config)
+        state.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        state.opt.step()
+        total += float(loss.detach()) * len(idx)
+        count += len(idx)
+        bar.set_postfix(loss=f"{total / count:.4f}", refresh=False)
+    bar.close()
+    state.sched.step()
+    return total / max(count, 1)
+
+
+def _epoch_record(state: _State, inputs: _Inputs, config: TrainConfig, device: torch.device,
+                  train_loss: float, lr: float, t0: float, train_time: float) -> tuple[dict, nn.Module]:
+    """Validate after an epoch (the running average once it started); the record and the net used."""
+    eval_net = state.net
+    if state.averaged is not None and state.epoch + 1 >= config.average_from:
+        state.averaged.update_parameters(state.net)
+        eval_net = state.averaged.module
+    taus, rhos = _validate(eval_net, inputs.split, inputs.table_for, device, EVAL_BATCH)
+    rec = {"epoch": state.epoch + 1, "train_loss": train_loss, "lr": lr,
+           "val_tau": taus, "val_rho": rhos, "val_score": float(np.mean(list(taus.values()))),
+           "train_time_s": train_time, "time_s": time.perf_counter() - t0, "monitor": {},
+           "averaged": eval_net is not state.net}
+    if inputs.monitor is not None:
+        graphs, table, labels = inputs.monitor
+        s = predict_graphs(eval_net, graphs, table, EVAL_BATCH, device)
+        # Monitor only: recorded for curves, never read by selection or stopping.
+        rec["monitor"] = {"nb201_cifar10_tau": kendall_tau(s, labels),
+                          "nb201_cifar10_rho": spearman_rho(s, labels)}
+    return rec, eval_net
+
+
+def _checkpoint(state: _State, inputs: _Inputs, config: TrainConfig) -> dict:
+    """The checkpoint dict: tensors and plain values only (loadable with ``weights_only=True``)."""
+    return {
+        "format": CHECKPOINT_FORMAT, "format_version": CHECKPOINT_VERSION, "tgnas_version": __version__,
+        "config": config.to_dict(), "vocab": list(inputs.vocab), "embedding_table": inputs.table.clone(),
+        "in_dim": int(inputs.table.shape[1]),
+        "label_stats": {k: [float(m), float(s)] for k, (m, s) in inputs.split.label_stats.items()},
+        "epoch": state.epoch, "history": state.history, "stopped_early": state.stopped_early,
+        "model_state": {k: v.detach().cpu() for k, v in state.net.state_dict().items()},
+        "optimizer_state": state.opt.state_dict(), "scheduler_state": state.sched.state_dict(),
+        "rng_state": {"torch": torch.get_rng_state()}, "best": state.best,
+        "average": None if state.averaged is None else {
+            "state": {k: v.detach().cpu() for k, v in state.averaged.module.state_dict().items()},
+            "n": int(state.averaged.n_averaged)},
+    }
+
+
 def train(config: TrainConfig, out: Path | str, *, resume: bool = False, device: str | torch.device = "cpu",
           data: Sequence[SpaceData] | None = None, embed_fn: EmbedFn | None = None,
-          progress: bool = True, max_epochs_this_run: int | None = None) -> TrainResult:
+          progress: bool = True, max_epochs_this_run: int | None = None, overwrite: bool = True) -> TrainResult:
     """Train (or resume training) a predictor and checkpoint it to ``out`` after every epoch.
 
     Args:
@@ -405,6 +563,8 @@ def train(config: TrainConfig, out: Path | str, *, resume: bool = False, device:
         progress: tqdm bar per epoch.
         max_epochs_this_run: stop after this many epochs *in this call* (the checkpoint can
             be resumed later); None = until ``config.epochs`` or early stopping.
+        overwrite: without ``resume``, may an existing file at ``out`` be replaced? (checked
+            before any data is loaded; ``tgnas train`` passes False unless ``--overwrite``).
 
     Returns:
         :class:`TrainResult`.
@@ -412,135 +572,38 @@ def train(config: TrainConfig, out: Path | str, *, resume: bool = False, device:
     out = Path(out)
     if not out.is_absolute():
         out = paths.OUTPUT_ROOT / out
+    check_output(out, overwrite=resume or overwrite, what="predictor checkpoint")
     device = resolve_device(device)
-    if data is None:
-        data = [load_space_data(s, graph_form=config.graph_form,
-                                nb301_surrogate_samples=config.nb301_surrogate_samples, seed=config.seed)
-                for s in config.train_spaces]
-    names = tuple(d.space for d in data)
-    if names != config.train_spaces:
-        raise ValueError(f"data is for spaces {names}, config.train_spaces is {config.train_spaces}")
-    embed_fn = embed_fn or default_embed_fn(config)
-
-    split = _split(data, config)
-    vocab = split.train.vocab
-    table = torch.as_tensor(np.asarray(embed_fn(vocab)), dtype=torch.float32)
-    if table.ndim != 2 or table.shape[0] != len(vocab):
-        raise ValueError(f"embed_fn returned shape {tuple(table.shape)}, expected ({len(vocab)}, D)")
-
-    def table_fn(v: Sequence[str]) -> torch.Tensor:
-        return _table_for(v, vocab, table, embed_fn)
-
-    monitor = None
-    if config.monitor_nb201:
-        nb201 = load_space_data("nb201", graph_form=config.graph_form)
-        monitor = (nb201.graphs, table_fn(nb201.graphs.vocab), nb201.labels)
-
-    set_seed(config.seed)
-    net = TGNASPredictorNet(table.shape[1], config.gcn).to(device)
-    # fused: one kernel for all parameters (CPU and CUDA); ~15 % faster steps with this small net
-    opt = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay,
-                            fused=device.type in ("cpu", "cuda"))
-    sched = _make_scheduler(opt, config)
-    history: list[dict] = []
-    best = {"epoch": 0, "val_score": -math.inf, "model_state": None}
-    # use_buffers: BatchNorm running statistics are averaged too (no extra pass over the data)
-    averaged = AveragedModel(net, use_buffers=True) if config.average_from else None
-    start_epoch, stopped_early = 0, False
-
+    inputs = _prepare_inputs(config, data, embed_fn)
+    state = _new_state(config, inputs.table.shape[1], device)
     if resume:
-        ckpt = load_checkpoint(out)
-        stored = TrainConfig.from_dict(ckpt["config"])
-        if stored != config:
-            diff = {k: (getattr(stored, k), getattr(config, k)) for k in (f.name for f in fields(TrainConfig))
-                    if getattr(stored, k) != getattr(config, k)}
-            raise ValueError(f"cannot resume {out}: config differs (stored, given): {diff}")
-        if list(ckpt["vocab"]) != list(vocab):
-            raise ValueError(f"cannot resume {out}: vocabulary {ckpt['vocab']} differs from {list(vocab)}")
-        net.load_state_dict(ckpt["model_state"])
-        opt.load_state_dict(ckpt["optimizer_state"])
-        sched.load_state_dict(ckpt["scheduler_state"])
-        torch.set_rng_state(ckpt["rng_state"]["torch"])
-        history = list(ckpt["history"])
-        best = dict(ckpt["best"])
-        start_epoch = int(ckpt["epoch"])
-        stopped_early = bool(ckpt.get("stopped_early", False))
-        if averaged is not None and ckpt.get("average") is not None:
-            averaged.module.load_state_dict(ckpt["average"]["state"])
-            averaged.n_averaged.fill_(int(ckpt["average"]["n"]))
-
-    maker = BatchMaker(split.train, device)
-    table_dev = table.to(device)
-    y_all = torch.as_tensor(split.train_y, dtype=torch.float32, device=device)
-    sid_all = torch.as_tensor(split.train_space, device=device)
+        _restore(state, out, config, inputs.vocab)
+    on_device = _OnDevice.of(inputs, device)
     epochs_run = 0
-    epoch = start_epoch
-    while epoch < config.epochs and not stopped_early:
+    while state.epoch < config.epochs and not state.stopped_early:
         if max_epochs_this_run is not None and epochs_run >= max_epochs_this_run:
             break
         t0 = time.perf_counter()
-        net.train()
-        batches = epoch_batches(split.train_space, config.batch_size, config.seed, epoch)
-        lr = opt.param_groups[0]["lr"]
-        total, count = 0.0, 0
-        bar = tqdm(batches, desc=f"epoch {epoch + 1}/{config.epochs}", disable=not progress, leave=False,
-                   mininterval=1.0)
-        for chunk in bar:
-            idx = torch.from_numpy(chunk).to(device)
-            b = maker.batch(idx)
-            scores = net.forward_indexed(b.ops, table_dev, b.adj, b.mask)
-            loss = batch_loss(scores, y_all[idx], sid_all[idx], config)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            total += float(loss.detach()) * len(idx)
-            count += len(idx)
-            bar.set_postfix(loss=f"{total / count:.4f}", refresh=False)
-        bar.close()
-        sched.step()
-        train_time = time.perf_counter() - t0
-        eval_net = net
-        if averaged is not None and epoch + 1 >= config.average_from:
-            averaged.update_parameters(net)
-            eval_net = averaged.module
-        taus, rhos = _validate(eval_net, split, table_fn, device, EVAL_BATCH)
-        score = float(np.mean(list(taus.values())))
-        rec = {"epoch": epoch + 1, "train_loss": total / max(count, 1), "lr": lr,
-               "val_tau": taus, "val_rho": rhos, "val_score": score,
-               "train_time_s": train_time, "time_s": time.perf_counter() - t0, "monitor": {},
-               "averaged": eval_net is not net}
-        if monitor is not None:
-            s = predict_graphs(eval_net, monitor[0], monitor[1], EVAL_BATCH, device)
-            # Monitor only: recorded for curves, never read by selection or stopping.
-            rec["monitor"] = {"nb201_cifar10_tau": kendall_tau(s, monitor[2]),
-                              "nb201_cifar10_rho": spearman_rho(s, monitor[2])}
-        history.append(rec)
-        if eval_net is not net or score > best["val_score"]:  # an average replaces the best
-            best = {"epoch": epoch + 1, "val_score": score,
-                    "model_state": {k: v.detach().cpu().clone() for k, v in eval_net.state_dict().items()}}
-        epoch += 1
+        lr = state.opt.param_groups[0]["lr"]
+        train_loss = _train_epoch(state, inputs, on_device, config, device, progress)
+        rec, eval_net = _epoch_record(state, inputs, config, device, train_loss, lr, t0,
+                                      time.perf_counter() - t0)
+        state.history.append(rec)
+        if eval_net is not state.net or rec["val_score"] > state.best["val_score"]:  # an average replaces the best
+            state.best = {"epoch": state.epoch + 1, "val_score": rec["val_score"],
+                          "model_state": {k: v.detach().cpu().clone() for k, v in eval_net.state_dict().items()}}
+        state.epoch += 1
         epochs_run += 1
-        if config.patience and epoch - best["epoch"] >= config.patience:
-            stopped_early = True
-        mon = "".join(f" {k}={v:.4f}" for k, v in rec["monitor"].items())
+        if config.patience and state.epoch - state.best["epoch"] >= config.patience:
+            state.stopped_early = True
         if progress:
-            tqdm.write(f"epoch {epoch}/{config.epochs}: loss {rec['train_loss']:.4f} val tau "
-                       + " ".join(f"{k}={v:.4f}" for k, v in taus.items())
-                       + f" ({rec['time_s']:.1f} s){mon}" + ("  [early stop]" if stopped_early else ""))
-        _save_atomic({
-            "format": CHECKPOINT_FORMAT, "format_version": CHECKPOINT_VERSION, "tgnas_version": __version__,
-            "config": config.to_dict(), "vocab": list(vocab), "embedding_table": table.clone(),
-            "in_dim": int(table.shape[1]),
-            "label_stats": {k: [float(m), float(s)] for k, (m, s) in split.label_stats.items()},
-            "epoch": epoch, "history": history, "stopped_early": stopped_early,
-            "model_state": {k: v.detach().cpu() for k, v in net.state_dict().items()},
-            "optimizer_state": opt.state_dict(), "scheduler_state": sched.state_dict(),
-            "rng_state": {"torch": torch.get_rng_state()}, "best": best,
-            "average": None if averaged is None else {
-                "state": {k: v.detach().cpu() for k, v in averaged.module.state_dict().items()},
-                "n": int(averaged.n_averaged)},
-        }, out)
-    return TrainResult(out, history, int(best["epoch"]), float(best["val_score"]), stopped_early)
+            mon = "".join(f" {k}={v:.4f}" for k, v in rec["monitor"].items())
+            tqdm.write(f"epoch {state.epoch}/{config.epochs}: loss {rec['train_loss']:.4f} val tau "
+                       + " ".join(f"{k}={v:.4f}" for k, v in rec["val_tau"].items())
+                       + f" ({rec['time_s']:.1f} s){mon}" + ("  [early stop]" if state.stopped_early else ""))
+        save_checkpoint(_checkpoint(state, inputs, config), out)
+    return TrainResult(out, state.history, int(state.best["epoch"]), float(state.best["val_score"]),
+                       state.stopped_early)
 
 
 def parse_candidates(text: str, base: TrainConfig) -> list[TrainConfig]:

@@ -10,29 +10,44 @@ from tgnas.search.scorers import CountingScorer, ScoreFn, as_counting, score_wit
 from tgnas.spaces.base import SearchSpace
 
 
+#: Stop after this many times as many fruitless draws as distinct cells seen (see random_search).
+EXHAUSTED_AFTER = 10
+
+
 def random_search(space: SearchSpace | str, scorer: ScoreFn | CountingScorer, budget: int, seed: int = 0,
                   batch_size: int = 256, progress: bool = True) -> SearchResult:
     """Draw cells with :meth:`SearchSpace.sample` and keep the best by ``scorer``.
 
     Cells are drawn and scored in batches of ``batch_size`` (one scorer call each) until
-    ``budget`` distinct cells have been scored; repeats are free and do not count. Stops
-    after ``100 * budget`` draws in any case (a space smaller than the budget).
+    ``budget`` distinct cells have been scored; repeats are free and do not count. The
+    budget is capped at the space's size when the space states it (a ``size`` attribute);
+    in any case the search stops once :data:`EXHAUSTED_AFTER` times as many draws as there
+    are distinct cells scored have brought no new cell (the space is then all but surely
+    exhausted: a cell left unseen among N survives 10 N draws with probability e^-10), and
+    after ``100 * budget`` draws.
 
     Returns:
         :class:`SearchResult`; ``extra["draws"]`` is the number of cells drawn.
     """
     space, budget = _space(space), _check_budget(budget)
+    size = getattr(space, "size", None)
+    if size is not None:
+        budget = min(budget, int(size))
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size!r}")
     counter = as_counting(scorer)
     rng = np.random.default_rng(seed)
     run = _Run(counter, budget, f"random {space.name}", progress)
-    draws = 0
+    draws, fruitless = 0, 0
     with counter.limit(budget):
         while counter.remaining > 0 and draws < 100 * budget:
             n = int(min(batch_size, counter.remaining))
             archs = [space.sample(rng) for _ in range(n)]
             draws += n
+            before = counter.n_distinct
             kept, scores = score_within_budget(counter, archs)
             run.seen([archs[i] for i in kept], scores)
+            fruitless = 0 if counter.n_distinct > before else fruitless + n
+            if fruitless >= max(EXHAUSTED_AFTER * counter.n_distinct, 1000):
+                break
     return run.result("random", space, seed, {"draws": draws})

@@ -31,8 +31,15 @@ class CellGraph:
     def __post_init__(self) -> None:
         adj = np.asarray(self.adjacency)
         n = len(self.ops)
+        if n == 0:
+            raise ValueError("a CellGraph needs at least one node (an input); got no ops")
         if adj.shape != (n, n):
             raise ValueError(f"adjacency has shape {adj.shape}, expected ({n}, {n}) for {n} ops")
+        if not np.all((adj == 0) | (adj == 1)):
+            bad = sorted({repr(v) for v in np.asarray(adj, dtype=object).ravel() if not (v == 0 or v == 1)})[:5]
+            raise ValueError(f"adjacency entries must be 0 or 1 (edge or no edge), found {', '.join(bad)}")
+        if not all(isinstance(op, str) for op in self.ops):
+            raise ValueError(f"ops must be operator names (str), got {[type(op).__name__ for op in self.ops][:5]}")
         if np.any(np.tril(adj) != 0):
             raise ValueError("adjacency must be strictly upper-triangular (nodes in topological order)")
         object.__setattr__(self, "adjacency", adj.astype(np.uint8, copy=False))

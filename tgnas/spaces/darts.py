@@ -131,30 +131,35 @@ def _check_cell_type(cell: str) -> str:
     return cell
 
 
+def _shown(value: object) -> str:
+    from tgnas.errors import shorten
+    return shorten(value)
+
+
 def _check_cell(pairs: object, cell: str) -> tuple[Pair, ...]:
     if isinstance(pairs, str) or not isinstance(pairs, Sequence):
         raise ValueError(f"Genotype.{cell} must be a sequence of {EDGES_PER_CELL} (op, input) pairs, "
-                         f"got {pairs!r}")
+                         f"got {_shown(pairs)}")
     if len(pairs) != EDGES_PER_CELL:
         raise ValueError(f"Genotype.{cell} must have {EDGES_PER_CELL} (op, input) pairs (two per "
-                         f"intermediate node 2..5), got {len(pairs)}: {pairs!r}")
+                         f"intermediate node 2..5), got {len(pairs)}: {_shown(pairs)}")
     out: list[Pair] = []
     for e, pair in enumerate(pairs):
         node = node_of_edge(e)
         if isinstance(pair, str) or not isinstance(pair, Sequence) or len(pair) != 2:
-            raise ValueError(f"Genotype.{cell}[{e}] must be an (op, input_node) pair, got {pair!r}")
+            raise ValueError(f"Genotype.{cell}[{e}] must be an (op, input_node) pair, got {_shown(pair)}")
         op, inp = pair
         if op not in DARTS_OPS:
-            raise ValueError(f"unknown DARTS op {op!r} in Genotype.{cell}[{e}]; "
+            raise ValueError(f"unknown DARTS op {_shown(op)} in Genotype.{cell}[{e}]; "
                              f"expected one of {list(DARTS_OPS)}")
         if isinstance(inp, bool):
-            raise ValueError(f"input node of Genotype.{cell}[{e}] must be an int, got {inp!r}")
+            raise ValueError(f"input node of Genotype.{cell}[{e}] must be an int, got {_shown(inp)}")
         try:
             inp = operator.index(inp)
         except TypeError:
-            raise ValueError(f"input node of Genotype.{cell}[{e}] must be an int, got {inp!r}") from None
+            raise ValueError(f"input node of Genotype.{cell}[{e}] must be an int, got {_shown(inp)}") from None
         if not 0 <= inp < node:
-            raise ValueError(f"Genotype.{cell}[{e}] = {pair!r} feeds node {node} from node {inp}; "
+            raise ValueError(f"Genotype.{cell}[{e}] = {_shown(pair)} feeds node {node} from node {inp}; "
                              f"inputs of node {node} must be in 0..{node - 1} (earlier nodes only, "
                              f"else the cell has a cycle)")
         out.append((str(op), inp))
@@ -170,14 +175,14 @@ def _check_concat(concat: object, name: str) -> tuple[int, ...]:
     if isinstance(concat, range):
         concat = list(concat)
     if isinstance(concat, str) or not isinstance(concat, Sequence):
-        raise ValueError(f"Genotype.{name} must be a sequence of node indices, got {concat!r}")
+        raise ValueError(f"Genotype.{name} must be a sequence of node indices, got {_shown(concat)}")
     try:
         nodes = tuple(operator.index(c) for c in concat if not isinstance(c, bool))
     except TypeError:
         nodes = ()
     if (len(nodes) != len(concat) or not nodes or any(c not in INTERMEDIATE_NODES for c in nodes)
             or list(nodes) != sorted(set(nodes))):
-        raise ValueError(f"bad Genotype.{name} {concat!r}: expected a non-empty increasing subset "
+        raise ValueError(f"bad Genotype.{name} {_shown(concat)}: expected a non-empty increasing subset "
                          f"of the intermediate nodes {list(INTERMEDIATE_NODES)}")
     return nodes
 
@@ -185,7 +190,7 @@ def _check_concat(concat: object, name: str) -> tuple[int, ...]:
 def check_genotype(g: object) -> Genotype:
     """Return ``g`` if it is a :class:`Genotype` (whose structure is checked at construction)."""
     if not isinstance(g, Genotype):
-        raise ValueError(f"expected a DARTS Genotype, got {type(g).__name__}: {g!r}")
+        raise ValueError(f"expected a DARTS Genotype, got {type(g).__name__}: {_shown(g)}")
     return g
 
 
@@ -199,25 +204,74 @@ def format_genotype(g: Genotype) -> str:
 
 
 _FIELDS: tuple[str, ...] = ("normal", "normal_concat", "reduce", "reduce_concat")  # namedtuple order
+#: Longest genotype (or compact) string accepted: a DARTS genotype string has about 420
+#: characters; the bound keeps parsing cheap and its errors short.
+MAX_TEXT = 4_000
+#: Longest ``range(...)`` accepted in a concat (a cell has 4 intermediate nodes).
+MAX_RANGE = 16
+
+
+def _range_literal(node: ast.Call, field: str, text: str) -> list[int] | None:
+    """``range(a[, b[, c]])`` with int literals and at most :data:`MAX_RANGE` items, else None
+    (its size is checked before any list is made)."""
+    from tgnas.errors import shorten
+    try:
+        args = [ast.literal_eval(a) for a in node.args]
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return None
+    if not all(isinstance(a, int) and not isinstance(a, bool) for a in args):
+        return None
+    try:
+        r = range(*args)
+    except (ValueError, TypeError):  # range(0, 5, 0)
+        return None
+    if len(r) > MAX_RANGE:
+        raise ValueError(f"malformed DARTS genotype string {shorten(text)}: {field} = range of {len(r):,} "
+                         f"items; a concat lists at most {len(INTERMEDIATE_NODES)} nodes")
+    return list(r)
+
+
+def _source(node: ast.expr, text: str) -> str:
+    """The text of ``node`` (no ``ast.unparse``: it recurses, and long chains overflow it)."""
+    from tgnas.errors import shorten
+    return shorten(ast.get_source_segment(text.strip(), node) or type(node).__name__)
 
 
 def _literal(node: ast.expr, field: str, text: str) -> object:
     # ``range(a, b)`` is the one call allowed (DARTS writes concats that way); everything else
     # must be a Python literal. Nothing is executed.
+    from tgnas.errors import shorten
     if isinstance(node, ast.Call):
         if (isinstance(node.func, ast.Name) and node.func.id == "range" and not node.keywords
                 and 1 <= len(node.args) <= 3):
-            try:
-                return list(range(*(ast.literal_eval(a) for a in node.args)))
-            except (ValueError, TypeError):
-                pass
-        raise ValueError(f"malformed DARTS genotype string {text!r}: {field} = "
-                         f"{ast.unparse(node)!r} is not a literal or range(a, b)")
+            value = _range_literal(node, field, text)
+            if value is not None:
+                return value
+        raise ValueError(f"malformed DARTS genotype string {shorten(text)}: {field} = "
+                         f"{_source(node, text)} is not a literal or range(a, b)")
     try:
         return ast.literal_eval(node)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        raise ValueError(f"malformed DARTS genotype string {text!r}: {field} = "
-                         f"{ast.unparse(node)!r} is not a literal") from None
+        raise ValueError(f"malformed DARTS genotype string {shorten(text)}: {field} = "
+                         f"{_source(node, text)} is not a literal") from None
+
+
+def _parse_call(text: str) -> ast.Call:
+    """The ``Genotype(...)`` call of ``text`` (parsed, never executed)."""
+    from tgnas.errors import shorten
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as err:
+        raise ValueError(f"malformed DARTS genotype string {shorten(text)}: {err.msg}") from None
+    except (MemoryError, RecursionError):  # nesting too deep for Python's parser
+        raise ValueError(f"malformed DARTS genotype string {shorten(text)}: nested too deeply") from None
+    call = tree.body
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "Genotype"):
+        raise ValueError(f"malformed DARTS genotype string {shorten(text)}: expected 'Genotype(normal=[...], "
+                         f"normal_concat=[...], reduce=[...], reduce_concat=[...])'")
+    if len(call.args) > len(_FIELDS):
+        raise ValueError(f"malformed DARTS genotype string {shorten(text)}: at most {len(_FIELDS)} fields")
+    return call
 
 
 def parse_genotype(text: str) -> Genotype:
@@ -225,37 +279,30 @@ def parse_genotype(text: str) -> Genotype:
 
     Keyword or positional arguments (positional in the namedtuple order normal,
     normal_concat, reduce, reduce_concat); concats may be lists, tuples or ``range(2, 6)``;
-    missing concats default to 2..5. Parsed with :mod:`ast` (no ``eval``).
+    missing concats default to 2..5. Parsed with :mod:`ast` (no ``eval``); at most
+    :data:`MAX_TEXT` characters.
 
     Raises:
-        ValueError: not a ``Genotype(...)`` call, unknown or repeated fields, non-literal
-            values, or a structurally invalid cell (see :class:`Genotype`).
+        ValueError: too long, not a ``Genotype(...)`` call, unknown or repeated fields,
+            non-literal values, or a structurally invalid cell (see :class:`Genotype`).
+            Messages quote at most ~200 characters of the input.
     """
-    if not isinstance(text, str):
-        raise ValueError(f"a DARTS genotype string must be a str, got {type(text).__name__}: {text!r}")
-    try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError as err:
-        raise ValueError(f"malformed DARTS genotype string {text!r}: {err.msg}") from None
-    call = tree.body
-    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "Genotype"):
-        raise ValueError(f"malformed DARTS genotype string {text!r}: expected 'Genotype(normal=[...], "
-                         f"normal_concat=[...], reduce=[...], reduce_concat=[...])'")
-    if len(call.args) > len(_FIELDS):
-        raise ValueError(f"malformed DARTS genotype string {text!r}: at most {len(_FIELDS)} fields")
+    from tgnas.errors import check_text, shorten
+    check_text(text, "a DARTS genotype string", MAX_TEXT)
+    call = _parse_call(text)
     values: dict[str, object] = {}
     for field, node in zip(_FIELDS, call.args):
         values[field] = _literal(node, field, text)
     for kw in call.keywords:
         if kw.arg not in _FIELDS:
-            raise ValueError(f"malformed DARTS genotype string {text!r}: unknown field {kw.arg!r}; "
-                             f"expected {list(_FIELDS)}")
+            raise ValueError(f"malformed DARTS genotype string {shorten(text)}: unknown field "
+                             f"{shorten(kw.arg)}; expected {list(_FIELDS)}")
         if kw.arg in values:
-            raise ValueError(f"malformed DARTS genotype string {text!r}: field {kw.arg!r} given twice")
+            raise ValueError(f"malformed DARTS genotype string {shorten(text)}: field {kw.arg!r} given twice")
         values[kw.arg] = _literal(kw.value, kw.arg, text)
     for cell in CELL_TYPES:
         if cell not in values:
-            raise ValueError(f"malformed DARTS genotype string {text!r}: field {cell!r} is missing")
+            raise ValueError(f"malformed DARTS genotype string {shorten(text)}: field {cell!r} is missing")
     return Genotype(**values)  # type: ignore[arg-type]
 
 
@@ -270,29 +317,31 @@ def from_compact(compact: Sequence | str) -> Genotype:
     ``compact`` is ``(normal, reduce)``, each 8 ``(input_node, op_index)`` pairs, op indices
     into :data:`NASLIB_DARTS_OPS`. Concats are 2..5 (NASLib's DARTS cells always use all four).
     """
+    from tgnas.errors import check_text, shorten
     text = compact if isinstance(compact, str) else None
     if isinstance(compact, str):
+        check_text(compact, "a NASLib DARTS compact string", MAX_TEXT)
         try:
             compact = ast.literal_eval(compact.strip())
         except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-            raise ValueError(f"malformed NASLib DARTS compact string {text!r}; expected like "
+            raise ValueError(f"malformed NASLib DARTS compact string {shorten(text)}; expected like "
                              f"'[[(0, 4), (1, 3), ...], [(0, 3), ...]]'") from None
-    shown = text if text is not None else compact
+    shown = shorten(text if text is not None else compact)
     if isinstance(compact, str) or not isinstance(compact, Sequence) or len(compact) != 2:
-        raise ValueError(f"a NASLib DARTS compact form is (normal, reduce), got {shown!r}")
+        raise ValueError(f"a NASLib DARTS compact form is (normal, reduce), got {shown}")
     cells = []
     for cell, pairs in zip(CELL_TYPES, compact):
         if isinstance(pairs, str) or not isinstance(pairs, Sequence):
-            raise ValueError(f"the {cell} cell of compact {shown!r} must be a sequence of "
+            raise ValueError(f"the {cell} cell of compact {shown} must be a sequence of "
                              f"(input_node, op_index) pairs")
         out = []
         for pair in pairs:
             if isinstance(pair, str) or not isinstance(pair, Sequence) or len(pair) != 2:
-                raise ValueError(f"bad (input_node, op_index) pair {pair!r} in compact {shown!r}")
+                raise ValueError(f"bad (input_node, op_index) pair {shorten(pair)} in compact {shown}")
             inp, code = pair
             if isinstance(code, bool) or not isinstance(code, (int, np.integer)) \
                     or not 0 <= code < len(NASLIB_DARTS_OPS):
-                raise ValueError(f"unknown NASLib DARTS op index {code!r} in compact {shown!r}; expected "
+                raise ValueError(f"unknown NASLib DARTS op index {shorten(code)} in compact {shown}; expected "
                                  f"0..{len(NASLIB_DARTS_OPS) - 1} for {list(NASLIB_DARTS_OPS)}")
             out.append((NASLIB_DARTS_OPS[int(code)], inp))
         cells.append(out)

@@ -182,8 +182,10 @@ class NB101Space(SearchSpace):
 
     def parse(self, text: str) -> NB101Cell:
         """Parse :meth:`format`'s string into a validated cell; ``ValueError`` if malformed."""
-        if not isinstance(text, str) or not _TEXT_RE.match(text.strip()):
-            raise ValueError(f"not an NB101 cell string: {text!r}; expected "
+        from tgnas.errors import check_text, shorten  # (local: keeps this module's imports to the space)
+        check_text(text, "an NB101 cell string", 1_000)  # a 7-vertex cell string has ~160 characters
+        if not _TEXT_RE.match(text.strip()):
+            raise ValueError(f"not an NB101 cell string: {shorten(text)}; expected "
                              "'<0/1 rows joined by .>/<ops joined by ,>', e.g. "
                              "'01.00/input,output'")
         rows_txt, ops_txt = text.strip().split("/")
@@ -191,9 +193,9 @@ class NB101Space(SearchSpace):
         ops = ops_txt.split(",")
         n = len(rows)
         if any(len(r) != n for r in rows):
-            raise ValueError(f"{text!r}: adjacency rows {rows} must each have {n} digits (one per row)")
+            raise ValueError(f"{shorten(text)}: adjacency rows {shorten(rows)} must each have {n} digits (one per row)")
         if len(ops) != n:
-            raise ValueError(f"{text!r}: {n} adjacency rows but {len(ops)} ops")
+            raise ValueError(f"{shorten(text)}: {n} adjacency rows but {len(ops)} ops")
         cell = NB101Cell(tuple(tuple(int(c) for c in r) for r in rows), tuple(ops))
         return self.validate(cell)
 

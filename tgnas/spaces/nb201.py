@@ -107,6 +107,10 @@ def _format(arch: NB201Arch) -> str:
     return "+".join(groups)
 
 
+#: Longest NB201 arch string accepted (a valid one has about 90 characters).
+MAX_TEXT = 1_000
+
+
 def parse_arch(text: str) -> NB201Arch:
     """Parse a benchmark arch string (see the module docstring) strictly.
 
@@ -114,30 +118,30 @@ def parse_arch(text: str) -> NB201Arch:
         ValueError: not a string, wrong number of node groups or edges, a token that is not
             ``op~node``, a node index out of order, or an unknown op.
     """
-    if not isinstance(text, str):
-        raise ValueError(f"an NB201 arch string must be a str, got {type(text).__name__}: {text!r}")
+    from tgnas.errors import check_text, shorten  # (local: keeps this module's imports to the space)
+    check_text(text, "an NB201 arch string", MAX_TEXT)
     groups = text.split("+")
     if len(groups) != 3:
-        raise ValueError(f"malformed NB201 arch string {text!r}: expected 3 '+'-separated node groups "
+        raise ValueError(f"malformed NB201 arch string {shorten(text)}: expected 3 '+'-separated node groups "
                          f"(nodes 1, 2, 3), got {len(groups)}")
     ops: list[str] = []
     for target, group in enumerate(groups, start=1):
         if len(group) < 2 or not (group.startswith("|") and group.endswith("|")):
-            raise ValueError(f"malformed NB201 arch string {text!r}: node group {group!r} must be "
+            raise ValueError(f"malformed NB201 arch string {shorten(text)}: node group {shorten(group)} must be "
                              f"enclosed in '|'")
         tokens = group[1:-1].split("|")
         if len(tokens) != target:
-            raise ValueError(f"malformed NB201 arch string {text!r}: node {target} must have {target} "
-                             f"incoming edge(s), got {len(tokens)} in {group!r}")
+            raise ValueError(f"malformed NB201 arch string {shorten(text)}: node {target} must have {target} "
+                             f"incoming edge(s), got {len(tokens)} in {shorten(group)}")
         for source, token in enumerate(tokens):
             op, sep, node = token.partition("~")
             if not sep or not op:
-                raise ValueError(f"malformed NB201 arch string {text!r}: token {token!r} is not 'op~node'")
+                raise ValueError(f"malformed NB201 arch string {shorten(text)}: token {shorten(token)} is not 'op~node'")
             if node != str(source):
-                raise ValueError(f"wrong node index in NB201 arch string {text!r}: token {token!r} "
+                raise ValueError(f"wrong node index in NB201 arch string {shorten(text)}: token {shorten(token)} "
                                  f"is edge {source} into node {target}, expected '~{source}'")
             if op not in NB201_OPS:
-                raise ValueError(f"unknown NB201 op {op!r} in arch string {text!r}; "
+                raise ValueError(f"unknown NB201 op {shorten(op)} in arch string {shorten(text)}; "
                                  f"expected one of {list(NB201_OPS)}")
             ops.append(op)
     return NB201Arch(tuple(ops))

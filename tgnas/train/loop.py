@@ -40,14 +40,18 @@ from tgnas.train.config import FinalTrainConfig
 from tgnas.train.data import (CIFAR10_MEAN, CIFAR10_STD, IMAGENET_MEAN, IMAGENET_STD, CifarAugment,
                               ImageFolderDataset, ShardedBatchSampler, TensorSplit, eval_shard,
                               global_batches, load_cifar10_split, normalize, rank_slice)
-from tgnas.train.runtime import (DistContext, StopFlag, WarmupCosine, amp_dtype, atomic_torch_save,
-                                 atomic_write_text, derived_seed, init_distributed, resolve_device,
-                                 rng_state, set_rng_state, set_seed, sigterm_sets, unwrap)
+from tgnas.checkpoints import CheckpointError, load_checkpoint_file, save_checkpoint
+from tgnas.errors import shorten
+from tgnas.fileio import OutputExistsError, check_output, write_json, write_text
+from tgnas.train.runtime import (DistContext, StopFlag, WarmupCosine, amp_dtype, derived_seed, init_distributed,
+                                 resolve_device, rng_state, set_rng_state, set_seed, sigterm_sets, unwrap)
 
 CHECKPOINT_NAME = "checkpoint.pt"
 LOG_NAME = "log.jsonl"
 CONFIG_NAME = "config.json"
 RESULT_NAME = "result.json"
+#: ``format`` of ``checkpoint.pt`` (2: RNG states as plain lists and tensors, digest stored).
+CHECKPOINT_FORMAT = 2
 #: Exit status the CLI returns after a stop request (SIGTERM) was honoured with a checkpoint.
 EXIT_INTERRUPTED = 143
 #: Config fields that may differ between a run and its resumption (they do not change
@@ -282,9 +286,33 @@ def _autocast(device: torch.device, dtype: torch.dtype | None):
 # --------------------------------------------------------------------------- the loop
 
 
+def check_run_folder(out_dir: str | Path, resume: bool = False, overwrite: bool = False) -> Path:
+    """Before any work: may a run write into ``out_dir``? Returns it resolved.
+
+    A folder holding another run's files (checkpoint, log, config, result) is never reused
+    unless ``resume`` (continue it) or ``overwrite`` (replace it) says so.
+
+    Raises:
+        OutputExistsError: ``out_dir`` holds a run and neither flag is set.
+        NotADirectoryError, PermissionError: ``out_dir`` cannot be written.
+    """
+    out = Path(out_dir).expanduser().resolve()
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"output folder {out} is a file")
+    found = [n for n in (CHECKPOINT_NAME, LOG_NAME, CONFIG_NAME, RESULT_NAME) if (out / n).exists()]
+    if found and not (resume or overwrite):
+        raise OutputExistsError(f"{out} holds a run ({', '.join(found)}); continue it with --resume "
+                                f"(resume=True) or replace it with --overwrite (overwrite=True)")
+    check_output(out / CONFIG_NAME, overwrite=True, what="run folder file")
+    return out
+
+
 def _check_resumable(saved: dict[str, Any], cfg: FinalTrainConfig, parsed: ParsedArch, world: int) -> None:
+    if saved.get("format") != CHECKPOINT_FORMAT:
+        raise CheckpointError(f"the checkpoint has format {shorten(saved.get('format'))}; this tgnas resumes "
+                              f"format {CHECKPOINT_FORMAT} (start afresh with --overwrite)")
     if saved["genotype"] != parsed.text:
-        raise ValueError(f"the checkpoint trains {saved['genotype']!r}, not {parsed.text!r}; "
+        raise ValueError(f"the checkpoint trains {shorten(saved['genotype'])}, not {shorten(parsed.text)}; "
                          f"use another out_dir or the same genotype")
     now = cfg.to_dict()
     diff = {k: (v, now.get(k)) for k, v in saved["config"].items()
@@ -302,7 +330,7 @@ def train_final(cfg: FinalTrainConfig, genotype: str | ParsedArch, out_dir: str 
                 resume: bool = False, data: FinalTrainData | None = None,
                 on_step: Callable[[StepInfo], None] | None = None, stop: StopFlag | None = None,
                 model_fn: Callable[[FinalTrainConfig, ParsedArch, int], nn.Module] | None = None,
-                ) -> FinalTrainResult:
+                overwrite: bool = True) -> FinalTrainResult:
     """Train ``genotype`` with ``cfg``; see the module docstring for files and behaviour.
 
     Args:
@@ -317,13 +345,16 @@ def train_final(cfg: FinalTrainConfig, genotype: str | ParsedArch, out_dir: str 
         on_step: called after every step with a :class:`StepInfo`.
         stop: a :class:`StopFlag` to request a stop from outside; SIGTERM also sets it.
         model_fn: ``(cfg, parsed, num_classes) -> nn.Module`` instead of :func:`build_model`.
+        overwrite: without ``resume``, may a run already in ``out_dir`` be replaced?
+            (``tgnas train-final`` passes False unless ``--overwrite``; see
+            :func:`check_run_folder`).
 
     Returns:
         :class:`FinalTrainResult` (on every rank; metrics are global).
     """
     t_call = time.perf_counter()
     parsed = genotype if isinstance(genotype, ParsedArch) else parse_architecture(genotype)
-    out = Path(out_dir)
+    check_run_folder(out_dir, resume, overwrite)  # before any work
     if data is None:
         preflight(cfg)
     stop = stop if stop is not None else StopFlag()
@@ -333,14 +364,61 @@ def train_final(cfg: FinalTrainConfig, genotype: str | ParsedArch, out_dir: str 
         if ctx.device.type == "cpu" and cfg.cpu_threads:
             torch.set_num_threads(cfg.cpu_threads)
         with sigterm_sets(stop):
-            return _run(cfg, parsed, out, resume, data, on_step, stop, model_fn, ctx, t_call)
+            run = _setup(cfg, parsed, Path(out_dir), data, ctx, model_fn, on_step, stop)
+            return _run(run, resume, t_call)
     finally:
         torch.set_num_threads(threads)
         if ctx.created_group:
             dist.destroy_process_group()
 
 
-def _run(cfg, parsed, out, resume, data, on_step, stop, model_fn, ctx, t_call) -> FinalTrainResult:
+@dataclass
+class _Run:
+    """What a run trains with: settings, data, the network and its optimiser (fixed per call)."""
+
+    cfg: FinalTrainConfig
+    parsed: ParsedArch
+    out: Path
+    ctx: DistContext
+    dtype: torch.dtype | None      # autocast dtype, None = full precision
+    data: FinalTrainData
+    steps_per_epoch: int
+    model: nn.Module               # DDP-wrapped when distributed
+    num_params: int
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LambdaLR
+    scaler: torch.amp.GradScaler
+    criterion: nn.Module
+    gen: torch.Generator           # augmentation draws, equal on every rank
+    augment: CifarAugment
+    on_step: Callable[[StepInfo], None] | None
+    stop: StopFlag
+
+    @property
+    def device(self) -> torch.device:
+        return self.ctx.device
+
+
+@dataclass
+class _Progress:
+    """Where the run is; saved in the checkpoint as plain values."""
+
+    epoch: int = 0
+    step: int = 0                  # optimiser steps done in ``epoch``
+    history: list[dict[str, Any]] = field(default_factory=list)
+    step_losses: list[float] = field(default_factory=list)
+    #: loss sum, correct, count, train seconds of the unfinished epoch
+    partial: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0, 0.0])
+    images: int = 0                # training images of this call (all ranks)
+    train_seconds: float = 0.0     # training seconds of this call
+    interrupted: bool = False
+    reason: str = ""
+    where: str = ""
+
+
+def _setup(cfg: FinalTrainConfig, parsed: ParsedArch, out: Path, data: FinalTrainData | None,
+           ctx: DistContext, model_fn, on_step, stop: StopFlag) -> _Run:
+    """Data on the device, the seeded network, optimiser, schedule and augmentation (no DDP yet)."""
     dev = ctx.device
     dtype = amp_dtype(cfg.amp, dev)
     if cfg.batch_size % ctx.world_size:
@@ -348,15 +426,12 @@ def _run(cfg, parsed, out, resume, data, on_step, stop, model_fn, ctx, t_call) -
                          f"{ctx.world_size} processes")
     if dev.type == "cuda":
         torch.backends.cudnn.benchmark = True
-
     data = data if data is not None else load_data(cfg)
     if isinstance(data.train, TensorSplit):
         data = FinalTrainData(data.train.to(dev), data.test.to(dev), data.num_classes, data.source)
     steps_per_epoch = len(data.train) // cfg.batch_size
     if steps_per_epoch == 0:
         raise ValueError(f"batch_size={cfg.batch_size} exceeds the {len(data.train)} training images")
-    total_steps = steps_per_epoch * cfg.epochs
-
     set_seed(cfg.seed)
     model = (model_fn or build_model)(cfg, parsed, data.num_classes).to(dev)
     num_params = count_parameters(model)
@@ -364,181 +439,210 @@ def _run(cfg, parsed, out, resume, data, on_step, stop, model_fn, ctx, t_call) -
     set_seed(derived_seed(cfg.seed, 1, ctx.rank))
     gen = torch.Generator(device=dev).manual_seed(derived_seed(cfg.seed, 2))
     augment = CifarAugment(padding=cfg.crop_padding, cutout=cfg.cutout, device=dev)
-
     optimizer = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum,
                                 weight_decay=cfg.weight_decay, nesterov=cfg.nesterov)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, WarmupCosine(total_steps, cfg.warmup_epochs * steps_per_epoch, cfg.lr_min / cfg.lr))
+        optimizer, WarmupCosine(steps_per_epoch * cfg.epochs, cfg.warmup_epochs * steps_per_epoch,
+                                cfg.lr_min / cfg.lr))
     scaler = torch.amp.GradScaler(dev.type, enabled=dtype == torch.float16)
-    label_smoothing = cfg.label_smoothing
-    criterion = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
+    criterion = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
+    return _Run(cfg, parsed, out, ctx, dtype, data, steps_per_epoch, model, num_params, optimizer, scheduler,
+                scaler, criterion, gen, augment, on_step, stop)
 
-    start_epoch, start_step = 0, 0
-    history: list[dict[str, Any]] = []
-    step_losses: list[float] = []
-    partial = [0.0, 0.0, 0.0, 0.0]  # loss sum, correct, count, train seconds of the current epoch
-    ckpt_path = out / CHECKPOINT_NAME
+
+def _restore(run: _Run, prog: _Progress) -> dict[str, Any] | None:
+    """Load ``checkpoint.pt`` (``weights_only=True``, digest checked) into ``run`` and ``prog``;
+    return this rank's RNG state to restore once the start files are written."""
+    saved = load_checkpoint_file(run.out / CHECKPOINT_NAME, "final-training checkpoint")
+    _check_resumable(saved, run.cfg, run.parsed, run.ctx.world_size)
+    run.model.load_state_dict(saved["model"])
+    run.optimizer.load_state_dict(saved["optimizer"])
+    run.scheduler.load_state_dict(saved["scheduler"])
+    run.scaler.load_state_dict(saved["scaler"])
+    prog.epoch, prog.step = saved["epoch"], saved["step_in_epoch"]
+    prog.history, prog.step_losses, prog.partial = saved["history"], saved["step_losses"], saved["partial"]
+    if run.ctx.is_main:
+        print(f"resuming {run.out} at epoch {prog.epoch + 1}, step {prog.step} of {run.steps_per_epoch}",
+              flush=True)
+    return saved["rng"][run.ctx.rank]
+
+
+def _write_start_files(run: _Run, prog: _Progress) -> None:
+    """``config.json``, and ``log.jsonl`` rewritten from the checkpoint's history (so it never
+    holds an epoch the checkpoint does not know)."""
+    run.out.mkdir(parents=True, exist_ok=True)
+    write_json({"config": run.cfg.to_dict(), "space": run.parsed.space, "genotype": run.parsed.text,
+                "world_size": run.ctx.world_size, "device": str(run.device), "num_params": run.num_params,
+                "data_source": run.data.source}, run.out / CONFIG_NAME, indent=2)
+    write_text(run.out / LOG_NAME, "".join(json.dumps(r) + "\n" for r in prog.history))
+
+
+def _save(run: _Run, prog: _Progress) -> None:
+    """Checkpoint at (``prog.epoch``, ``prog.step``); every rank's RNG state, rank 0 writes."""
+    rng = rng_state(run.gen)
+    if run.ctx.distributed:
+        states: list[Any] = [None] * run.ctx.world_size
+        dist.all_gather_object(states, rng)
+    else:
+        states = [rng]
+    if run.ctx.is_main:
+        save_checkpoint({
+            "format": CHECKPOINT_FORMAT, "config": run.cfg.to_dict(), "space": run.parsed.space,
+            "genotype": run.parsed.text, "world_size": run.ctx.world_size, "epoch": prog.epoch,
+            "step_in_epoch": prog.step, "model": unwrap(run.model).state_dict(),
+            "optimizer": run.optimizer.state_dict(), "scheduler": run.scheduler.state_dict(),
+            "scaler": run.scaler.state_dict(), "rng": states, "history": prog.history,
+            "step_losses": prog.step_losses, "partial": prog.partial,
+        }, run.out / CHECKPOINT_NAME)
+
+
+def _stop_agreed(run: _Run) -> bool:
+    """Has any rank been asked to stop? (a collective call when distributed)"""
+    flag = 1.0 if run.stop.is_set() else 0.0
+    if run.ctx.distributed:
+        t = torch.tensor([flag], device=run.device)
+        dist.all_reduce(t, op=dist.ReduceOp.MAX)
+        flag = float(t.item())
+    return flag > 0
+
+
+def _train_steps(run: _Run, prog: _Progress) -> tuple[torch.Tensor, list[torch.Tensor], float, int]:
+    """Train ``prog.epoch`` from step ``prog.step`` until its end or an agreed stop request.
+
+    Returns ``(sums, losses, lr, steps)``: ``sums (3,)`` float64 loss sum, correct, count
+    (``prog.partial`` included), per-step losses ``(1,)`` each, the last lr used and the steps taken.
+    """
+    cfg, dev, model = run.cfg, run.device, run.model
+    acc = torch.tensor(prog.partial[:3], dtype=torch.float64, device=dev)
+    pending: list[torch.Tensor] = []
+    bar = tqdm(total=run.steps_per_epoch, initial=prog.step, desc=f"epoch {prog.epoch + 1}/{cfg.epochs}",
+               unit="step", disable=not (cfg.progress and run.ctx.is_main), leave=False, mininterval=1.0)
+    start, step = prog.step, prog.step
+    lr_used = run.optimizer.param_groups[0]["lr"]
+    for x, y in _train_batches(run.data, cfg, run.ctx, prog.epoch, start, run.augment, run.gen):
+        lr_used = run.optimizer.param_groups[0]["lr"]
+        with _autocast(dev, run.dtype):
+            logits, logits_aux = _split_output(model(x))
+            loss = run.criterion(logits.float(), y)
+            total = loss
+            if logits_aux is not None:
+                total = loss + cfg.auxiliary_weight * run.criterion(logits_aux.float(), y)
+        run.optimizer.zero_grad(set_to_none=True)
+        run.scaler.scale(total).backward()
+        if cfg.grad_clip > 0:
+            run.scaler.unscale_(run.optimizer)
+            nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        run.scaler.step(run.optimizer)
+        run.scaler.update()
+        run.scheduler.step()
+        step += 1
+        loss_d = loss.detach()
+        pending.append(loss_d)
+        acc[0] += loss_d.double() * y.numel()
+        acc[1] += (logits.detach().argmax(1) == y).sum()
+        acc[2] += y.numel()
+        bar.update(1)
+        if run.on_step is not None or (run.ctx.is_main and cfg.progress and step % 20 == 0):
+            loss_f = float(loss_d)
+            bar.set_postfix(loss=f"{loss_f:.3f}", lr=f"{lr_used:.4g}", refresh=False)
+            if run.on_step is not None:
+                run.on_step(StepInfo(prog.epoch, step, prog.epoch * run.steps_per_epoch + step, loss_f, lr_used,
+                                     run.stop))
+        check = run.ctx.world_size == 1 or step % _DDP_STOP_CHECK_EVERY == 0
+        if step < run.steps_per_epoch and check and _stop_agreed(run):
+            prog.interrupted, prog.reason = True, run.stop.reason or "stop requested on another rank"
+            break
+    _sync(dev)
+    bar.close()
+    return acc, pending, lr_used, step - start
+
+
+def _epoch(run: _Run, prog: _Progress) -> None:
+    """One (rest of an) epoch: train, then checkpoint mid-epoch on a stop, or evaluate, log and
+    checkpoint at its end."""
+    cfg = run.cfg
+    epoch_t0 = time.perf_counter()
+    net = unwrap(run.model)
+    if hasattr(net, "drop_path_prob"):
+        net.drop_path_prob = cfg.drop_path_prob * prog.epoch / cfg.epochs
+    run.model.train()
+    t_train = time.perf_counter()
+    acc, pending, lr_used, steps_now = _train_steps(run, prog)
+    train_s = time.perf_counter() - t_train
+    prog.step_losses.extend(_reduce_losses(pending, run.ctx))
+    sums = _all_reduce_sum(acc.tolist(), run.ctx)
+    prog.images += steps_now * cfg.batch_size
+    prog.train_seconds += train_s
+    _broadcast_buffers(run.model, run.ctx)
+    if prog.interrupted:
+        prog.partial = [*acc.tolist(), prog.partial[3] + train_s]
+        prog.step += steps_now
+        _save(run, prog)
+        prog.where = f"at step {prog.step} of {run.steps_per_epoch} of epoch {prog.epoch + 1}"
+        return
+    test_loss = test_acc = None
+    if prog.epoch + 1 == cfg.epochs or (prog.epoch + 1) % cfg.eval_every == 0:
+        test_loss, test_acc = evaluate(run.model, run.data, cfg, run.ctx, run.dtype)
+    record = {
+        "epoch": prog.epoch + 1, "train_loss": sums[0] / max(sums[2], 1),
+        "train_acc": 100.0 * sums[1] / max(sums[2], 1), "test_loss": test_loss, "test_acc": test_acc,
+        "images_per_s": steps_now * cfg.batch_size / train_s if train_s > 0 else None,
+        "lr": lr_used, "seconds": time.perf_counter() - epoch_t0,
+        "train_seconds": prog.partial[3] + train_s,
+        "drop_path_prob": getattr(unwrap(run.model), "drop_path_prob", 0.0),
+    }
+    prog.history.append(record)
+    prog.partial = [0.0, 0.0, 0.0, 0.0]
+    prog.epoch += 1
+    prog.step = 0
+    _save(run, prog)
+    if run.ctx.is_main:
+        with open(run.out / LOG_NAME, "a") as fh:  # one line per epoch; rewritten from the checkpoint on resume
+            fh.write(json.dumps(record) + "\n")
+        print(json.dumps(record), flush=True)
+
+
+def _run(run: _Run, resume: bool, t_call: float) -> FinalTrainResult:
+    cfg, ctx = run.cfg, run.ctx
+    prog = _Progress()
+    ckpt_path = run.out / CHECKPOINT_NAME
     rng_to_restore = None
     if resume and ckpt_path.is_file():
-        saved = torch.load(ckpt_path, map_location="cpu", weights_only=False)
-        _check_resumable(saved, cfg, parsed, ctx.world_size)
-        model.load_state_dict(saved["model"])
-        optimizer.load_state_dict(saved["optimizer"])
-        scheduler.load_state_dict(saved["scheduler"])
-        scaler.load_state_dict(saved["scaler"])
-        start_epoch, start_step = saved["epoch"], saved["step_in_epoch"]
-        history, step_losses, partial = saved["history"], saved["step_losses"], saved["partial"]
-        rng_to_restore = saved["rng"][ctx.rank]
-        if ctx.is_main:
-            print(f"resuming {out} at epoch {start_epoch + 1}, step {start_step} of {steps_per_epoch}",
-                  flush=True)
+        rng_to_restore = _restore(run, prog)
     elif resume and ctx.is_main:
         print(f"--resume: no checkpoint at {ckpt_path}; starting a fresh run", flush=True)
-
     if ctx.distributed:
-        model = nn.parallel.DistributedDataParallel(
-            model, device_ids=[dev.index] if dev.type == "cuda" else None)
+        run.model = nn.parallel.DistributedDataParallel(
+            run.model, device_ids=[run.device.index] if run.device.type == "cuda" else None)
     if ctx.is_main:
-        out.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(out / CONFIG_NAME, json.dumps(
-            {"config": cfg.to_dict(), "space": parsed.space, "genotype": parsed.text,
-             "world_size": ctx.world_size, "device": str(dev), "num_params": num_params,
-             "data_source": data.source}, indent=2))
-        # the log is rewritten from the checkpoint's history, so it never holds an epoch
-        # the checkpoint does not know
-        atomic_write_text(out / LOG_NAME, "".join(json.dumps(r) + "\n" for r in history))
+        _write_start_files(run, prog)
     if rng_to_restore is not None:
-        set_rng_state(rng_to_restore, gen)
-
-    def save(epoch: int, step_in_epoch: int) -> None:
-        rng = rng_state(gen)
-        if ctx.distributed:
-            states: list[Any] = [None] * ctx.world_size
-            dist.all_gather_object(states, rng)
-        else:
-            states = [rng]
-        if ctx.is_main:
-            atomic_torch_save({
-                "format": 1, "config": cfg.to_dict(), "space": parsed.space, "genotype": parsed.text,
-                "world_size": ctx.world_size, "epoch": epoch, "step_in_epoch": step_in_epoch,
-                "model": unwrap(model).state_dict(), "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict(),
-                "rng": states, "history": history, "step_losses": step_losses, "partial": partial,
-            }, ckpt_path)
-
-    def stop_agreed() -> bool:
-        flag = 1.0 if stop.is_set() else 0.0
-        if ctx.distributed:
-            t = torch.tensor([flag], device=dev)
-            dist.all_reduce(t, op=dist.ReduceOp.MAX)
-            flag = float(t.item())
-        return flag > 0
+        set_rng_state(rng_to_restore, run.gen)
 
     run_t0 = time.perf_counter()
-    images_this_run, train_seconds_this_run = 0, 0.0
-    interrupted, reason, where = False, "", ""
-    epoch = start_epoch
-
-    while epoch < cfg.epochs and not interrupted:
-        epoch_t0 = time.perf_counter()
-        net = unwrap(model)
-        if hasattr(net, "drop_path_prob"):
-            net.drop_path_prob = cfg.drop_path_prob * epoch / cfg.epochs
-        model.train()
-        acc = torch.tensor(partial[:3], dtype=torch.float64, device=dev)
-        pending: list[torch.Tensor] = []
-        bar = tqdm(total=steps_per_epoch, initial=start_step, desc=f"epoch {epoch + 1}/{cfg.epochs}",
-                   unit="step", disable=not (cfg.progress and ctx.is_main), leave=False, mininterval=1.0)
-        step = start_step
-        t_train = time.perf_counter()
-        lr_used = optimizer.param_groups[0]["lr"]
-        for x, y in _train_batches(data, cfg, ctx, epoch, start_step, augment, gen):
-            lr_used = optimizer.param_groups[0]["lr"]
-            with _autocast(dev, dtype):
-                logits, logits_aux = _split_output(model(x))
-                loss = criterion(logits.float(), y)
-                total = loss
-                if logits_aux is not None:
-                    total = loss + cfg.auxiliary_weight * criterion(logits_aux.float(), y)
-            optimizer.zero_grad(set_to_none=True)
-            scaler.scale(total).backward()
-            if cfg.grad_clip > 0:
-                scaler.unscale_(optimizer)
-                nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-            scaler.step(optimizer)
-            scaler.update()
-            scheduler.step()
-            step += 1
-            loss_d = loss.detach()
-            pending.append(loss_d)
-            acc[0] += loss_d.double() * y.numel()
-            acc[1] += (logits.detach().argmax(1) == y).sum()
-            acc[2] += y.numel()
-            bar.update(1)
-            if on_step is not None or (ctx.is_main and cfg.progress and step % 20 == 0):
-                loss_f = float(loss_d)
-                bar.set_postfix(loss=f"{loss_f:.3f}", lr=f"{lr_used:.4g}", refresh=False)
-                if on_step is not None:
-                    on_step(StepInfo(epoch, step, epoch * steps_per_epoch + step, loss_f, lr_used, stop))
-            check = ctx.world_size == 1 or step % _DDP_STOP_CHECK_EVERY == 0
-            if step < steps_per_epoch and check and stop_agreed():
-                interrupted, reason = True, stop.reason or "stop requested on another rank"
-                break
-        _sync(dev)
-        bar.close()
-        train_s = time.perf_counter() - t_train
-        step_losses.extend(_reduce_losses(pending, ctx))
-        sums = _all_reduce_sum(acc.tolist(), ctx)
-        steps_now = step - start_step
-        images_this_run += steps_now * cfg.batch_size
-        train_seconds_this_run += train_s
-        _broadcast_buffers(model, ctx)
-        if interrupted:
-            partial = [*acc.tolist(), partial[3] + train_s]
-            save(epoch, step)
-            where = f"at step {step} of {steps_per_epoch} of epoch {epoch + 1}"
+    while prog.epoch < cfg.epochs and not prog.interrupted:
+        _epoch(run, prog)
+        if prog.interrupted or prog.epoch >= cfg.epochs:
             break
-        partial_seconds = partial[3] + train_s
-        last = epoch + 1 == cfg.epochs
-        test_loss = test_acc = None
-        if last or (epoch + 1) % cfg.eval_every == 0:
-            test_loss, test_acc = evaluate(model, data, cfg, ctx, dtype)
-        record = {
-            "epoch": epoch + 1, "train_loss": sums[0] / max(sums[2], 1),
-            "train_acc": 100.0 * sums[1] / max(sums[2], 1), "test_loss": test_loss, "test_acc": test_acc,
-            "images_per_s": steps_now * cfg.batch_size / train_s if train_s > 0 else None,
-            "lr": lr_used, "seconds": time.perf_counter() - epoch_t0,
-            "train_seconds": partial_seconds,
-            "drop_path_prob": getattr(unwrap(model), "drop_path_prob", 0.0),
-        }
-        history.append(record)
-        partial = [0.0, 0.0, 0.0, 0.0]
-        epoch += 1
-        start_step = 0
-        save(epoch, 0)
-        if ctx.is_main:
-            with open(out / LOG_NAME, "a") as fh:
-                fh.write(json.dumps(record) + "\n")
-            print(json.dumps(record), flush=True)
-        if epoch < cfg.epochs:
-            elapsed = time.perf_counter() - run_t0
-            over_time = cfg.time_limit_s is not None and elapsed + record["seconds"] > cfg.time_limit_s
-            if over_time and not stop.is_set():
-                stop.set(f"time limit of {cfg.time_limit_s:g} s")
-            if stop_agreed():
-                interrupted, reason = True, stop.reason or "stop requested on another rank"
-                where = f"after epoch {epoch}"
+        elapsed = time.perf_counter() - run_t0
+        over_time = cfg.time_limit_s is not None and elapsed + prog.history[-1]["seconds"] > cfg.time_limit_s
+        if over_time and not run.stop.is_set():
+            run.stop.set(f"time limit of {cfg.time_limit_s:g} s")
+        if _stop_agreed(run):
+            prog.interrupted, prog.reason = True, run.stop.reason or "stop requested on another rank"
+            prog.where = f"after epoch {prog.epoch}"
 
     result = FinalTrainResult(
-        out_dir=out, history=history, step_losses=step_losses, epochs_done=epoch,
-        interrupted=interrupted, stop_reason=reason, num_params=num_params,
-        images_per_s=images_this_run / train_seconds_this_run if train_seconds_this_run > 0 else 0.0,
-        seconds=time.perf_counter() - t_call, world_size=ctx.world_size, device=str(dev),
-        data_source=data.source, space=parsed.space, genotype=parsed.text, model=unwrap(model))
+        out_dir=run.out, history=prog.history, step_losses=prog.step_losses, epochs_done=prog.epoch,
+        interrupted=prog.interrupted, stop_reason=prog.reason, num_params=run.num_params,
+        images_per_s=prog.images / prog.train_seconds if prog.train_seconds > 0 else 0.0,
+        seconds=time.perf_counter() - t_call, world_size=ctx.world_size, device=str(run.device),
+        data_source=run.data.source, space=run.parsed.space, genotype=run.parsed.text, model=unwrap(run.model))
     if ctx.is_main:
-        atomic_write_text(out / RESULT_NAME, json.dumps(result.to_dict(), indent=2))
-        if interrupted:
-            print(f"stopped ({reason}) {where}; checkpoint {ckpt_path}: continue with --resume", flush=True)
+        write_json(result.to_dict(), run.out / RESULT_NAME, indent=2)
+        if prog.interrupted:
+            print(f"stopped ({prog.reason}) {prog.where}; checkpoint {ckpt_path}: continue with --resume",
+                  flush=True)
     return result
 
 
@@ -553,8 +657,8 @@ def _reduce_losses(pending: list[torch.Tensor], ctx: DistContext) -> list[float]
     return t.tolist()
 
 
-__all__ = ["CHECKPOINT_NAME", "CONFIG_NAME", "EXIT_INTERRUPTED", "FinalTrainData", "FinalTrainResult",
-           "LOG_NAME", "RESULT_NAME", "RESUMABLE_CHANGES", "StepInfo", "evaluate", "load_data", "preflight",
+__all__ = ["CHECKPOINT_FORMAT", "CHECKPOINT_NAME", "CONFIG_NAME", "EXIT_INTERRUPTED", "FinalTrainData", "FinalTrainResult",
+           "LOG_NAME", "RESULT_NAME", "RESUMABLE_CHANGES", "StepInfo", "check_run_folder", "evaluate", "load_data", "preflight",
            "train_final",
            # re-exported from tgnas.train.arch and tgnas.train.runtime
            "DistContext", "ParsedArch", "StopFlag", "WarmupCosine", "amp_dtype", "build_model",

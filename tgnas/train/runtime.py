@@ -11,7 +11,6 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -147,24 +146,16 @@ class WarmupCosine:
         return self.floor + (1.0 - self.floor) * 0.5 * (1.0 + math.cos(math.pi * t))
 
 
-# --------------------------------------------------------------------------- checkpoints
-
-
-def atomic_torch_save(obj: Any, path: Path) -> None:
-    """``torch.save`` to a temporary file beside ``path``, then rename (never half a file)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def rng_state(gen: torch.Generator) -> dict[str, Any]:
-    state = {"python": random.getstate(), "numpy": np.random.get_state(),
+    """Every RNG state of this process as tensors and plain lists (so a checkpoint holding it
+    loads with ``torch.load(..., weights_only=True)``)."""
+    version, mt, gauss = random.getstate()
+    name, keys, pos, has_gauss, cached = np.random.get_state(legacy=True)
+    state = {"python": [version, list(mt), gauss],
+             "numpy": [str(name), torch.from_numpy(np.asarray(keys, dtype=np.uint32).astype(np.int64)),
+                       int(pos), int(has_gauss), float(cached)],
              "torch": torch.get_rng_state(), "augment": gen.get_state()}
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         state["cuda"] = torch.cuda.get_rng_state_all()
@@ -172,8 +163,11 @@ def rng_state(gen: torch.Generator) -> dict[str, Any]:
 
 
 def set_rng_state(state: dict[str, Any], gen: torch.Generator) -> None:
-    random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
+    """Restore what :func:`rng_state` returned."""
+    version, mt, gauss = state["python"]
+    random.setstate((version, tuple(mt), gauss))
+    name, keys, pos, has_gauss, cached = state["numpy"]
+    np.random.set_state((name, np.asarray(keys, dtype=np.int64).astype(np.uint32), pos, has_gauss, cached))
     torch.set_rng_state(state["torch"])
     gen.set_state(state["augment"])
     if "cuda" in state and torch.cuda.is_available():
@@ -186,6 +180,6 @@ def unwrap(model: nn.Module) -> nn.Module:
 
 
 
-__all__ = ["DistContext", "StopFlag", "WarmupCosine", "amp_dtype", "atomic_torch_save", "atomic_write_text",
+__all__ = ["DistContext", "StopFlag", "WarmupCosine", "amp_dtype",
            "derived_seed", "init_distributed", "resolve_device", "rng_state", "set_rng_state", "set_seed",
            "sigterm_sets", "unwrap"]

@@ -1,0 +1,67 @@
+"""Which errors a user can fix, and how their messages quote user input.
+
+The command line prints an *expected* error as one line, ``tgnas <command>: error: ...``,
+with exit status 2 (argparse's convention); anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+#: Longest excerpt of a user's input quoted in an error message (a 10 MB string must not
+#: become a 20 MB message).
+MAX_SHOWN = 200
+
+
+def check_text(text: object, what: str, limit: int) -> str:
+    """Return ``text`` if it is a str of at most ``limit`` characters, else raise ``ValueError``
+    (checked before any parsing, so a huge input costs nothing)."""
+    if not isinstance(text, str):
+        raise ValueError(f"{what} must be a str, got {type(text).__name__}: {shorten(text)}")
+    if len(text) > limit:
+        raise ValueError(f"{what} is {len(text):,} characters long; at most {limit:,} are accepted: "
+                         f"{shorten(text)}")
+    return text
+
+
+class CommandError(Exception):
+    """An expected failure that fits no other type (e.g. a download that failed)."""
+
+
+def shorten(value: object, limit: int = MAX_SHOWN) -> str:
+    """``repr(value)``, cut to about ``limit`` characters with a note of the full length.
+
+    Long strings are cut before ``repr`` (so quoting a huge input costs O(limit)) and after
+    it (escapes such as ``\\U0002ebe1`` make a repr up to 10 times longer than the text).
+    """
+    if isinstance(value, str):
+        text, n, cut = repr(value[:limit + 1]), len(value), len(value) > limit
+    else:
+        text = repr(value)
+        n, cut = len(text), False
+    if cut or len(text) > limit + 2:
+        return f"{text[:limit]}... ({n:,} characters)"
+    return text
+
+
+def expected_errors() -> tuple[type[BaseException], ...]:
+    """Exception types that mean bad input, a missing or corrupt file, or a bad option.
+
+    ``ValueError`` (bad values, malformed architecture strings, bad checkpoints), ``KeyError``
+    (unknown names: presets, models, spaces), ``OSError`` subclasses a user causes
+    (missing files, existing outputs, permissions, a file where a folder is expected), and
+    the project's own ``DataFileError`` (benchmark file missing or corrupt) and
+    ``ModelNotAvailableError`` (embedding model not installed).
+    """
+    from tgnas.datafiles import DataFileError
+    from tgnas.embeddings import ModelNotAvailableError
+    return (CommandError, ValueError, KeyError, FileNotFoundError, FileExistsError, PermissionError, NotADirectoryError,
+            IsADirectoryError, DataFileError, ModelNotAvailableError)
+
+
+def one_line(err: BaseException) -> str:
+    """The message of ``err`` on one line (a ``KeyError``'s without the quotes it adds)."""
+    msg = err.args[0] if isinstance(err, KeyError) and len(err.args) == 1 else str(err)
+    msg = " ".join(str(msg).split())
+    return msg or type(err).__name__
+
+
+__all__ = ["MAX_SHOWN", "CommandError", "check_text", "expected_errors", "one_line", "shorten"]
