@@ -28,9 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tgnas import fileio, paths
+from tgnas.errors import CommandError
 
 
-class DataFileError(RuntimeError):
+class DataFileError(CommandError, RuntimeError):
     """A benchmark file is missing or does not match its published checksum."""
 
 

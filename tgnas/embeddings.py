@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from tgnas import paths
+from tgnas.errors import CommandError
 from tgnas.descriptions import ALL_OPS, DESCRIPTIONS, LENGTHS, SPACE_OPS, describe_all
 from tgnas.fileio import sha256_file
 
@@ -101,7 +102,7 @@ MODELS: dict[str, ModelSpec] = {
 }
 
 
-class ModelNotAvailableError(RuntimeError):
+class ModelNotAvailableError(CommandError, RuntimeError):
     """The offline copy of an embedding model is missing (the message says what to run)."""
 
 

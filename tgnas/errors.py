@@ -23,7 +23,8 @@ def check_text(text: object, what: str, limit: int) -> str:
 
 
 class CommandError(Exception):
-    """An expected failure that fits no other type (e.g. a download that failed)."""
+    """Base of the project's errors a user can fix (a missing data file, a failed download,
+    a model that is not installed): the command line prints them as one line."""
 
 
 def shorten(value: object, limit: int = MAX_SHOWN) -> str:
@@ -48,13 +49,12 @@ def expected_errors() -> tuple[type[BaseException], ...]:
     ``ValueError`` (bad values, malformed architecture strings, bad checkpoints), ``KeyError``
     (unknown names: presets, models, spaces), ``OSError`` subclasses a user causes
     (missing files, existing outputs, permissions, a file where a folder is expected), and
-    the project's own ``DataFileError`` (benchmark file missing or corrupt) and
-    ``ModelNotAvailableError`` (embedding model not installed).
+    :class:`CommandError`, the base of the project's own errors that a user can fix
+    (``DataFileError``: benchmark file missing or corrupt; ``ModelNotAvailableError``:
+    embedding model not installed; ``FetchError``, ``BuildError``: data set-up).
     """
-    from tgnas.datafiles import DataFileError
-    from tgnas.embeddings import ModelNotAvailableError
-    return (CommandError, ValueError, KeyError, FileNotFoundError, FileExistsError, PermissionError, NotADirectoryError,
-            IsADirectoryError, DataFileError, ModelNotAvailableError)
+    return (CommandError, ValueError, KeyError, FileNotFoundError, FileExistsError, PermissionError,
+            NotADirectoryError, IsADirectoryError)
 
 
 def one_line(err: BaseException) -> str:
