@@ -22,7 +22,7 @@ DATASETS = ("cifar10", "cifar100", "imagenet16-120")
 
 @pytest.fixture(scope="module")
 def table() -> pd.DataFrame:
-    return load_nb201()
+    return load_nb201(validation=True)
 
 
 def test_shape_columns_index(table):
@@ -143,14 +143,17 @@ def test_missing_data_raises(monkeypatch, tmp_path):
 
 
 def test_missing_zip_only(monkeypatch, tmp_path):
-    """With the CSV present but the zip absent, load_nb201 names the zip."""
+    """With the CSV present but the optional zip absent, test accuracies load; asking for the
+    validation columns names the zip."""
     src = datafiles.require("nb201_test_acc")
     (tmp_path / "nb201").mkdir()
     (tmp_path / "nb201" / src.name).symlink_to(src)
     monkeypatch.setenv("TGNAS_DATA", str(tmp_path))
     assert len(nb201_arch_strings()) == 15625
+    without = load_nb201()
+    assert list(without.columns) == ["arch", *DATASETS] and len(without) == 15625
     with pytest.raises(datafiles.DataFileError, match="nb201_val_acc_zen.zip"):
-        load_nb201()
+        load_nb201(validation=True)
 
 
 def test_clear_cache():

@@ -104,7 +104,8 @@ ORIGINALS: tuple[Original, ...] = (
              "6c9aec8cd0c235d7b7a37a27f224bb719e7376e8048f2dd6d91bc06dcfcc2a2e", 1_661_280,
              f"{_APACHE} (automl/NASLib, NAS-Bench-Suite-Zero)",
              note="a repack of NAS-Bench-Suite-Zero's Zen chunks; no public original with "
-                  "these chunks could be pinned, so it comes from a mirror only"),
+                  "these chunks could be pinned, so it comes from a mirror only",
+             default=False),
     Original("nb101_zc", "nb101/zc_nasbench101.json",
              _raw(*_NASLIB, "naslib/data/zc_nasbench101.json"),
              "c34840bc9af68b6ebaa7f052e42c1749a9a737d7243078be2a5548052bc5a0c2", 259_564,
@@ -112,7 +113,8 @@ ORIGINALS: tuple[Original, ...] = (
     Original("nb101_unlabelled_zen", "nb101/nb101_unlabelled_zen.zip", None,
              "8e15014bb9919b42c29542d4fbd1c355f7ca37e02a2199af4510c354617d83c0", 381_800,
              f"{_APACHE} (automl/NASLib, NAS-Bench-Suite-Zero)",
-             note="a repack of NAS-Bench-Suite-Zero's Zen chunks; mirror only (as above)"),
+             note="a repack of NAS-Bench-Suite-Zero's Zen chunks; mirror only (as above)",
+             default=False),
     Original("obfunas_test", f"{OBFUNAS_DIR}/test.npy", _raw(*_OBFUNAS, "data/test.npy"),
              "b4fef45e66f986cbbdd1dd182a0456438a7e34e3124c2929300c87c0ef25fcc5", 3_389_120,
              f"{_MIT} (Tongzhou0101/ObfuNAS)"),
@@ -224,8 +226,10 @@ def original(key: str) -> Original:
 FILES: tuple[DataFile, ...] = (
     _from_original("nb201_test_acc", "NAS-Bench-201",
                    "test accuracy of all 15,625 cells on CIFAR-10/100 and ImageNet16-120"),
+    # Optional: no pipeline stage reads them, and no pinned public original exists (see above);
+    # `load_nb201(validation=True)` and `load_nb101_unlabelled()` require them.
     _from_original("nb201_val_acc_zen", "NAS-Bench-201",
-                   "validation accuracy and Zen score, 15,625 cells x 3 datasets"),
+                   "validation accuracy and Zen score, 15,625 cells x 3 datasets", required=False),
     _from_original("nb201_zc_cifar10", "NAS-Bench-201", "13 zero-cost proxies on CIFAR-10 (9,445 cells)"),
     _from_original("nb201_zc_imagenet", "NAS-Bench-201",
                    "13 zero-cost proxies on ImageNet16-120 (9,445 cells)"),
@@ -237,7 +241,8 @@ FILES: tuple[DataFile, ...] = (
              "with the enumerated NB101 space", built_from=("obfunas_test", "obfunas_flops")),
     _from_original("nb101_zc", "NAS-Bench-101",
                    "11 zero-cost proxies and validation accuracy (500 keys, 292 cells)"),
-    _from_original("nb101_unlabelled_zen", "NAS-Bench-101", "10,250 unlabelled cells with Zen score"),
+    _from_original("nb101_unlabelled_zen", "NAS-Bench-101", "10,250 unlabelled cells with Zen score",
+                   required=False),
     _from_original("nb301_zc", "NAS-Bench-301", "500 labelled DARTS cells with 11 zero-cost proxies"),
     _from_original("nb301_surrogate_model", "NAS-Bench-301", "ONNX surrogate of NB301 validation accuracy"),
     _from_original("nb301_surrogate_encoding", "NAS-Bench-301", "categorical encoding of the surrogate's inputs"),

@@ -148,15 +148,21 @@ def _read_val_zen_table(path: Path, test_path: Path) -> pd.DataFrame:
 
 
 @lru_cache(maxsize=2)
-def _nb201_table(test_path: Path, zen_path: Path) -> pd.DataFrame:
-    df = _read_test_table(test_path).join(_read_val_zen_table(zen_path, test_path), how="left")
-    order = ["arch", *NB201_DATASETS, *(f"{d}_val" for d in NB201_DATASETS),
-             *(f"zen_{d}" for d in NB201_DATASETS)]
+def _nb201_table(test_path: Path, zen_path: Path | None) -> pd.DataFrame:
+    df = _read_test_table(test_path)
+    order = ["arch", *NB201_DATASETS]
+    if zen_path is not None:
+        df = df.join(_read_val_zen_table(zen_path, test_path), how="left")
+        order += [*(f"{d}_val" for d in NB201_DATASETS), *(f"zen_{d}" for d in NB201_DATASETS)]
     return df[order]
 
 
-def load_nb201() -> pd.DataFrame:
+def load_nb201(validation: bool = False) -> pd.DataFrame:
     """All 15,625 NB201 cells.
+
+    Args:
+        validation: also join the validation accuracies and Zen scores of
+            NAS-Bench-Suite-Zero (the optional data file ``nb201_val_acc_zen``).
 
     Returns:
         DataFrame indexed by ``nb201_index`` (0..15624) with columns
@@ -164,17 +170,16 @@ def load_nb201() -> pd.DataFrame:
         * ``arch``: the benchmark arch string (parse with ``NB201Space().parse``),
         * ``cifar10``, ``cifar100``, ``imagenet16-120``: test accuracy (%) after 200 epochs,
           mean over seeds (NATS-Bench),
-        * ``cifar10_val``, ``cifar100_val``, ``imagenet16-120_val``: validation accuracy (%)
-          (NAS-Bench-Suite-Zero),
-        * ``zen_cifar10``, ``zen_cifar100``, ``zen_imagenet16-120``: Zen-NAS score, kept as
-          published: the 341 cells with no input-to-output path (all at 10 % accuracy) carry
-          NASLib's marker ``-1e8``.
+        * with ``validation``: ``cifar10_val``, ``cifar100_val``, ``imagenet16-120_val``:
+          validation accuracy (%), and ``zen_cifar10``, ``zen_cifar100``,
+          ``zen_imagenet16-120``: Zen-NAS score, kept as published: the 341 cells with no
+          input-to-output path (all at 10 % accuracy) carry NASLib's marker ``-1e8``.
 
     Raises:
         DataFileError: a needed file is missing or corrupt.
     """
-    return _nb201_table(datafiles.require("nb201_test_acc"),
-                        datafiles.require("nb201_val_acc_zen")).copy()
+    zen = datafiles.require("nb201_val_acc_zen") if validation else None
+    return _nb201_table(datafiles.require("nb201_test_acc"), zen).copy()
 
 
 # ------------------------------------------------------------- the space record's cells
