@@ -32,6 +32,11 @@ CACHE_DIR: Path = PROJECT_ROOT / "data" / "cache"
 OUTPUT_ROOT: Path = Path(os.environ.get(OUTPUT_ENV_VAR) or PROJECT_ROOT).resolve()
 FIGURES_DIR: Path = OUTPUT_ROOT / "figures"
 METRICS_DIR: Path = OUTPUT_ROOT / "metrics"
+#: Per-run detail and settings of every stage (DVC outputs, not metrics: ``dvc metrics show``
+#: stays short); the headline numbers are ``METRICS_DIR/<stage>.json``.
+METRIC_DETAILS_DIR: Path = METRICS_DIR / "details"
+#: Data series that ``dvc plots`` draws with templates (learning curves, search progress, ...).
+PLOT_DATA_DIR: Path = METRICS_DIR / "plots"
 MODELS_DIR: Path = OUTPUT_ROOT / "models"
 #: Generated data (git-ignored, DVC outputs): executed notebooks, score tables.
 GENERATED_DIR: Path = OUTPUT_ROOT / "data" / "generated"
