@@ -263,7 +263,7 @@ def plot_table(rows: list[Row], path: Path) -> Path:
     colours = {"reproduced within noise": "#cfe8cf", "better": "#b7dcf5", "worse": "#f5c6c6",
                "needs a GPU run": "#eeeeee", "claim holds": "#cfe8cf", "claim does not hold": "#f5c6c6",
                "no published number recorded": "#fff3c4"}
-    cells = [[r.artifact, r.quantity, _fmt(r.paper_value, r.unit)[:38], _fmt(r.our_value, r.unit)[:38], r.status]
+    cells = [[r.artifact, r.quantity, _fmt(r.paper_value, r.unit)[:60], _fmt(r.our_value, r.unit)[:60], r.status]
              for r in rows]
     fig, ax = plt.subplots(figsize=(15, 0.42 * len(rows) + 1.0))
     ax.axis("off")
