@@ -47,9 +47,10 @@ def test_notebook_is_stripped_and_shaped(path):
 def test_parameters_cells_parse_for_papermill():
     """papermill's --help-notebook lists every parameter (no 'Unable to parse line')."""
     from papermill.inspection import _infer_parameters
+    from papermill.iorw import load_notebook_node
 
     for path in NOTEBOOKS:
-        nb = nbformat.read(path, as_version=4)
+        nb = load_notebook_node(str(path))
         code = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
         names = [p.name for p in _infer_parameters(nb)]
         assigned = [line.split("=")[0].strip() for line in code.source.splitlines()
