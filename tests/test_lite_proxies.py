@@ -205,3 +205,23 @@ def test_nb201_lite_table_caches_and_recomputes(monkeypatch, tmp_path):
     np.testing.assert_array_equal(fresh[["naswot", "synflow"]].to_numpy(),
                                   df[["naswot", "synflow"]].to_numpy())
     assert not np.array_equal(fresh["seconds"].to_numpy(), df["seconds"].to_numpy())
+
+
+def test_a_recorded_table_is_restored_into_an_empty_cache(tmp_path, monkeypatch):
+    from tgnas import paths
+    from tgnas.proxies import lite
+
+    recorded = tmp_path / "recorded"
+    monkeypatch.setattr(paths, "RECORDED_LITE_DIR", recorded)
+    archs = ["|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|"]
+    cfg = lite.LiteConfig(C=4, N=1, batch_size=2, side=8)
+    first = lite.lite_table(archs, "nb201", cfg, out=recorded / "t.npz", progress=False)
+    cache = tmp_path / "cache" / "t.npz"
+    assert lite.restore_recorded(cache) and cache.read_bytes() == (recorded / "t.npz").read_bytes()
+    assert not lite.restore_recorded(cache)  # an existing cache is never replaced
+    again = lite.lite_table(archs, "nb201", cfg, out=cache, progress=False)
+    assert again.equals(first)
+    # a recorded table of another arch list is refused on load, not silently used
+    other = tmp_path / "cache2" / "t.npz"
+    with pytest.raises(ValueError, match="another run"):
+        lite.lite_table(archs * 2, "nb201", cfg, out=other, progress=False)

@@ -38,6 +38,8 @@ def test_notebook_is_stripped_and_shaped(path):
             # kept outputs are compared by nbval even under --nbval-lax
             assert "nbval-check-output" in cell.metadata["tags"], f"code cell {i}: keep_output without nbval-check-output"
             assert cell.get("outputs"), f"code cell {i} of {path.name} is tagged keep_output but has no output"
+            # nbval compares only cells that ran: a kept output carries an execution count
+            assert cell.get("execution_count") is not None, f"code cell {i}: kept output without execution count"
             assert not any(o.get("name") == "stderr" for o in cell.outputs), f"code cell {i}: kept stderr"
             continue
         assert not cell.get("outputs"), f"code cell {i} of {path.name} has stored outputs: strip them"
