@@ -225,3 +225,23 @@ def test_a_recorded_table_is_restored_into_an_empty_cache(tmp_path, monkeypatch)
     other = tmp_path / "cache2" / "t.npz"
     with pytest.raises(ValueError, match="another run"):
         lite.lite_table(archs * 2, "nb201", cfg, out=other, progress=False)
+
+
+def test_the_recorded_nb201_table_matches_a_recomputation():
+    """The committed table of the frozen lite_proxies stage holds what lite_signals gives now."""
+    from tgnas import paths
+    from tgnas.proxies import lite
+    from tgnas.spaces.nb201 import enumerate_archs
+
+    recorded = paths.RECORDED_LITE_DIR / lite.nb201_lite_path().name
+    assert recorded.is_file(), f"{recorded} missing: run `dvc repro --force lite_proxies`"
+    with np.load(recorded, allow_pickle=False) as z:
+        values, done = z["values"], int(z["done"])
+    assert done == 15_625 and values.shape == (15_625, len(lite.LITE_COLUMNS))
+    archs = enumerate_archs()
+    batch = lite.lite_batch(lite.DEFAULT_LITE)
+    for i in (0, 7_000, 15_624):
+        r = lite.lite_signals(archs[i], "nb201", lite.DEFAULT_LITE, batch)
+        for j, col in enumerate(lite.LITE_COLUMNS):
+            if col != "seconds":
+                assert np.isclose(r[col], values[i, j], rtol=1e-4) or (np.isinf(r[col]) and np.isinf(values[i, j])), (i, col)

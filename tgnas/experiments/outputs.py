@@ -100,7 +100,10 @@ def plus_headline(full: dict) -> dict:
 
 
 def paper_vs_companion_headline(full: dict) -> dict:
-    return {r["key"]: {"paper": r["paper_value"], "ours": r["our_value"], "status": r["status"]}
+    """Per row: the status, and the paper's and our value when they are numbers (claims and
+    ranges stay in the details)."""
+    num = lambda v: v if isinstance(v, (int, float)) and not isinstance(v, bool) else None  # noqa: E731
+    return {r["key"]: {"paper": num(r["paper_value"]), "ours": num(r["our_value"]), "status": r["status"]}
             for r in full["rows"]}
 
 
