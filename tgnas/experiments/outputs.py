@@ -32,7 +32,8 @@ HEADLINE_SEARCHES = ("tgnas/hybrid", "tgnas/prune", "tgnas/evolve", "tgnas/rando
 
 
 def _r(x: Any, nd: int = 4) -> Any:
-    return round(float(x), nd) if isinstance(x, (int, float)) and not isinstance(x, bool) and x is not None else x
+    """``x`` rounded to ``nd`` decimals when it is a float; anything else unchanged."""
+    return round(x, nd) if isinstance(x, float) else x
 
 
 def embeddings_headline(full: dict) -> dict:
