@@ -18,6 +18,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet "$(TORCH_PIN)" -e ".[dev]"
+	$(PY) -m ipykernel install --sys-prefix --name tgnas --display-name "Python (tgnas)" > /dev/null
 	touch $(STAMP)
 
 # Benchmark data: nothing to do when `tgnas data check` passes (e.g. a staged data root);
@@ -39,12 +40,17 @@ data-check: setup
 reproduce: setup data
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/dvc repro
 
+# The notebooks name the kernel "tgnas". Set-up registers it inside .venv (papermill, nbval
+# and `make lab` find it there); `make kernel` registers it for a Jupyter installed elsewhere.
 kernel: setup
 	$(PY) -m ipykernel install --user --name tgnas --display-name "Python (tgnas)"
 
+# JupyterLab rooted at the project (README, figures/, metrics/ and notebooks/ all reachable);
+# --allow-root only when running as root (e.g. in a container).
+LAB_ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 lab: setup
 	$(PY) -m pip install --quiet "$(TORCH_PIN)" -e ".[dev,lab]"
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(LAB_ROOT_FLAG)
 
 clean-venv:
 	rm -rf $(VENV)

@@ -205,3 +205,43 @@ def test_nb201_lite_table_caches_and_recomputes(monkeypatch, tmp_path):
     np.testing.assert_array_equal(fresh[["naswot", "synflow"]].to_numpy(),
                                   df[["naswot", "synflow"]].to_numpy())
     assert not np.array_equal(fresh["seconds"].to_numpy(), df["seconds"].to_numpy())
+
+
+def test_a_recorded_table_is_restored_into_an_empty_cache(tmp_path, monkeypatch):
+    from tgnas import paths
+    from tgnas.proxies import lite
+
+    recorded = tmp_path / "recorded"
+    monkeypatch.setattr(paths, "RECORDED_LITE_DIR", recorded)
+    archs = ["|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|"]
+    cfg = lite.LiteConfig(C=4, N=1, batch_size=2, side=8)
+    first = lite.lite_table(archs, "nb201", cfg, out=recorded / "t.npz", progress=False)
+    cache = tmp_path / "cache" / "t.npz"
+    assert lite.restore_recorded(cache) and cache.read_bytes() == (recorded / "t.npz").read_bytes()
+    assert not lite.restore_recorded(cache)  # an existing cache is never replaced
+    again = lite.lite_table(archs, "nb201", cfg, out=cache, progress=False)
+    assert again.equals(first)
+    # a recorded table of another arch list is refused on load, not silently used
+    other = tmp_path / "cache2" / "t.npz"
+    with pytest.raises(ValueError, match="another run"):
+        lite.lite_table(archs * 2, "nb201", cfg, out=other, progress=False)
+
+
+def test_the_recorded_nb201_table_matches_a_recomputation():
+    """The committed table of the frozen lite_proxies stage holds what lite_signals gives now."""
+    from tgnas import paths
+    from tgnas.proxies import lite
+    from tgnas.spaces.nb201 import enumerate_archs
+
+    recorded = paths.RECORDED_LITE_DIR / lite.nb201_lite_path().name
+    assert recorded.is_file(), f"{recorded} missing: run `dvc repro --force lite_proxies`"
+    with np.load(recorded, allow_pickle=False) as z:
+        values, done = z["values"], int(z["done"])
+    assert done == 15_625 and values.shape == (15_625, len(lite.LITE_COLUMNS))
+    archs = enumerate_archs()
+    batch = lite.lite_batch(lite.DEFAULT_LITE)
+    for i in (0, 7_000, 15_624):
+        r = lite.lite_signals(archs[i], "nb201", lite.DEFAULT_LITE, batch)
+        for j, col in enumerate(lite.LITE_COLUMNS):
+            if col != "seconds":
+                assert np.isclose(r[col], values[i, j], rtol=1e-4) or (np.isinf(r[col]) and np.isinf(values[i, j])), (i, col)

@@ -32,12 +32,21 @@ CACHE_DIR: Path = PROJECT_ROOT / "data" / "cache"
 OUTPUT_ROOT: Path = Path(os.environ.get(OUTPUT_ENV_VAR) or PROJECT_ROOT).resolve()
 FIGURES_DIR: Path = OUTPUT_ROOT / "figures"
 METRICS_DIR: Path = OUTPUT_ROOT / "metrics"
+#: Per-run detail and settings of every stage (DVC outputs, not metrics: ``dvc metrics show``
+#: stays short); the headline numbers are ``METRICS_DIR/<stage>.json``.
+METRIC_DETAILS_DIR: Path = METRICS_DIR / "details"
+#: Data series that ``dvc plots`` draws with templates (learning curves, search progress, ...).
+PLOT_DATA_DIR: Path = METRICS_DIR / "plots"
 MODELS_DIR: Path = OUTPUT_ROOT / "models"
 #: Generated data (git-ignored, DVC outputs): executed notebooks, score tables.
 GENERATED_DIR: Path = OUTPUT_ROOT / "data" / "generated"
 EXECUTED_NOTEBOOKS_DIR: Path = GENERATED_DIR / "notebooks"
 #: Lite-proxy tables of TG-NAS+ (:mod:`tgnas.proxies.lite`), resumable and reused.
 LITE_PROXY_DIR: Path = GENERATED_DIR / "plus"
+#: Recorded lite-proxy tables (committed output of the frozen ``lite_proxies`` stage): a table
+#: missing from :data:`LITE_PROXY_DIR` is first copied from here, so the default pipeline does
+#: not recompute the 15,625 NB201 cells (about 7 minutes).
+RECORDED_LITE_DIR: Path = PROJECT_ROOT / "data" / "recorded" / "lite_proxies"
 
 # Named artifacts (one place for each file name that several modules, notebooks or the CLI use).
 #: The pipeline's predictor, written by notebook 02 (``tgnas score`` / ``tgnas search`` default).

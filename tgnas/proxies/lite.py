@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -35,7 +36,7 @@ from tgnas.proxies.zero_cost import build_net, cifar10_minibatch, naswot, synflo
 
 __all__ = [
     "LiteConfig", "DEFAULT_LITE", "LITE_COLUMNS", "lite_batch", "lite_signals", "lite_table",
-    "nb201_lite_table", "nb201_lite_path", "arch_list_hash",
+    "nb201_lite_table", "nb201_lite_path", "arch_list_hash", "restore_recorded",
 ]
 
 #: Columns of :func:`lite_table`.
@@ -189,6 +190,17 @@ def _load(out: Path, meta: dict) -> tuple[np.ndarray, int]:
         return z["values"].copy(), int(z["done"])
 
 
+def restore_recorded(out: Path) -> bool:
+    """Copy the recorded table of the same name (``tgnas.paths.RECORDED_LITE_DIR``) to ``out``
+    when ``out`` does not exist; return whether it did. Its metadata is checked on load."""
+    recorded = paths.RECORDED_LITE_DIR / Path(out).name
+    if Path(out).is_file() or not recorded.is_file() or Path(out).resolve() == recorded.resolve():
+        return False
+    with atomic_output(out) as tmp:
+        shutil.copyfile(recorded, tmp)
+    return True
+
+
 def lite_table(archs: Sequence, space: str, config: LiteConfig, out: Path | None = None,
                progress: bool = True, checkpoint_every: int = 500) -> pd.DataFrame:
     """Lite NASWOT/synflow of every arch, in order, optionally checkpointed and resumable.
@@ -217,6 +229,7 @@ def lite_table(archs: Sequence, space: str, config: LiteConfig, out: Path | None
     done = 0
     if out is not None:
         out = Path(out)
+        restore_recorded(out)
         if out.is_file():
             values, done = _load(out, meta)
     if done < n:

@@ -67,22 +67,23 @@ def parse_architecture(text: str) -> ParsedArch:
     return ParsedArch(space.name, arch, space.format(arch))
 
 
-#: Where notebook 04 (search) writes its results; :func:`genotype_from_search` reads it.
+#: Where notebook 04 (search) writes its full record (``metrics/details/``);
+#: :func:`genotype_from_search` reads it.
 SEARCH_METRICS_NAME = "search.json"
 
 
 def genotype_from_search(path: str | Path | None = None) -> str | None:
     """The DARTS genotype string found by the search notebook, or ``None`` if it has not run.
 
-    Reads ``path`` (default ``tgnas.paths.METRICS_DIR / "search.json"``, written by notebook
-    04) and takes ``["darts"]["arch_str"]`` (``["darts"]["genotype"]`` is accepted too).
+    Reads ``path`` (default ``tgnas.paths.METRIC_DETAILS_DIR / "search.json"``, written by
+    notebook 04) and takes ``["darts"]["arch_str"]`` (``["darts"]["genotype"]`` is accepted too).
 
     Raises:
         KeyError: the file exists but holds no DARTS genotype (the message lists its keys).
     """
     from tgnas import paths
 
-    p = Path(path) if path is not None else paths.METRICS_DIR / SEARCH_METRICS_NAME
+    p = Path(path) if path is not None else paths.METRIC_DETAILS_DIR / SEARCH_METRICS_NAME
     if not p.is_file():
         return None
     doc = json.loads(p.read_text())

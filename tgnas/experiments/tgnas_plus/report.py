@@ -164,6 +164,6 @@ def plus_json(*, settings: dict, summary: pd.DataFrame, runs: pd.DataFrame, sele
               costs: pd.DataFrame, goals: pd.DataFrame, rule: dict, screen: dict | None) -> dict:
     """Everything notebook 06 reports, for ``metrics/plus.json``."""
     return {"settings": settings, "selected_variant": selected, "study_summary": _records(summary),
-            "study_runs": _records(runs.drop(columns=["checkpoint"])), "plus_per_seed": _records(plus),
+            "study_runs": _records(runs.drop(columns=["checkpoint"], errors="ignore")), "plus_per_seed": _records(plus),
             "plus_summary": _records(seed_table(plus)), "cost_per_arch_s": _records(costs),
             "goals": _records(goals), "pipeline_rule": rule, "screen": screen}

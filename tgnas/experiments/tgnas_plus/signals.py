@@ -120,6 +120,20 @@ NB301_LITE_CELLS = 3
 METHODS: tuple[str, ...] = ("nb301", "nb101", "equal")
 
 
+def nb301_lite_table(n: int, progress: bool = True) -> pd.DataFrame:
+    """Lite NASWOT/synflow of the first ``n`` labelled NB301 cells (DARTS lite networks of
+    :data:`NB301_LITE_CELLS` cells), cached as ``nb301_lite_<config>_n<n>.npz`` under
+    ``tgnas.paths.LITE_PROXY_DIR``."""
+    from dataclasses import replace
+
+    from tgnas.benchmarks.nb301 import load_nb301
+    from tgnas.proxies.lite import DEFAULT_LITE, lite_table
+    cfg = replace(DEFAULT_LITE, N=NB301_LITE_CELLS)
+    genotypes = [str(g) for g in load_nb301()["genotype_str"][:n]]
+    return lite_table(genotypes, "darts", cfg, progress=progress,
+                      out=paths.LITE_PROXY_DIR / f"nb301_lite_{cfg.key()}_n{n}.npz")
+
+
 def nb301_signal_table(pred: Predictor, n: int | None = None, progress: bool = True) -> pd.DataFrame:
     """The first ``n`` (default all 500) labelled NB301 cells: signals and ``accuracy``.
 
@@ -127,19 +141,13 @@ def nb301_signal_table(pred: Predictor, n: int | None = None, progress: bool = T
     (the proxy network of :func:`tgnas.proxies.build_net`); lite proxies are cached under
     ``tgnas.paths.LITE_PROXY_DIR``.
     """
-    from dataclasses import replace
-
     from tgnas.benchmarks.nb301 import load_nb301
     from tgnas.predictor.data import load_space_data
-    from tgnas.proxies.lite import DEFAULT_LITE, lite_table
     df = load_nb301()
     n = len(df) if n is None else int(n)
     if not 10 <= n <= len(df):
         raise ValueError(f"n must lie in 10..{len(df)} NB301 cells, got {n}")
-    cfg = replace(DEFAULT_LITE, N=NB301_LITE_CELLS)
-    genotypes = [str(g) for g in df["genotype_str"][:n]]
-    lite = lite_table(genotypes, "darts", cfg, progress=progress,
-                      out=paths.LITE_PROXY_DIR / f"nb301_lite_{cfg.key()}_n{n}.npz")
+    lite = nb301_lite_table(n, progress=progress)
     d = load_space_data("darts", graph_form=pred.config.graph_form)
     graphs, y = d.graphs, d.labels
     idx = np.arange(n)

@@ -37,7 +37,7 @@ from tgnas.metrics import kendall_tau, spearman_rho
 from tgnas.predictor import Predictor, TrainConfig
 from tgnas.predictor.data import SpaceData, load_space_data
 
-__all__ = ["slug", "final_phase_swing", "evaluate_predictor", "run_variant", "run_variants",
+__all__ = ["recorded_study", "slug", "final_phase_swing", "evaluate_predictor", "run_variant", "run_variants",
            "summarise"]
 
 
@@ -118,3 +118,29 @@ def summarise(df: pd.DataFrame) -> pd.DataFrame:
     out = seed_summary(df, ["variant"], metrics)
     out.insert(len(out.columns) - 1, "max_swing", df.groupby("variant", sort=False)["swing"].max().to_numpy())
     return out
+
+
+def recorded_study(path, *, fraction: float, epochs: int, seeds: Sequence[int],
+                   variants: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The runs and the per-seed TG-NAS+ table of a recorded seed study (written by
+    ``scripts/study_plus.py --plus-methods ...``, the frozen ``plus_study`` stage).
+
+    Raises ``ValueError`` naming the file when it was recorded with another fraction, epochs,
+    seeds or set of variants than asked for (its numbers would describe another study)."""
+    import json
+    from pathlib import Path
+
+    rec = json.loads(Path(path).read_text())
+    want = {"fraction": float(fraction), "epochs": int(epochs), "seeds": sorted(int(s) for s in seeds),
+            "variants": sorted(variants)}
+    have = {"fraction": float(rec.get("fraction", -1)), "epochs": int(rec.get("epochs", -1)),
+            "seeds": sorted(int(s) for s in rec.get("seeds", [])),
+            "variants": sorted({r["variant"] for r in rec.get("runs", [])})}
+    diff = {k: (have[k], want[k]) for k in want if have[k] != want[k]}
+    if diff:
+        raise ValueError(f"{path} records another study than the parameters ask for "
+                         f"(recorded, asked): {diff}; rerun it with `dvc repro --force plus_study` "
+                         "or pass matching study_* parameters")
+    if "plus_per_seed" not in rec:
+        raise ValueError(f"{path} has no plus_per_seed table: record it with --plus-methods")
+    return pd.DataFrame(rec["runs"]), pd.DataFrame(rec["plus_per_seed"])

@@ -1,0 +1,67 @@
+"""Declared metrics are headlines of the committed details; the metrics stay short."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from tgnas import paths
+from tgnas.experiments import outputs
+
+ROOT = paths.PROJECT_ROOT
+METRICS = ROOT / "metrics"
+
+
+def _leaves(d) -> int:
+    if isinstance(d, dict):
+        return sum(_leaves(v) for v in d.values())
+    if isinstance(d, list):
+        return sum(_leaves(v) for v in d)
+    return 1
+
+
+def _declared_metrics() -> list[str]:
+    stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+    out = []
+    for st in stages.values():
+        for m in st.get("metrics", []):
+            out.append(m if isinstance(m, str) else next(iter(m)))
+    return out
+
+
+@pytest.mark.parametrize("stage", ["embeddings", "predictor", "correlation", "search", "plus",
+                                   "final_training_cpu_smoke", "paper_vs_companion"])
+def test_committed_headline_is_derived_from_committed_details(stage):
+    full = json.loads((METRICS / "details" / f"{stage}.json").read_text())
+    head = json.loads((METRICS / f"{stage}.json").read_text())
+    assert head == json.loads(json.dumps(outputs.headline(stage, full))), \
+        f"metrics/{stage}.json is stale: run `python -m tgnas.experiments.outputs`"
+
+
+def test_declared_metrics_hold_a_few_dozen_numbers_each():
+    files = [f for f in _declared_metrics() if "${" not in f]
+    assert files
+    for f in files:
+        n = _leaves(json.loads((ROOT / f).read_text()))
+        assert n <= 80, f"{f} declares {n} metric values; move detail to metrics/details/"
+
+
+def test_write_stage_outputs_writes_details_headline_and_series(tmp_path):
+    full = json.loads((METRICS / "details" / "plus.json").read_text())
+    written = outputs.write_stage_outputs("plus", full, tmp_path)
+    assert json.loads((tmp_path / "details" / "plus.json").read_text()) == json.loads(json.dumps(full))
+    assert set(written) == {"details", "metrics", "plus_variants"}
+    rows = json.loads(written["plus_variants"].read_text())
+    assert [r["variant"] for r in rows] == [r["variant"] for r in full["study_summary"]]
+    with pytest.raises(KeyError, match="no headline rule"):
+        outputs.headline("nope", {})
+
+
+def test_search_progress_keeps_the_points_where_the_best_changes():
+    class R:
+        scorer, algorithm, seed = "tgnas", "evolve", 0
+        history = [(1, 0.1), (2, 0.1), (3, 0.5), (4, 0.5), (5, 0.5)]
+    (p,) = outputs.search_progress([R()])
+    assert p["history"] == [[1, 0.1], [3, 0.5], [5, 0.5]]
