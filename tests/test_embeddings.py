@@ -139,14 +139,15 @@ def test_empty_descriptions_and_texts_are_value_errors(fake_minilm, tmp_path):
 def test_disk_cache_is_keyed_by_model_and_text(fake_minilm, tmp_path, monkeypatch):
     x = emb.embed_ops(["input", "nor_conv_3x3", "conv3x3-bn-relu"], cache_dir=tmp_path)
     assert x.shape == (3, 384) and x.dtype == np.float32
-    # identical text ("Convolution 3 by 3") is encoded once and gives identical rows
-    assert fake_minilm.calls == [["Input", "Convolution 3 by 3"]]
+    # identical text ("Convolution 3 by 3") is encoded once and gives identical rows; each
+    # text is encoded on its own (one call each)
+    assert fake_minilm.calls == [["Input"], ["Convolution 3 by 3"]]
     assert np.array_equal(x[1], x[2])
     files = sorted(p.name for p in tmp_path.iterdir())
-    assert files == [f"minilm-{emb.MINILM_WEIGHTS_SHA256[:12]}.npz"]
+    assert files == [f"minilm-{emb.MINILM_WEIGHTS_SHA256[:12]}-{emb.ENCODING_PROTOCOL}.npz"]
     # only the new text goes to the model
     emb.embed_ops(["input", "my_op"], descriptions=NEW_OP, cache_dir=tmp_path)
-    assert fake_minilm.calls[1] == [NEW_OP["my_op"]]
+    assert fake_minilm.calls[2] == [NEW_OP["my_op"]]
     # now nothing needs the model
     monkeypatch.setattr(emb, "_load_sentence_model", _refuse_load)
     y = emb.embed_ops(["conv3x3-bn-relu", "input", "my_op"], descriptions=NEW_OP, cache_dir=tmp_path)
@@ -216,9 +217,13 @@ def test_minilm_dims_norms_and_determinism(minilm_cache, tmp_path):
     assert x.shape == (20, 384) and x.dtype == np.float32
     assert np.allclose(np.linalg.norm(x, axis=1), 1, atol=1e-5)  # Normalize module output
     assert os.environ.get("HF_HUB_OFFLINE") == "1"  # set by the loader before importing
-    # a fresh cache (re-encoding, other batch composition) gives the same numbers
+    # a fresh cache (re-encoding, other batch composition) gives bit-identical vectors: each
+    # text is encoded on its own, so its vector never depends on the texts beside it
     y = emb.embed_ops(list(reversed(ALL_OPS)), "minilm", "short", cache_dir=tmp_path)
-    assert np.allclose(x, y[::-1], atol=1e-5)
+    assert np.array_equal(x, y[::-1])
+    from tgnas.descriptions import describe
+    alone = emb.embed_texts([describe("conv3x3-bn-relu", "short")], "minilm", cache_dir=tmp_path / "alone")
+    assert np.array_equal(alone[0], x[list(ALL_OPS).index("conv3x3-bn-relu")])
     p = emb.embed_ops(SPACE_OPS["darts"], "minilm-pca64", "long", cache_dir=minilm_cache)
     assert p.shape == (14, 64) and p.dtype == np.float32
 

@@ -231,7 +231,7 @@ def test_the_recorded_nb201_table_matches_a_recomputation():
     """The committed table of the frozen lite_proxies stage holds what lite_signals gives now."""
     from tgnas import paths
     from tgnas.proxies import lite
-    from tgnas.spaces.nb201 import enumerate_archs
+    from tgnas.benchmarks.nb201 import enumerate_archs
 
     recorded = paths.RECORDED_LITE_DIR / lite.nb201_lite_path().name
     assert recorded.is_file(), f"{recorded} missing: run `dvc repro --force lite_proxies`"

@@ -102,6 +102,11 @@ MODELS: dict[str, ModelSpec] = {
 }
 
 
+#: Part of every cache key: how texts are encoded (``b1``: one text per call, so that a
+#: vector never depends on the other texts of a batch). Older caches are not read.
+ENCODING_PROTOCOL = "b1"
+
+
 class ModelNotAvailableError(CommandError, RuntimeError):
     """The offline copy of an embedding model is missing (the message says what to run)."""
 
@@ -244,6 +249,7 @@ def _embed_base(texts: list[str], model: str, cache_dir: Path) -> np.ndarray:
     """Sentence-transformer embeddings ``(len(texts), D)`` float32, through the disk cache."""
     spec = get_model_spec(model)
     _, key = _resolve_source(model)
+    key = f"{key}-{ENCODING_PROTOCOL}"
     path = cache_dir / f"{key}.npz"
     table: dict[str, np.ndarray] = {}
     for folder in reversed(_read_dirs(cache_dir)):  # the written cache wins
@@ -251,13 +257,17 @@ def _embed_base(texts: list[str], model: str, cache_dir: Path) -> np.ndarray:
     missing = [t for t in dict.fromkeys(texts) if t not in table]
     if missing:
         st = _load_sentence_model(model)
-        vecs = np.asarray(st.encode(missing, batch_size=32, convert_to_numpy=True,
-                                    show_progress_bar=False), dtype=np.float32)
+        # One text per call: a batch pads its texts to a common length, and the padded matrix
+        # shapes change the float rounding, so a text's vector would depend on which other
+        # texts shared its batch (seen: last-bit differences that moved trained predictors).
+        vecs = np.asarray([st.encode([t], batch_size=1, convert_to_numpy=True, show_progress_bar=False)[0]
+                           for t in missing], dtype=np.float32)
         if vecs.shape != (len(missing), spec.dim):
             raise RuntimeError(f"{model} returned shape {vecs.shape}, expected ({len(missing)}, {spec.dim})")
         # re-read first: another process may have added texts meanwhile
-        table = {**_read_cache(path), **dict(zip(missing, vecs))}
-        _write_cache(path, table)
+        written = {**_read_cache(path), **dict(zip(missing, vecs))}
+        _write_cache(path, written)
+        table.update(written)  # texts found only in the project's shared cache stay too
     return np.stack([table[t] for t in texts]).astype(np.float32, copy=False)
 
 
@@ -387,7 +397,7 @@ def pca_projection(base: str, cache_dir: Path | None = None) -> PCAProjection:
         raise ValueError(f"PCA corpus has {len(corpus)} sentences; need at least {PCA_DIM}")
     corpus_sha = hashlib.sha256("\n".join(corpus).encode()).hexdigest()
     _, key = _resolve_source(base)
-    name = f"{key}-pca{PCA_DIM}-{corpus_sha[:12]}.npz"
+    name = f"{key}-{ENCODING_PROTOCOL}-pca{PCA_DIM}-{corpus_sha[:12]}.npz"
     path = cache_dir / "pca" / name
     found = next((d / "pca" / name for d in _read_dirs(cache_dir) if (d / "pca" / name).is_file()), None)
     if found is not None:
