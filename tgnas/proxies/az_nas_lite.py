@@ -1,0 +1,123 @@
+"""Reduced-cost ("lite") AZ-NAS components: small networks on few small images, for TG-NAS+.
+
+The same four components as :mod:`tgnas.proxies.az_nas` (and the same label-free
+aggregation, :func:`tgnas.proxies.az_nas.aggregate_log_ranks`), on the network and minibatch
+of a :class:`tgnas.proxies.lite.LiteConfig` (width ``C``, cells per stage ``N``, batch size,
+image side, seed). Kept beside, not inside, :mod:`tgnas.proxies.lite`: its columns
+(:data:`tgnas.proxies.lite.LITE_COLUMNS`) and cached tables are unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from tqdm.auto import tqdm
+
+from tgnas.fileio import atomic_output
+from tgnas.proxies.az_nas import AZ_COMPONENTS, az_nas_components
+from tgnas.proxies.lite import LiteConfig, arch_list_hash, lite_batch
+from tgnas.proxies.zero_cost import build_net
+
+__all__ = ["AZ_LITE_COLUMNS", "az_nas_lite_signals", "az_nas_lite_table"]
+
+#: Columns of :func:`az_nas_lite_table`.
+AZ_LITE_COLUMNS: tuple[str, ...] = (*AZ_COMPONENTS, "seconds")
+#: Bump when the computation changes, so that stale checkpoints are not reused.
+_FORMAT_VERSION = 1
+
+
+def az_nas_lite_signals(arch, space: str, config: LiteConfig,
+                        batch: tuple[torch.Tensor, torch.Tensor] | None = None) -> dict[str, float]:
+    """AZ-NAS components of ``arch`` on one small network built with ``config``.
+
+    Args:
+        arch: an architecture of ``space`` (object or string).
+        space: a space name of :func:`tgnas.proxies.zero_cost.build_net`.
+        config: a :class:`tgnas.proxies.lite.LiteConfig` (width ``C``, cells per stage ``N``,
+            batch size, image side, seed of the initialisation and of the probes).
+        batch: ``(images (B, 3, side, side), labels)``; ``None`` loads
+            :func:`tgnas.proxies.lite.lite_batch` (not timed).
+
+    Returns:
+        ``{component: float for AZ_COMPONENTS} | {"seconds": float}``; seconds cover building
+        the network and the four components.
+
+    Raises:
+        ValueError: the batch has the wrong image size.
+    """
+    images, _ = lite_batch(config) if batch is None else batch
+    if tuple(images.shape[-2:]) != (config.side, config.side):
+        raise ValueError(f"batch images are {tuple(images.shape[-2:])}, expected side "
+                         f"{config.side} of {config.key()}")
+    start = time.perf_counter()
+    # build_net's default init (global RNG) is overwritten by kaiming_fanin_init; fork the
+    # RNG so that building leaves the caller's global state untouched
+    with torch.random.fork_rng(devices=[]):
+        net = build_net(arch, space, C=config.C, N=config.N)
+    out = az_nas_components(net, images, seed=config.seed)
+    out["seconds"] = time.perf_counter() - start
+    return out
+
+
+def _meta(archs: Sequence, space: str, config: LiteConfig) -> dict:
+    return {"kind": "az_nas", "version": _FORMAT_VERSION, "space": space, "config": config.to_dict(),
+            "n_archs": len(archs), "archs_sha": arch_list_hash(archs)}
+
+
+def az_nas_lite_table(archs: Sequence, space: str, config: LiteConfig, out: Path | None = None,
+                      progress: bool = True, checkpoint_every: int = 500) -> pd.DataFrame:
+    """Lite AZ-NAS components of every arch, in order, optionally checkpointed and resumable.
+
+    Args:
+        archs: architectures of ``space``.
+        config: a :class:`tgnas.proxies.lite.LiteConfig`.
+        out: an ``.npz`` file: partial results are written there (atomically) every
+            ``checkpoint_every`` archs and at the end; a later call with the same space,
+            config and arch list resumes from them.
+
+    Returns:
+        DataFrame (len(archs), 5) with columns :data:`AZ_LITE_COLUMNS`, index 0..n-1. Feed
+        its component columns to :func:`aggregate_log_ranks` for the AZ-NAS score.
+
+    Raises:
+        ValueError: ``out`` holds results of another run, or bad ``checkpoint_every``.
+    """
+    if checkpoint_every < 1:
+        raise ValueError(f"checkpoint_every must be >= 1, got {checkpoint_every}")
+    archs = list(archs)
+    n = len(archs)
+    meta = _meta(archs, space, config)
+    values = np.full((n, len(AZ_LITE_COLUMNS)), np.nan)
+    done = 0
+
+    def save() -> None:
+        with atomic_output(out) as tmp, open(tmp, "wb") as fh:   # a handle: np.savez would append ".npz"
+            np.savez(fh, values=values, done=np.int64(done), meta=np.array(json.dumps(meta, sort_keys=True)))
+
+    if out is not None:
+        out = Path(out)
+        if out.is_file():
+            with np.load(out, allow_pickle=False) as z:
+                stored = json.loads(str(z["meta"]))
+                if stored != meta:
+                    raise ValueError(f"{out} was written for another run (stored {stored}, requested "
+                                     f"{meta}); delete it or pass another out path")
+                values, done = z["values"].copy(), int(z["done"])
+    if done < n:
+        batch = lite_batch(config)
+        for i in tqdm(range(done, n), total=n, initial=done, desc=f"az-nas {space} {config.key()}",
+                      unit="arch", disable=not progress):
+            r = az_nas_lite_signals(archs[i], space, config, batch)
+            values[i] = [r[c] for c in AZ_LITE_COLUMNS]
+            done = i + 1
+            if out is not None and (done % checkpoint_every == 0 or done == n):
+                save()
+    elif out is not None and not out.is_file():
+        save()
+    return pd.DataFrame(values[:n], columns=list(AZ_LITE_COLUMNS))
