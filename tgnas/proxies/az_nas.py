@@ -143,14 +143,21 @@ def expressivity_scores(features: Sequence[torch.Tensor]) -> np.ndarray:
 
 def expressivity(features: Sequence[torch.Tensor]) -> float:
     """Σ_l E_l of :func:`expressivity_scores`; ``-inf`` if any is undefined."""
-    return _finite_or_neg_inf(float(np.sum(expressivity_scores(features))))
+    return _expressivity_of(expressivity_scores(features))
 
 
 def progressivity(features: Sequence[torch.Tensor]) -> float:
     """min_l (E_l − E_{l−1}) over consecutive features (needs >= 2); ``-inf`` if undefined."""
     if len(features) < 2:
         raise ValueError(f"progressivity needs >= 2 features, got {len(features)}")
-    e = expressivity_scores(features)
+    return _progressivity_of(expressivity_scores(features))
+
+
+def _expressivity_of(e: np.ndarray) -> float:
+    return _finite_or_neg_inf(float(np.sum(e)))
+
+
+def _progressivity_of(e: np.ndarray) -> float:
     return _finite_or_neg_inf(float(np.min(e[1:] - e[:-1])))
 
 
@@ -216,7 +223,8 @@ def az_nas_components(net: nn.Module, images: torch.Tensor, seed: int | None = 0
         net(images)
         if len(feats) < 2:
             raise ValueError(f"AZ-NAS needs >= 2 features of {type(net).__name__}, got {len(feats)}")
-        out = {"expressivity": expressivity(feats), "progressivity": progressivity(feats),
+        e = expressivity_scores(feats)
+        out = {"expressivity": _expressivity_of(e), "progressivity": _progressivity_of(e),
                "trainability": trainability(feats, gen)}
     out["complexity"] = count_flops(net, (1, *images.shape[1:])) / 1e6
     return out
