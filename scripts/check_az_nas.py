@@ -1,18 +1,21 @@
 """Check AZ-NAS (:mod:`tgnas.proxies.az_nas`) against its published NB201 numbers on a sample.
 
 Full-size protocol of the paper: the benchmark's network (C=16, N=5), Kaiming-normal fan-in
-initialisation, one minibatch of 64 images of 32x32 (``--input cifar10``: a seeded CIFAR-10
-training minibatch; ``gaussian``: standard-normal noise, what the authors' NB201 code feeds),
-on a seeded random sample of NB201 cells. Reports Kendall τ / Spearman ρ (95 % bootstrap
+initialisation, one minibatch of 64 images of 32x32 (``--input noise``, the default:
+standard-normal noise, what the authors' NB201 code feeds; ``cifar10``: a seeded CIFAR-10
+training minibatch), on a seeded random sample of NB201 cells. Reports Kendall τ / Spearman ρ (95 % bootstrap
 intervals) against the CIFAR-10 test accuracy for each component and for the label-free
 aggregate (Σ log(rank / n) within the sample), next to the published all-cell aggregate
 (τ 0.741 / ρ 0.913). The NB201 labels only evaluate: nothing here is chosen or tuned on them.
 
-The lite versions (:func:`tgnas.proxies.az_nas_lite.az_nas_lite_table`, small networks on few small
-images) are reported on the same cells and on a larger sample (``--lite-cells``), with their
-seconds per cell and their agreement with the full-size components (label-free).
+The lite versions (:func:`tgnas.proxies.az_nas_lite.az_nas_lite_table`, small networks on few
+small inputs of the same kind) are reported on the same cells and on a larger sample
+(``--lite-cells``), with their seconds per cell and their agreement with the full-size
+components. The recommended lite config is chosen without labels: the cheapest (median
+seconds) whose aggregate has Spearman >= ``--min-agreement`` with the full-size aggregate.
 
     python scripts/check_az_nas.py                     # 200 cells full size, 1000 lite
+    python scripts/check_az_nas.py --input cifar10 --out metrics/az_nas_check_cifar10.json
     python scripts/check_az_nas.py --n-cells 20 --lite-cells 50 --out /tmp/x.json   # smoke
 
 Prints a table and writes ``metrics/az_nas_check.json`` (``--overwrite`` to replace it).
@@ -35,8 +38,8 @@ from tgnas import paths
 from tgnas.benchmarks.nb201 import enumerate_archs, load_nb201
 from tgnas.fileio import check_output, write_json
 from tgnas.metrics import bootstrap_ci
-from tgnas.proxies.az_nas import AZ_COMPONENTS, aggregate_log_ranks, az_nas_components
-from tgnas.proxies.az_nas_lite import az_nas_lite_table
+from tgnas.proxies.az_nas import AZ_COMPONENTS, aggregate_log_ranks, az_nas_components, noise_images
+from tgnas.proxies.az_nas_lite import AZ_INPUTS, az_nas_lite_table
 from tgnas.proxies.lite import DEFAULT_LITE, LiteConfig
 from tgnas.proxies.zero_cost import build_net, cifar10_minibatch
 from tgnas.spaces.nb201 import NUM_ARCHS
@@ -52,7 +55,9 @@ def _args(argv=None) -> argparse.Namespace:
                     help="lite sample, a superset of the full-size one (default 1000)")
     ap.add_argument("--lite", action="append", default=None, metavar="C,N,B,SIDE",
                     help="a lite config (repeatable; default: the TG-NAS+ DEFAULT_LITE and 16,1,32,32)")
-    ap.add_argument("--input", choices=("cifar10", "gaussian"), default="cifar10")
+    ap.add_argument("--input", choices=AZ_INPUTS, default="noise")
+    ap.add_argument("--min-agreement", type=float, default=0.9,
+                    help="Spearman of lite vs full-size aggregate needed to recommend a lite config")
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--seed", type=int, default=0, help="seed of the sample, minibatch, inits and probes")
     ap.add_argument("--n-boot", type=int, default=1000)
@@ -107,7 +112,7 @@ def main(argv=None) -> dict:
     if args.input == "cifar10":
         images, _ = cifar10_minibatch(args.batch_size, seed=args.seed)
     else:
-        images = torch.randn(args.batch_size, 3, 32, 32, generator=torch.Generator().manual_seed(args.seed))
+        images = noise_images(args.batch_size, 32, args.seed)
     full = {c: np.empty(args.n_cells) for c in AZ_COMPONENTS}
     seconds = np.empty(args.n_cells)
     for k, i in enumerate(tqdm(full_cells, desc="AZ-NAS full size", unit="cell", mininterval=5.0)):
@@ -122,7 +127,7 @@ def main(argv=None) -> dict:
     # ---- lite
     lite_out = []
     for cfg in args.lite:
-        table = az_nas_lite_table([archs[i] for i in lite_cells], "nb201", cfg, progress=True)
+        table = az_nas_lite_table([archs[i] for i in lite_cells], "nb201", cfg, progress=True, inputs=args.input)
         vals = {c: table[c].to_numpy() for c in AZ_COMPONENTS}
         same = {c: v[:args.n_cells] for c, v in vals.items()}
         agree = {c: float(stats.spearmanr(stats.rankdata(same[c]), stats.rankdata(full[c])).statistic)
@@ -137,6 +142,15 @@ def main(argv=None) -> dict:
             "seconds_per_cell_median": float(np.median(sec)), "seconds_per_cell_mean": float(sec.mean()),
         })
 
+    ok = [lo for lo in lite_out if lo["spearman_vs_full_size"]["aggregate"] >= args.min_agreement]
+    if ok:
+        chosen = min(ok, key=lambda lo: lo["seconds_per_cell_median"])
+        why = (f"cheapest lite config whose aggregate has Spearman >= {args.min_agreement} with the "
+               f"full-size aggregate on the same cells (no labels used)")
+    else:
+        chosen = max(lite_out, key=lambda lo: lo["spearman_vs_full_size"]["aggregate"])
+        why = f"NO lite config reaches Spearman {args.min_agreement}; the best agreement"
+
     result = {
         "what": "AZ-NAS components and label-free aggregate vs NB201 CIFAR-10 test accuracy "
                 "(NB201 labels only evaluate)",
@@ -149,6 +163,7 @@ def main(argv=None) -> dict:
         "full_size_seconds_per_cell_median": float(np.median(seconds)),
         "full_size_seconds_per_cell_mean": float(seconds.mean()),
         "lite": lite_out,
+        "lite_recommended": {"key": chosen["key"], "config": chosen["config"], "why": why},
         "machine": {"platform": platform.platform(), "torch": torch.__version__, "threads": 1,
                     "loadavg_start": list(load_start), "loadavg_end": list(os.getloadavg())},
     }
@@ -171,7 +186,8 @@ def main(argv=None) -> dict:
         for name in (*AZ_COMPONENTS, "aggregate"):
             print(line(name, lo["same_cells"][name]) + f"   | {args.lite_cells} cells: tau "
                   f"{lo['lite_sample'][name]['kendall']:.3f} rho {lo['lite_sample'][name]['spearman']:.3f}")
-    print(f"\nwrote {args.out}")
+    print(f"\nrecommended lite config: {chosen['key']} ({why})")
+    print(f"wrote {args.out}")
     return result
 
 

@@ -154,10 +154,10 @@ def test_components_deterministic_and_leave_global_rng_alone(batch):
     torch.set_rng_state(state)
     before = torch.get_rng_state()
     A.az_nas_components(P.build_net(CELL, "nb201", C=4, N=1), batch[0], seed=3)
-    AL.az_nas_lite_signals(CELL, "nb201", TINY, (F.interpolate(batch[0], size=16, mode="area"), batch[1]))
+    AL.az_nas_lite_signals(CELL, "nb201", TINY)
     # build_net draws from the global RNG, az_nas_lite_signals must not
     torch.set_rng_state(before)
-    AL.az_nas_lite_signals(CELL, "nb201", TINY, (F.interpolate(batch[0], size=16, mode="area"), batch[1]))
+    AL.az_nas_lite_signals(CELL, "nb201", TINY)
     assert torch.equal(torch.get_rng_state(), before)
 
 
@@ -184,13 +184,29 @@ def test_feature_modules_needs_a_stem_and_a_body():
 @pytest.mark.parametrize("comp", ["expressivity", "progressivity", "trainability"])
 def test_registry_entries_match_the_module(comp, batch):
     name = f"az_nas_{comp}"
-    assert name in P.PROXIES and name not in P.DATA_FREE
+    assert name in P.PROXIES and name in P.DATA_FREE           # noise inputs, as the authors' NB201 code
     value, seconds = P.compute_proxy(name, CELL, batch=batch, seed=0, C=4, N=1)
     torch.manual_seed(0)                          # what compute_proxy does before building
     net = P.build_net(CELL, "nb201", C=4, N=1)
-    assert value == A.az_nas_components(net, batch[0], seed=None)[comp]
+    seed = int(torch.randint(0, 2**62, (1,)))
+    assert value == A.az_nas_components(net, A.noise_images(8, 32, seed), seed=seed)[comp]
     assert seconds > 0
     assert P.compute_proxy(name, CELL, batch=batch, seed=1, C=4, N=1)[0] != value
+    # data-free: the images' values do not matter, only their shape (default 64 x 32 x 32)
+    assert P.compute_proxy(name, CELL, batch=(batch[0] * 3.0, batch[1]), seed=0, C=4, N=1)[0] == value
+    assert P.compute_proxy(name, CELL, seed=0, C=4, N=1)[0] != value
+
+
+def test_noise_images_seeded_and_checked():
+    a = A.noise_images(4, 8, seed=1)
+    assert a.shape == (4, 3, 8, 8) and a.dtype == torch.float32
+    assert torch.equal(a, A.noise_images(4, 8, seed=1)) and not torch.equal(a, A.noise_images(4, 8, seed=2))
+    assert abs(float(a.mean())) < 0.2 and float(a.std()) == pytest.approx(1.0, abs=0.15)
+    with pytest.raises(ValueError, match="batch_size >= 2"):
+        A.noise_images(1, 8)
+    with pytest.raises(KeyError, match="unknown AZ-NAS input 'gauss'"):
+        AL.az_lite_images(TINY, "gauss")
+    assert AL.az_lite_images(TINY, "cifar10").shape == (8, 3, 16, 16)
 
 
 def test_registry_returns_minus_inf_for_degenerate_cells(batch):
@@ -210,10 +226,15 @@ def test_lite_table_resumes_and_refuses_other_runs(tmp_path):
     with pytest.raises(ValueError, match="written for another run"):
         AL.az_nas_lite_table(archs, "nb201", LiteConfig(C=4, N=1, batch_size=8, side=16, seed=1), out=out,
                             progress=False)
+    with pytest.raises(ValueError, match="written for another run"):
+        AL.az_nas_lite_table(archs, "nb201", TINY, out=out, progress=False, inputs="cifar10")
+    # the resumed table equals one computed in a single pass without a file
+    assert AL.az_nas_lite_table(archs, "nb201", TINY, progress=False).drop(columns="seconds").equals(
+        first.drop(columns="seconds"))
     agg = A.aggregate_log_ranks(first, A.AZ_COMPONENTS)
     assert int(np.argmax(agg)) == 0                                # the real cell beats both
 
 
 def test_lite_signals_check_the_image_size(batch):
     with pytest.raises(ValueError, match="expected side 16"):
-        AL.az_nas_lite_signals(CELL, "nb201", TINY, batch)
+        AL.az_nas_lite_signals(CELL, "nb201", TINY, batch[0])

@@ -29,10 +29,13 @@ singular values are taken in float64; a NaN component (e.g. all-zero features) b
 ``-inf``, as in the reference code. Small-network ("lite") versions for TG-NAS+ are in
 :mod:`tgnas.proxies.az_nas_lite`.
 
+Inputs: the reference feeds standard-normal noise images on NB201 (``trainloader=None``), so
+the registered proxies are data-free (:func:`noise_images` of the given images' shape; 64 of
+32x32 by default). :func:`az_nas_components` takes any images (CIFAR-10 ranks NB201 worse:
+see ``scripts/check_az_nas.py`` and ``metrics/az_nas_check*.json``).
+
 Deviation from the reference, on purpose: tiny negative covariance eigenvalues (round-off of
 a positive semi-definite matrix) are clamped to 0 instead of producing NaN entropies.
-The reference feeds AZ-NAS Gaussian noise images on NB201 (``trainloader=None``); the caller
-chooses the images here (``compute_proxy`` passes a CIFAR-10 minibatch).
 """
 
 from __future__ import annotations
@@ -50,13 +53,27 @@ from torch import nn
 from tgnas.nets import count_flops
 
 __all__ = [
-    "AZ_COMPONENTS", "feature_modules", "capture_features", "kaiming_fanin_init",
+    "AZ_COMPONENTS", "noise_images", "feature_modules", "capture_features", "kaiming_fanin_init",
     "expressivity_scores", "expressivity", "progressivity", "trainability", "az_nas_components",
     "az_nas_expressivity", "az_nas_progressivity", "az_nas_trainability", "aggregate_log_ranks",
 ]
 
 #: The four components, in the order of the paper.
 AZ_COMPONENTS: tuple[str, ...] = ("expressivity", "progressivity", "trainability", "complexity")
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def noise_images(batch_size: int = 64, side: int = 32, seed: int = 0) -> torch.Tensor:
+    """AZ-NAS's NB201 input: standard-normal images (batch_size, 3, side, side) float32, seeded.
+
+    Drawn with numpy's generator, a stream independent of the torch generator that
+    :func:`az_nas_components` seeds with the same number for the weights."""
+    if batch_size < 2 or side < 1:
+        raise ValueError(f"noise_images needs batch_size >= 2 and side >= 1, got {batch_size}, {side}")
+    x = np.random.default_rng([int(seed), 201]).standard_normal((batch_size, 3, side, side), dtype=np.float32)
+    return torch.from_numpy(x)
 
 
 # --------------------------------------------------------------------------- features
@@ -230,22 +247,32 @@ def az_nas_components(net: nn.Module, images: torch.Tensor, seed: int | None = 0
     return out
 
 
-def az_nas_expressivity(net: nn.Module, images: torch.Tensor, labels: torch.Tensor | None = None) -> float:
-    """AZ-NAS expressivity of ``net`` on ``images`` (B, 3, H, W); re-initialises ``net`` from a seed
-    drawn from torch's global RNG (seeded by :func:`~tgnas.proxies.zero_cost.compute_proxy`)."""
-    return az_nas_components(net, images, seed=None)["expressivity"]
+def _registered(net: nn.Module, images: torch.Tensor | None, component: str) -> float:
+    seed = int(torch.randint(0, 2**62, (1,)))          # from the global RNG compute_proxy seeded
+    shape = (64, 3, 32, 32) if images is None else tuple(images.shape)
+    device = next(net.parameters()).device
+    x = noise_images(shape[0], shape[-1], seed).to(device)
+    return az_nas_components(net, x, seed=seed)[component]
 
 
-def az_nas_progressivity(net: nn.Module, images: torch.Tensor, labels: torch.Tensor | None = None) -> float:
-    """AZ-NAS progressivity of ``net`` on ``images`` (B, 3, H, W); re-initialises ``net`` from a seed
-    drawn from torch's global RNG (seeded by :func:`~tgnas.proxies.zero_cost.compute_proxy`)."""
-    return az_nas_components(net, images, seed=None)["progressivity"]
+def az_nas_expressivity(net: nn.Module, images: torch.Tensor | None = None,
+                        labels: torch.Tensor | None = None) -> float:
+    """AZ-NAS expressivity (data-free: noise of ``images``' shape, (64, 3, 32, 32) if ``None``);
+    re-initialises ``net`` from a seed drawn from torch's global RNG (seeded by
+    :func:`~tgnas.proxies.zero_cost.compute_proxy`), which also seeds the noise."""
+    return _registered(net, images, "expressivity")
 
 
-def az_nas_trainability(net: nn.Module, images: torch.Tensor, labels: torch.Tensor | None = None) -> float:
-    """AZ-NAS trainability of ``net`` on ``images`` (B, 3, H, W); re-initialises ``net`` from a seed
-    drawn from torch's global RNG (seeded by :func:`~tgnas.proxies.zero_cost.compute_proxy`)."""
-    return az_nas_components(net, images, seed=None)["trainability"]
+def az_nas_progressivity(net: nn.Module, images: torch.Tensor | None = None,
+                         labels: torch.Tensor | None = None) -> float:
+    """AZ-NAS progressivity; inputs and seeding as :func:`az_nas_expressivity`."""
+    return _registered(net, images, "progressivity")
+
+
+def az_nas_trainability(net: nn.Module, images: torch.Tensor | None = None,
+                        labels: torch.Tensor | None = None) -> float:
+    """AZ-NAS trainability; inputs and seeding as :func:`az_nas_expressivity`."""
+    return _registered(net, images, "trainability")
 
 
 # --------------------------------------------------------------------------- aggregation

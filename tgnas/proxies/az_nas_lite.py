@@ -3,8 +3,10 @@
 The same four components as :mod:`tgnas.proxies.az_nas` (and the same label-free
 aggregation, :func:`tgnas.proxies.az_nas.aggregate_log_ranks`), on the network and minibatch
 of a :class:`tgnas.proxies.lite.LiteConfig` (width ``C``, cells per stage ``N``, batch size,
-image side, seed). Kept beside, not inside, :mod:`tgnas.proxies.lite`: its columns
-(:data:`tgnas.proxies.lite.LITE_COLUMNS`) and cached tables are unchanged.
+image side, seed). The input is noise, as in the authors' NB201 protocol
+(:func:`tgnas.proxies.az_nas.noise_images`), or ``inputs="cifar10"``
+(:func:`tgnas.proxies.lite.lite_batch`). Kept beside, not inside, :mod:`tgnas.proxies.lite`:
+its columns (:data:`tgnas.proxies.lite.LITE_COLUMNS`) and cached tables are unchanged.
 """
 
 from __future__ import annotations
@@ -20,40 +22,53 @@ import torch
 from tqdm.auto import tqdm
 
 from tgnas.fileio import atomic_output
-from tgnas.proxies.az_nas import AZ_COMPONENTS, az_nas_components
+from tgnas.proxies.az_nas import AZ_COMPONENTS, az_nas_components, noise_images
 from tgnas.proxies.lite import LiteConfig, arch_list_hash, lite_batch
 from tgnas.proxies.zero_cost import build_net
 
-__all__ = ["AZ_LITE_COLUMNS", "az_nas_lite_signals", "az_nas_lite_table"]
+__all__ = ["AZ_LITE_COLUMNS", "AZ_INPUTS", "az_lite_images", "az_nas_lite_signals", "az_nas_lite_table"]
 
 #: Columns of :func:`az_nas_lite_table`.
 AZ_LITE_COLUMNS: tuple[str, ...] = (*AZ_COMPONENTS, "seconds")
+#: Input kinds of :func:`az_lite_images`.
+AZ_INPUTS: tuple[str, ...] = ("noise", "cifar10")
 #: Bump when the computation changes, so that stale checkpoints are not reused.
 _FORMAT_VERSION = 1
 
 
-def az_nas_lite_signals(arch, space: str, config: LiteConfig,
-                        batch: tuple[torch.Tensor, torch.Tensor] | None = None) -> dict[str, float]:
+def az_lite_images(config: LiteConfig, inputs: str = "noise") -> torch.Tensor:
+    """The input of ``config``: (batch_size, 3, side, side) float32, standard-normal noise
+    seeded with ``config.seed`` or the normalised CIFAR-10 minibatch of
+    :func:`tgnas.proxies.lite.lite_batch`."""
+    if inputs == "noise":
+        return noise_images(config.batch_size, config.side, config.seed)
+    if inputs == "cifar10":
+        return lite_batch(config)[0]
+    raise KeyError(f"unknown AZ-NAS input {inputs!r}; expected one of {list(AZ_INPUTS)}")
+
+
+def az_nas_lite_signals(arch, space: str, config: LiteConfig, images: torch.Tensor | None = None,
+                        inputs: str = "noise") -> dict[str, float]:
     """AZ-NAS components of ``arch`` on one small network built with ``config``.
 
     Args:
         arch: an architecture of ``space`` (object or string).
         space: a space name of :func:`tgnas.proxies.zero_cost.build_net`.
         config: a :class:`tgnas.proxies.lite.LiteConfig` (width ``C``, cells per stage ``N``,
-            batch size, image side, seed of the initialisation and of the probes).
-        batch: ``(images (B, 3, side, side), labels)``; ``None`` loads
-            :func:`tgnas.proxies.lite.lite_batch` (not timed).
+            batch size, image side, seed of the initialisation, the probes and the noise).
+        images: (B, 3, side, side); ``None`` makes :func:`az_lite_images` of ``inputs``
+            (not timed).
 
     Returns:
         ``{component: float for AZ_COMPONENTS} | {"seconds": float}``; seconds cover building
         the network and the four components.
 
     Raises:
-        ValueError: the batch has the wrong image size.
+        ValueError: the images have the wrong size.
     """
-    images, _ = lite_batch(config) if batch is None else batch
+    images = az_lite_images(config, inputs) if images is None else images
     if tuple(images.shape[-2:]) != (config.side, config.side):
-        raise ValueError(f"batch images are {tuple(images.shape[-2:])}, expected side "
+        raise ValueError(f"images are {tuple(images.shape[-2:])}, expected side "
                          f"{config.side} of {config.key()}")
     start = time.perf_counter()
     # build_net's default init (global RNG) is overwritten by kaiming_fanin_init; fork the
@@ -65,21 +80,22 @@ def az_nas_lite_signals(arch, space: str, config: LiteConfig,
     return out
 
 
-def _meta(archs: Sequence, space: str, config: LiteConfig) -> dict:
-    return {"kind": "az_nas", "version": _FORMAT_VERSION, "space": space, "config": config.to_dict(),
+def _meta(archs: Sequence, space: str, config: LiteConfig, inputs: str) -> dict:
+    return {"kind": "az_nas", "version": _FORMAT_VERSION, "space": space, "config": config.to_dict(), "inputs": inputs,
             "n_archs": len(archs), "archs_sha": arch_list_hash(archs)}
 
 
 def az_nas_lite_table(archs: Sequence, space: str, config: LiteConfig, out: Path | None = None,
-                      progress: bool = True, checkpoint_every: int = 500) -> pd.DataFrame:
+                      progress: bool = True, checkpoint_every: int = 500, inputs: str = "noise") -> pd.DataFrame:
     """Lite AZ-NAS components of every arch, in order, optionally checkpointed and resumable.
 
     Args:
         archs: architectures of ``space``.
         config: a :class:`tgnas.proxies.lite.LiteConfig`.
+        inputs: ``"noise"`` or ``"cifar10"`` (:func:`az_lite_images`).
         out: an ``.npz`` file: partial results are written there (atomically) every
             ``checkpoint_every`` archs and at the end; a later call with the same space,
-            config and arch list resumes from them.
+            config, inputs and arch list resumes from them.
 
     Returns:
         DataFrame (len(archs), 5) with columns :data:`AZ_LITE_COLUMNS`, index 0..n-1. Feed
@@ -92,7 +108,7 @@ def az_nas_lite_table(archs: Sequence, space: str, config: LiteConfig, out: Path
         raise ValueError(f"checkpoint_every must be >= 1, got {checkpoint_every}")
     archs = list(archs)
     n = len(archs)
-    meta = _meta(archs, space, config)
+    meta = _meta(archs, space, config, inputs)
     values = np.full((n, len(AZ_LITE_COLUMNS)), np.nan)
     done = 0
 
@@ -110,10 +126,10 @@ def az_nas_lite_table(archs: Sequence, space: str, config: LiteConfig, out: Path
                                      f"{meta}); delete it or pass another out path")
                 values, done = z["values"].copy(), int(z["done"])
     if done < n:
-        batch = lite_batch(config)
+        images = az_lite_images(config, inputs)
         for i in tqdm(range(done, n), total=n, initial=done, desc=f"az-nas {space} {config.key()}",
                       unit="arch", disable=not progress):
-            r = az_nas_lite_signals(archs[i], space, config, batch)
+            r = az_nas_lite_signals(archs[i], space, config, images)
             values[i] = [r[c] for c in AZ_LITE_COLUMNS]
             done = i + 1
             if out is not None and (done % checkpoint_every == 0 or done == n):

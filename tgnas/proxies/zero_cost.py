@@ -210,8 +210,9 @@ PROXIES: dict[str, ProxyFn] = {
     "az_nas_progressivity": az_nas_progressivity,
     "az_nas_trainability": az_nas_trainability,
 }
-#: Proxies that look at no image (only at the input size).
-DATA_FREE: frozenset[str] = frozenset({"params", "flops", "synflow"})
+#: Proxies that look at no image (only at the input size; AZ-NAS feeds noise of that shape).
+DATA_FREE: frozenset[str] = frozenset({"params", "flops", "synflow", "az_nas_expressivity",
+                                       "az_nas_progressivity", "az_nas_trainability"})
 #: Proxies whose ``-inf`` is an honest lowest score (e.g. AZ-NAS expressivity of a cell whose
 #: output is all zeros), which :func:`compute_proxy` returns rather than refuses.
 NEG_INF_OK: frozenset[str] = frozenset({"az_nas_expressivity", "az_nas_progressivity", "az_nas_trainability"})
