@@ -238,3 +238,29 @@ def test_lite_table_resumes_and_refuses_other_runs(tmp_path):
 def test_lite_signals_check_the_image_size(batch):
     with pytest.raises(ValueError, match="expected side 16"):
         AL.az_nas_lite_signals(CELL, "nb201", TINY, batch[0])
+
+
+def test_nb201_az_lite_table_caches_per_input(monkeypatch, tmp_path):
+    import tgnas.benchmarks.nb201 as nb201_benchmark
+    from tgnas import paths
+
+    monkeypatch.setattr(paths, "LITE_PROXY_DIR", tmp_path / "lite")
+    # three cells stand in for the 15,625 (the wiring is what is under test)
+    monkeypatch.setattr(nb201_benchmark, "enumerate_archs", lambda order="benchmark": (CELL, ALL_NONE, IDENTITY))
+    assert AL.nb201_az_lite_path(TINY) == tmp_path / "lite" / f"nb201_az_nas_noise_{TINY.key()}.npz"
+    df = AL.nb201_az_lite_table(TINY, progress=False)
+    assert AL.nb201_az_lite_path(TINY).is_file() and df.index.name == "nb201_index" and len(df) == 3
+    cached = AL.nb201_az_lite_table(TINY, progress=False)
+    np.testing.assert_array_equal(cached.to_numpy(), df.to_numpy())
+    real = AL.nb201_az_lite_table(TINY, inputs="cifar10", progress=False)
+    assert AL.nb201_az_lite_path(TINY, "cifar10").is_file()
+    assert real.loc[0, "expressivity"] != df.loc[0, "expressivity"]
+    assert real.loc[0, "complexity"] == df.loc[0, "complexity"]
+    with pytest.raises(KeyError, match="unknown AZ-NAS input"):
+        AL.nb201_az_lite_path(TINY, "imagenet")
+
+
+def test_default_lite_config_gives_finite_components():
+    assert AL.AZ_DEFAULT_LITE.key() == "C8_N1_B16_S16_seed0"
+    comp = AL.az_nas_lite_signals(CELL, "nb201", AL.AZ_DEFAULT_LITE)
+    assert set(comp) == set(AL.AZ_LITE_COLUMNS) and all(math.isfinite(v) for v in comp.values())

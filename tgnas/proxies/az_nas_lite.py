@@ -21,12 +21,14 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
+from tgnas import paths
 from tgnas.fileio import atomic_output
 from tgnas.proxies.az_nas import AZ_COMPONENTS, az_nas_components, noise_images
 from tgnas.proxies.lite import LiteConfig, arch_list_hash, lite_batch
 from tgnas.proxies.zero_cost import build_net
 
-__all__ = ["AZ_LITE_COLUMNS", "AZ_INPUTS", "az_lite_images", "az_nas_lite_signals", "az_nas_lite_table"]
+__all__ = ["AZ_LITE_COLUMNS", "AZ_INPUTS", "AZ_DEFAULT_LITE", "az_lite_images", "az_nas_lite_signals",
+           "az_nas_lite_table", "nb201_az_lite_path", "nb201_az_lite_table"]
 
 #: Columns of :func:`az_nas_lite_table`.
 AZ_LITE_COLUMNS: tuple[str, ...] = (*AZ_COMPONENTS, "seconds")
@@ -34,6 +36,12 @@ AZ_LITE_COLUMNS: tuple[str, ...] = (*AZ_COMPONENTS, "seconds")
 AZ_INPUTS: tuple[str, ...] = ("noise", "cifar10")
 #: Bump when the computation changes, so that stale checkpoints are not reused.
 _FORMAT_VERSION = 1
+#: The recommended setting (= :data:`tgnas.proxies.lite.DEFAULT_LITE`'s network and input size, on
+#: noise), chosen by ``scripts/check_az_nas.py`` without labels: the cheapest tried config whose
+#: aggregate has Spearman >= 0.9 with the full-size aggregate on 200 seeded NB201 cells (0.913;
+#: C=16, B=32, 32x32: 0.942 at 7x the cost), 0.016 s median per cell on one thread; see
+#: ``metrics/az_nas_check.json``.
+AZ_DEFAULT_LITE: LiteConfig = LiteConfig(C=8, N=1, batch_size=16, side=16, seed=0)
 
 
 def az_lite_images(config: LiteConfig, inputs: str = "noise") -> torch.Tensor:
@@ -137,3 +145,30 @@ def az_nas_lite_table(archs: Sequence, space: str, config: LiteConfig, out: Path
     elif out is not None and not out.is_file():
         save()
     return pd.DataFrame(values[:n], columns=list(AZ_LITE_COLUMNS))
+
+
+def nb201_az_lite_path(config: LiteConfig = AZ_DEFAULT_LITE, inputs: str = "noise") -> Path:
+    """Cache file of :func:`nb201_az_lite_table` (under ``tgnas.paths.LITE_PROXY_DIR``)."""
+    if inputs not in AZ_INPUTS:
+        raise KeyError(f"unknown AZ-NAS input {inputs!r}; expected one of {list(AZ_INPUTS)}")
+    return paths.LITE_PROXY_DIR / f"nb201_az_nas_{inputs}_{config.key()}.npz"
+
+
+def nb201_az_lite_table(config: LiteConfig = AZ_DEFAULT_LITE, inputs: str = "noise", resume: bool = True,
+                        progress: bool = True) -> pd.DataFrame:
+    """Lite AZ-NAS components of all 15,625 NB201 cells in benchmark index order (cached).
+
+    Args:
+        resume: reuse (and complete) the cache file; ``False`` recomputes from scratch.
+
+    Returns:
+        DataFrame (15625, 5), columns :data:`AZ_LITE_COLUMNS`, index ``nb201_index``.
+    """
+    from tgnas.benchmarks.nb201 import enumerate_archs
+
+    out = nb201_az_lite_path(config, inputs)
+    if not resume and out.is_file():
+        out.unlink()
+    df = az_nas_lite_table(enumerate_archs(), "nb201", config, out=out, progress=progress, inputs=inputs)
+    df.index.name = "nb201_index"
+    return df
