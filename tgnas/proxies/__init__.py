@@ -1,18 +1,19 @@
-"""Training-free proxies: full-size zero-cost proxies (:mod:`tgnas.proxies.zero_cost`) and
-their reduced-cost "lite" versions (:mod:`tgnas.proxies.lite`, with the NB101 sample tables
-of :mod:`tgnas.proxies.nb101_sample`).
+"""Training-free proxies: full-size zero-cost proxies (:mod:`tgnas.proxies.zero_cost`; AZ-NAS's
+components and rank aggregation in :mod:`tgnas.proxies.az_nas`) and their reduced-cost "lite"
+versions (:mod:`tgnas.proxies.lite`, with the NB101 sample tables of
+:mod:`tgnas.proxies.nb101_sample`).
 
 The full-size public API is re-exported here, so ``from tgnas.proxies import compute_proxy``
 works; lite proxies are imported from their module.
 """
 
-from tgnas.proxies.zero_cost import (CIFAR10_MEAN, CIFAR10_STD, DATA_FREE, PROXIES, TABLE_COLUMN, NB201CostModel,
-                                     build_net, cifar10_minibatch, compute_proxy, flops, get_proxy, grad_norm,
-                                     jacob_cov, naswot, nb201_cost_model, params, params_and_flops_all,
+from tgnas.proxies.zero_cost import (CIFAR10_MEAN, CIFAR10_STD, DATA_FREE, NEG_INF_OK, PROXIES, TABLE_COLUMN,
+                                     NB201CostModel, build_net, cifar10_minibatch, compute_proxy, flops, get_proxy,
+                                     grad_norm, jacob_cov, naswot, nb201_cost_model, params, params_and_flops_all,
                                      random_minibatch, snip, synflow)
 
 __all__ = [
-    "PROXIES", "TABLE_COLUMN", "DATA_FREE", "CIFAR10_MEAN", "CIFAR10_STD",
+    "PROXIES", "TABLE_COLUMN", "DATA_FREE", "NEG_INF_OK", "CIFAR10_MEAN", "CIFAR10_STD",
     "get_proxy", "compute_proxy", "cifar10_minibatch", "random_minibatch",
     "params", "flops", "synflow", "naswot", "grad_norm", "snip", "jacob_cov",
     "NB201CostModel", "nb201_cost_model", "params_and_flops_all", "build_net",

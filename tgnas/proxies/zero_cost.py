@@ -47,9 +47,10 @@ from torch import nn
 from tgnas import paths
 from tgnas.fileio import write_json
 from tgnas.nets import count_flops, count_params
+from tgnas.proxies.az_nas import az_nas_expressivity, az_nas_progressivity, az_nas_trainability
 
 __all__ = [
-    "PROXIES", "TABLE_COLUMN", "DATA_FREE", "CIFAR10_MEAN", "CIFAR10_STD",
+    "PROXIES", "TABLE_COLUMN", "DATA_FREE", "NEG_INF_OK", "CIFAR10_MEAN", "CIFAR10_STD",
     "get_proxy", "compute_proxy", "cifar10_minibatch", "random_minibatch",
     "params", "flops", "synflow", "naswot", "grad_norm", "snip", "jacob_cov",
     "NB201CostModel", "nb201_cost_model", "params_and_flops_all", "build_net",
@@ -204,9 +205,17 @@ PROXIES: dict[str, ProxyFn] = {
     "grad_norm": grad_norm,
     "snip": snip,
     "jacob_cov": jacob_cov,
+    # AZ-NAS (tgnas.proxies.az_nas); its complexity component is "flops"
+    "az_nas_expressivity": az_nas_expressivity,
+    "az_nas_progressivity": az_nas_progressivity,
+    "az_nas_trainability": az_nas_trainability,
 }
-#: Proxies that look at no image (only at the input size).
-DATA_FREE: frozenset[str] = frozenset({"params", "flops", "synflow"})
+#: Proxies that look at no image (only at the input size; AZ-NAS feeds noise of that shape).
+DATA_FREE: frozenset[str] = frozenset({"params", "flops", "synflow", "az_nas_expressivity",
+                                       "az_nas_progressivity", "az_nas_trainability"})
+#: Proxies whose ``-inf`` is an honest lowest score (e.g. AZ-NAS expressivity of a cell whose
+#: output is all zeros), which :func:`compute_proxy` returns rather than refuses.
+NEG_INF_OK: frozenset[str] = frozenset({"az_nas_expressivity", "az_nas_progressivity", "az_nas_trainability"})
 #: Column of the precomputed NB201 table (:func:`tgnas.benchmarks.nb201.load_nb201_proxies`).
 TABLE_COLUMN: dict[str, str] = {
     "params": "params", "flops": "flops", "synflow": "synflow", "naswot": "nwot",
@@ -288,7 +297,7 @@ def compute_proxy(name: str, arch, space: str = "nb201",
 
     Returns:
         ``(value, seconds)``; seconds cover building the network and computing the proxy
-        (not loading the data).
+        (not loading the data). ``value`` is finite, or ``-inf`` for :data:`NEG_INF_OK`.
     """
     fn = get_proxy(name)
     if batch is None and name not in DATA_FREE:
@@ -302,7 +311,7 @@ def compute_proxy(name: str, arch, space: str = "nb201",
     net = build_net(arch, space, num_classes, C, N).to(dev)
     value = fn(net, images, labels)
     seconds = time.perf_counter() - start
-    if not np.isfinite(value):
+    if not (np.isfinite(value) or (value == -np.inf and name in NEG_INF_OK)):
         raise ValueError(f"proxy {name!r} gave a non-finite value {value} for {arch}")
     return float(value), seconds
 
