@@ -1,9 +1,16 @@
 """The DARTS cell space (the NAS-Bench-301 space): a normal and a reduction cell.
 
 Each cell has two input nodes (0 = output of cell k-2, 1 = output of cell k-1) and four
-intermediate nodes 2..5. Intermediate node k has exactly two incoming edges, from two
-*distinct* earlier nodes, each carrying one operator; the cell output concatenates the
-intermediate nodes listed in ``*_concat`` (always 2..5 in DARTS and NAS-Bench-301).
+intermediate nodes 2..5. Intermediate node k has exactly two incoming edges from earlier
+nodes, each carrying one operator; the cell output concatenates the intermediate nodes
+listed in ``*_concat`` (always 2..5 in DARTS and NAS-Bench-301).
+
+Two sets of genotypes meet here. :class:`Genotype` and :meth:`DartsSpace.parse` accept every
+cell DARTS's own ``NetworkCIFAR`` builds: both edges of a node from the same input (DARTS
+derives each edge's input independently, so published genotypes have them), the ``"none"``
+op, any increasing concat. The *search space* (NAS-Bench-301's: two distinct inputs per
+node, no ``"none"``) is what sampling, mutation, search encodings and the NB301 surrogate
+take; :meth:`DartsSpace.check_search_space` says why a genotype is outside it.
 
 Three forms meet in this project:
 
@@ -20,10 +27,9 @@ Three forms meet in this project:
   :data:`NASLIB_DARTS_OPS` (:func:`from_compact`, :func:`to_compact`).
 * the node-op graph the predictor reads (:meth:`DartsSpace.to_graph`).
 
-The operator ``"none"`` is one of DARTS' primitives (the supernet's zero op) but never part
-of a derived cell; like NAS-Bench-301 the search space excludes it (:attr:`DartsSpace.ops`).
-A :class:`Genotype` may still hold it (published genotypes of some methods do), so that
-such cells can be parsed and drawn as graphs; :meth:`DartsSpace.validate` rejects them.
+The operator ``"none"`` is one of DARTS' primitives (the supernet's zero op, a zero tensor in
+the network); like NAS-Bench-301 the search space excludes it (:attr:`DartsSpace.ops`), but
+published genotypes of some methods hold it, so it parses, scores and builds.
 """
 
 from __future__ import annotations
@@ -79,8 +85,8 @@ class Genotype:
 
     Construction checks the structure and raises ``ValueError`` for an unknown op (not in
     :data:`DARTS_OPS`), a wrong number of pairs, an input node that is not earlier than the
-    node it feeds, two edges of one node from the same input, or a concat that is not a
-    non-empty increasing subset of 2..5. Lists are stored as tuples: instances are frozen,
+    node it feeds, or a concat that is not a non-empty increasing subset of 2..5. Both
+    edges of a node may come from the same input (DARTS builds that cell). Lists are stored as tuples: instances are frozen,
     hashable and compare equal when their pairs are equal in order.
 
     Note the positional order (normal, reduce, normal_concat, reduce_concat) differs from
@@ -163,11 +169,6 @@ def _check_cell(pairs: object, cell: str) -> tuple[Pair, ...]:
                              f"inputs of node {node} must be in 0..{node - 1} (earlier nodes only, "
                              f"else the cell has a cycle)")
         out.append((str(op), inp))
-    for k in range(0, EDGES_PER_CELL, 2):
-        if out[k][1] == out[k + 1][1]:
-            raise ValueError(f"both edges into node {node_of_edge(k)} of the {cell} cell come from "
-                             f"node {out[k][1]} ({out[k]!r}, {out[k + 1]!r}); a DARTS node has two "
-                             f"distinct inputs")
     return tuple(out)
 
 
@@ -424,17 +425,28 @@ class DartsSpace(SearchSpace):
         return format_genotype(arch)
 
     def validate(self, arch: Genotype) -> Genotype:
-        """Return ``arch`` if it is a :class:`Genotype` of the search space.
+        """Return ``arch`` if it is a :class:`Genotype` (a cell DARTS's network builds: ``"none"``
+        ops and same-input pairs included; see :meth:`check_search_space` for the search space)."""
+        return check_genotype(arch)
 
-        On top of the structural checks done at construction, rejects the ``"none"`` op,
-        which the search space (like NAS-Bench-301) excludes.
-        """
+    def check_search_space(self, arch: Genotype, user: str = "the DARTS search space") -> Genotype:
+        """Return ``arch`` if it lies in the search space of sampling, mutation, search and the
+        NB301 surrogate (no ``"none"`` op, two distinct inputs per node), else ``ValueError``
+        naming ``user`` (the part that cannot take the cell) and the first offending edge."""
         check_genotype(arch)
         for cell in CELL_TYPES:
-            for e, (op, _inp) in enumerate(arch.cell(cell)):
+            pairs = arch.cell(cell)
+            for e, (op, _inp) in enumerate(pairs):
                 if op not in SEARCH_OPS:
-                    raise ValueError(f"op {op!r} in Genotype.{cell}[{e}] is not in the DARTS search "
-                                     f"space; expected one of {list(SEARCH_OPS)}")
+                    raise ValueError(f"op {op!r} in Genotype.{cell}[{e}] is not in the DARTS search space, "
+                                     f"so {user} cannot take this cell; expected one of {list(SEARCH_OPS)} "
+                                     f"(the predictor still scores it)")
+            for k in range(0, EDGES_PER_CELL, 2):
+                if pairs[k][1] == pairs[k + 1][1]:
+                    raise ValueError(f"both edges into node {node_of_edge(k)} of the {cell} cell come from node "
+                                     f"{pairs[k][1]} ({pairs[k]!r}, {pairs[k + 1]!r}): outside the DARTS search "
+                                     f"space (two distinct inputs per node), so {user} cannot take this cell "
+                                     f"(the predictor still scores it)")
         return arch
 
     def from_compact(self, compact: Sequence | str) -> Genotype:
@@ -512,9 +524,10 @@ class DartsSpace(SearchSpace):
         With probability 1/2 (and always for the edges of node 2, whose inputs are fixed to
         0 and 1) the edge's op becomes a different op from :data:`SEARCH_OPS`; otherwise its
         input becomes a different earlier node that is not the input of the node's other
-        edge. The result is valid and differs from ``arch``.
+        edge. The result is valid and differs from ``arch``. ``arch`` must lie in the search
+        space (:meth:`check_search_space`).
         """
-        self.validate(arch)
+        self.check_search_space(arch, "mutation")
         _check_rng(rng)
         cell = CELL_TYPES[int(rng.integers(len(CELL_TYPES)))]
         e = int(rng.integers(EDGES_PER_CELL))
