@@ -118,17 +118,77 @@ def contract_identities(g: CellGraph) -> CellGraph:
 
 
 def to_form(g: CellGraph, form: str) -> CellGraph:
-    """``g`` rewritten into ``form`` (one of :data:`GRAPH_FORMS`)."""
+    """``g`` rewritten into ``form`` (one of :data:`GRAPH_FORMS`).
+
+    The same result as composing :func:`drop_zero_ops`, :func:`prune` and
+    :func:`contract_identities`, computed on bit masks with one :class:`CellGraph` at the end
+    (scoring 100,000 DARTS cells from a file converts 100,000 graphs).
+    """
     check_form(form)
     if form == "full":
         return g
-    g = drop_zero_ops(g)
-    if form == "no_none":
-        return g
-    g = prune(g)
-    if form == "pruned":
-        return g
-    return prune(contract_identities(g))
+    ops = g.ops
+    n = len(ops)
+    rows, cols = np.nonzero(g.adjacency)
+    succ = [0] * n
+    pred = [0] * n
+    for i, j in zip(rows.tolist(), cols.tolist()):
+        succ[i] |= 1 << j
+        pred[j] |= 1 << i
+    alive = 0
+    for i, op in enumerate(ops):
+        if op not in ZERO_OPS:
+            alive |= 1 << i
+    linked = True
+    if form != "no_none":
+        alive, linked = _prune_mask(ops, succ, pred, alive)
+        if form == "contracted" and linked:
+            for k in range(n):
+                if not alive >> k & 1 or ops[k] not in IDENTITY_OPS:
+                    continue
+                preds, succs = pred[k] & alive, succ[k] & alive
+                if any(preds >> p & 1 and ops[p] in _REDUCE_INPUTS for p in range(k)):
+                    continue
+                for p in range(k):
+                    if preds >> p & 1:
+                        succ[p] |= succs
+                for q in range(k + 1, n):
+                    if succs >> q & 1:
+                        pred[q] |= preds
+                alive &= ~(1 << k)
+            alive, linked = _prune_mask(ops, succ, pred, alive)
+    kept = [i for i in range(n) if alive >> i & 1]
+    adj = np.zeros((len(kept), len(kept)), dtype=np.uint8)
+    if linked:
+        for a, i in enumerate(kept):
+            s = succ[i] & alive
+            for b in range(a + 1, len(kept)):
+                if s >> kept[b] & 1:
+                    adj[a, b] = 1
+    return CellGraph(adjacency=adj, ops=tuple(ops[i] for i in kept))
+
+
+def _prune_mask(ops: tuple[str, ...], succ: list[int], pred: list[int], alive: int) -> tuple[int, bool]:
+    """:func:`prune` on the nodes of bit mask ``alive``: (the kept nodes' mask, whether any input
+    reaches the output; if not, only inputs and output are kept, and unlinked)."""
+    nodes = [i for i in range(len(ops)) if alive >> i & 1]
+    out = nodes[-1]
+    inputs = [i for i in nodes if ops[i] in INPUT_ROLES] or nodes[:1]
+    fwd = 0
+    for i in inputs:
+        fwd |= 1 << i
+    for j in nodes:  # topological order: a node is reached when a reached node feeds it
+        if pred[j] & alive & fwd:
+            fwd |= 1 << j
+    bwd = 1 << out
+    for i in reversed(nodes):
+        if succ[i] & alive & bwd:
+            bwd |= 1 << i
+    live = fwd & bwd
+    keep = live | (1 << out)
+    for i in inputs:
+        keep |= 1 << i
+    return keep, bool(live)
 
 
 __all__ = ["GRAPH_FORMS", "ZERO_OPS", "IDENTITY_OPS", "INPUT_ROLES", "check_form", "drop_zero_ops", "prune",
