@@ -305,10 +305,10 @@ def test_data_check_reports_every_file_and_goes_on(monkeypatch, capsys):
     first = datafiles.FILES[0]
     real = datafiles.status
 
-    def status(entry):
+    def status(entry, root=None):  # datafiles.status's signature
         if entry is first:
             raise PermissionError(13, "Permission denied")
-        return real(entry)
+        return real(entry, root)
 
     monkeypatch.setattr(datafiles, "status", status)
     ok = cli_data.check_data()
@@ -348,7 +348,7 @@ def test_train_flags_come_from_trainconfig():
     from dataclasses import fields
 
     from tgnas.cli import build_parser
-    from tgnas.plus.presets import TRAIN_PRESETS
+    from tgnas.predictor.presets import TRAIN_PRESETS
 
     train_parser = build_parser()._subparsers._group_actions[0].choices["train"]
     dests = {a.dest for a in train_parser._actions}

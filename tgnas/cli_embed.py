@@ -236,7 +236,8 @@ def _cmd_ship(args: argparse.Namespace) -> int:
     from tgnas import pretrained
     dest = Path(args.dest).expanduser().resolve() if args.dest else pretrained.PRETRAINED_DIR
     command = "tgnas " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv else "tgnas models ship"
-    record = pretrained.ship(args.checkpoint, args.rule, dest=dest, overwrite=args.overwrite, command=command,
+    from tgnas.shipping import ship
+    record = ship(args.checkpoint, args.rule, dest=dest, overwrite=args.overwrite, command=command,
                              reference_n=args.reference_cells, progress=not args.no_progress)
     print(f"shipped {record['shipped']['checkpoint_bytes'] / 1e3:.0f} KB checkpoint, its rule and provenance "
           f"to {dest}")

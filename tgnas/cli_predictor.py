@@ -164,7 +164,7 @@ def _score_archs(args: argparse.Namespace, checkpoint: Path | None, descriptions
 
     from tgnas.archfiles import guess_format, read_archs
     from tgnas.experiments.tgnas_plus.signals import SIGNALS
-    from tgnas.scoring import ScoreStats, score_stream
+    from tgnas.scoring import ScoreStats, load_rule, score_stream
     if args.archs:
         fmt = args.format or guess_format(str(args.archs))
         # JSONL cells may carry their own "id"; otherwise records are named by line number
@@ -189,13 +189,29 @@ def _score_archs(args: argparse.Namespace, checkpoint: Path | None, descriptions
 
     t0 = time.perf_counter()
     bad = 0
+    if args.arch:  # a few texts from the command line: one "score<TAB>arch" line each, as before
+        import pandas as pd
+        allf = pd.concat(list(rows()), ignore_index=True)
+        for a, v in zip(allf["arch"], allf[column]):
+            print(f"{v:.6f}\t{a}")
+        if args.plus:
+            rule = load_rule(args.rule, checkpoint)
+            weights = ", ".join(f"{s} {w:.3f}" for s, w in zip(rule.signals, rule.weights))
+            print(f"TG-NAS+ ({weights}; weights from {rule.info.get('weights_from', '?')})")
+        frames_done = [allf]
+    else:
+        frames_done = None
     if args.out:
         out = Path(args.out).expanduser().resolve()
         with atomic_output(out, args.overwrite, "--out") as tmp, open(tmp, "w", newline="") as fh:
-            for k, f in enumerate(rows()):
+            for k, f in enumerate(frames_done or rows()):
                 f.to_csv(fh, index=False, header=k == 0, float_format="%.7g")
                 bad += int(np.sum(~np.isfinite(f[column].to_numpy())))
         shown = f"wrote {out}"
+        print(shown)
+    elif frames_done is not None:
+        bad = int(np.sum(~np.isfinite(frames_done[0][column].to_numpy())))
+        shown = "scores above"
     else:
         import pandas as pd
         allf = pd.concat(list(rows()), ignore_index=True)

@@ -24,13 +24,15 @@ same goes for the CIFAR-10 JPEG zip (a repack of loose JPEGs).
 
 from __future__ import annotations
 
+from tgnas.errors import MissingResourceError
+
 from dataclasses import dataclass
 from pathlib import Path
 
 from tgnas import fileio, paths
 
 
-class DataFileError(RuntimeError):
+class DataFileError(MissingResourceError):
     """A benchmark file is missing or does not match its published checksum."""
 
 

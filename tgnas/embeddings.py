@@ -29,6 +29,8 @@ loaded from the hub), so a second call with the same texts never loads the trans
 
 from __future__ import annotations
 
+from tgnas.errors import MissingResourceError
+
 import hashlib
 import importlib.util
 import json
@@ -101,7 +103,7 @@ MODELS: dict[str, ModelSpec] = {
 }
 
 
-class ModelNotAvailableError(RuntimeError):
+class ModelNotAvailableError(MissingResourceError):
     """The offline copy of an embedding model is missing (the message says what to run)."""
 
 

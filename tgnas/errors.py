@@ -26,6 +26,12 @@ class CommandError(Exception):
     """An expected failure that fits no other type (e.g. a download that failed)."""
 
 
+class MissingResourceError(RuntimeError):
+    """A file or model the user must fetch is missing or corrupt (base of
+    :class:`tgnas.datafiles.DataFileError` and :class:`tgnas.embeddings.ModelNotAvailableError`,
+    defined here so that this module imports neither)."""
+
+
 def shorten(value: object, limit: int = MAX_SHOWN) -> str:
     """``repr(value)``, cut to about ``limit`` characters with a note of the full length.
 
@@ -51,10 +57,8 @@ def expected_errors() -> tuple[type[BaseException], ...]:
     the project's own ``DataFileError`` (benchmark file missing or corrupt) and
     ``ModelNotAvailableError`` (embedding model not installed).
     """
-    from tgnas.datafiles import DataFileError
-    from tgnas.embeddings import ModelNotAvailableError
     return (CommandError, ValueError, KeyError, FileNotFoundError, FileExistsError, PermissionError, NotADirectoryError,
-            IsADirectoryError, DataFileError, ModelNotAvailableError)
+            IsADirectoryError, MissingResourceError)
 
 
 def one_line(err: BaseException) -> str:
@@ -64,4 +68,4 @@ def one_line(err: BaseException) -> str:
     return msg or type(err).__name__
 
 
-__all__ = ["MAX_SHOWN", "CommandError", "check_text", "expected_errors", "one_line", "shorten"]
+__all__ = ["MAX_SHOWN", "CommandError", "MissingResourceError", "check_text", "expected_errors", "one_line", "shorten"]

@@ -330,7 +330,8 @@ def score_stream(items: Iterable[tuple[Any, Any]], space: str, checkpoint: Path 
                          + (f" ({stats.skipped} bad ones skipped)" if stats.skipped else ""))
     unused = sorted(set(given) - seen_ops)
     if unused:
-        raise ValueError(f"described operator(s) {unused} occur in no scored architecture; check the spelling")
+        raise ValueError(f"described operator(s) {unused} occur in no scored architecture, whose operators are "
+                         f"{sorted(seen_ops)}; check the spelling")
     if held:
         allf = pd.concat(held, ignore_index=True)
         allf["score"] = _combine(plus_rule, allf, space, "within")

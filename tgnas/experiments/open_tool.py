@@ -103,6 +103,7 @@ def shipped_results(pred, rule: PlusRule, progress: bool = False, with_study: bo
     nb301 = nb301_signal_table(pred, progress=progress)
     y301 = nb301["accuracy"].to_numpy()
     equal = equal_rule(rule.signals)
+    equal.references = dict(rule.references)
     res = {
         "nb201": {"cells": int(len(nb201)), "dataset": "cifar10 test accuracy (evaluation only)",
                   "signals": signal_correlations(nb201, y201),
@@ -110,8 +111,7 @@ def shipped_results(pred, rule: PlusRule, progress: bool = False, with_study: bo
         "nb301": {"cells": int(len(nb301)), "dataset": "NB301 validation accuracy",
                   "signals": signal_correlations(nb301, y301),
                   "tgnas_plus": corr(rule.score(nb301, "darts"), y301),
-                  "tgnas_plus_equal_weights": corr(equal.score(nb301, "darts") if "darts" in equal.references
-                                                   else _z_ref(equal, nb301, rule.references["darts"]), y301),
+                  "tgnas_plus_equal_weights": corr(equal.score(nb301, "darts"), y301),
                   "note": f"the rule's weights were fitted on these 500 cells "
                           f"(weights_from={rule.info.get('weights_from')!r}): tgnas_plus is in-sample for the "
                           f"weights; tgnas_plus_equal_weights fits nothing"},
