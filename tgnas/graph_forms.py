@@ -117,6 +117,14 @@ def contract_identities(g: CellGraph) -> CellGraph:
     return CellGraph(adjacency=adj[np.ix_(kept, kept)].astype(np.uint8), ops=tuple(g.ops[i] for i in kept))
 
 
+def _bits(m: int):
+    """Indices of the set bits of ``m``, ascending."""
+    while m:
+        low = m & -m
+        yield low.bit_length() - 1
+        m ^= low
+
+
 def to_form(g: CellGraph, form: str) -> CellGraph:
     """``g`` rewritten into ``form`` (one of :data:`GRAPH_FORMS`).
 
@@ -129,12 +137,10 @@ def to_form(g: CellGraph, form: str) -> CellGraph:
         return g
     ops = g.ops
     n = len(ops)
-    rows, cols = np.nonzero(g.adjacency)
-    succ = [0] * n
-    pred = [0] * n
-    for i, j in zip(rows.tolist(), cols.tolist()):
-        succ[i] |= 1 << j
-        pred[j] |= 1 << i
+    adj = g.adjacency
+    weights = 1 << np.arange(n, dtype=object) if n > 62 else (np.int64(1) << np.arange(n, dtype=np.int64))
+    succ = (adj @ weights).tolist() if n <= 62 else [int(v) for v in (adj * weights[None, :]).sum(axis=1)]
+    pred = (weights @ adj).tolist() if n <= 62 else [int(v) for v in (adj * weights[:, None]).sum(axis=0)]
     alive = 0
     for i, op in enumerate(ops):
         if op not in ZERO_OPS:
@@ -147,31 +153,31 @@ def to_form(g: CellGraph, form: str) -> CellGraph:
                 if not alive >> k & 1 or ops[k] not in IDENTITY_OPS:
                     continue
                 preds, succs = pred[k] & alive, succ[k] & alive
-                if any(preds >> p & 1 and ops[p] in _REDUCE_INPUTS for p in range(k)):
+                if any(ops[p] in _REDUCE_INPUTS for p in _bits(preds)):
                     continue
-                for p in range(k):
-                    if preds >> p & 1:
-                        succ[p] |= succs
-                for q in range(k + 1, n):
-                    if succs >> q & 1:
-                        pred[q] |= preds
+                for p in _bits(preds):
+                    succ[p] |= succs
+                for q in _bits(succs):
+                    pred[q] |= preds
                 alive &= ~(1 << k)
             alive, linked = _prune_mask(ops, succ, pred, alive)
-    kept = [i for i in range(n) if alive >> i & 1]
-    adj = np.zeros((len(kept), len(kept)), dtype=np.uint8)
-    if linked:
-        for a, i in enumerate(kept):
-            s = succ[i] & alive
-            for b in range(a + 1, len(kept)):
-                if s >> kept[b] & 1:
-                    adj[a, b] = 1
-    return CellGraph(adjacency=adj, ops=tuple(ops[i] for i in kept))
+    kept = list(_bits(alive))
+    m = len(kept)
+    if not linked:
+        out = np.zeros((m, m), dtype=np.uint8)
+    elif n <= 62:  # the kept nodes' successor masks, unpacked at the kept positions
+        rows = np.array([succ[i] & alive for i in kept], dtype=np.int64)
+        out = ((rows[:, None] >> np.array(kept, dtype=np.int64)[None, :]) & 1).astype(np.uint8)
+    else:
+        out = np.array([[(succ[i] & alive) >> j & 1 for j in kept] for i in kept], dtype=np.uint8).reshape(m, m)
+    # valid by construction: a subgraph of a DAG in topological order, links only forward
+    return CellGraph._trusted(out, tuple(ops[i] for i in kept))
 
 
 def _prune_mask(ops: tuple[str, ...], succ: list[int], pred: list[int], alive: int) -> tuple[int, bool]:
     """:func:`prune` on the nodes of bit mask ``alive``: (the kept nodes' mask, whether any input
     reaches the output; if not, only inputs and output are kept, and unlinked)."""
-    nodes = [i for i in range(len(ops)) if alive >> i & 1]
+    nodes = list(_bits(alive))
     out = nodes[-1]
     inputs = [i for i in nodes if ops[i] in INPUT_ROLES] or nodes[:1]
     fwd = 0

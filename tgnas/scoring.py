@@ -43,7 +43,7 @@ BATCH = 4096
 #: Signal columns of TG-NAS+ results (before ``score``).
 SIGNAL_COLUMNS: tuple[str, ...] = ("tgnas", "params", "naswot", "synflow", "seconds")
 #: Distinct texts whose graphs are kept per call (a file of repeated cells converts each once).
-_GRAPH_CACHE = 200_000
+_GRAPH_CACHE = 20_000
 
 _PREDICTORS: dict[tuple, Any] = {}
 

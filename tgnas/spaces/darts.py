@@ -143,7 +143,16 @@ def _shown(value: object) -> str:
     return shorten(value)
 
 
+_OP_SET = frozenset(DARTS_OPS)
+
+
 def _check_cell(pairs: object, cell: str) -> tuple[Pair, ...]:
+    # the common case (a list or tuple of (str op, int input) tuples, as parsing gives) is
+    # checked without the abstract-class tests below, which cost most of a 100,000-line file
+    if type(pairs) in (list, tuple) and len(pairs) == EDGES_PER_CELL and all(
+            type(p) is tuple and len(p) == 2 and type(p[0]) is str and p[0] in _OP_SET and type(p[1]) is int
+            and 0 <= p[1] < node_of_edge(e) for e, p in enumerate(pairs)):
+        return tuple(pairs)
     if isinstance(pairs, str) or not isinstance(pairs, Sequence):
         raise ValueError(f"Genotype.{cell} must be a sequence of {EDGES_PER_CELL} (op, input) pairs, "
                          f"got {_shown(pairs)}")
@@ -532,7 +541,7 @@ class DartsSpace(SearchSpace):
         adj[m:, m:] = adj_r
         adj[1, m + 0] = 1      # normal input_1 (cell k-1) -> reduce_input_0
         adj[m - 1, m + 1] = 1  # normal output (cell k)    -> reduce_input_1
-        return CellGraph(adjacency=adj, ops=(*ops_n, *ops_r))
+        return CellGraph._trusted(adj, (*ops_n, *ops_r))  # forward links only, by construction
 
     def sample(self, rng: np.random.Generator) -> Genotype:
         """Draw one genotype as NAS-Bench-301 / DARTS random search does.
