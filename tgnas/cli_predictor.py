@@ -220,8 +220,9 @@ def _score_archs(args: argparse.Namespace, checkpoint: Path | None, descriptions
         shown = "CSV above"
     dt = time.perf_counter() - t0
     what = "TG-NAS+" if args.plus else "predictor"
-    print(f"{what}: scored {stats.scored:,} {args.space} architectures in {dt:.2f} s "
-          f"({stats.scored / max(dt, 1e-9):,.0f} per s); {shown}", file=sys.stderr)
+    if args.archs:  # (a file: its count and rate; --arch prints its scores and nothing on stderr)
+        print(f"{what}: scored {stats.scored:,} {args.space} architectures in {dt:.2f} s "
+              f"({stats.scored / max(dt, 1e-9):,.0f} per s); {shown}", file=sys.stderr)
     if stats.skipped:
         first = "; ".join(f"{w}: {m}" for w, m in stats.examples[:3])
         print(f"skipped {stats.skipped:,} bad architecture(s) (--skip-bad); first: {first}", file=sys.stderr)
