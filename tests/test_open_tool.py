@@ -295,3 +295,32 @@ def test_a_notebook_run_by_hand_writes_to_scratch(env, expected):
                          check=True).stdout.strip()
     want = {"scratch": str(paths.SCRATCH_ROOT), "project": str(paths.PROJECT_ROOT)}.get(expected, expected)
     assert out == want
+
+
+def test_fast_graph_forms_equal_the_step_by_step_rewrites():
+    from tgnas import graph_forms as gf
+    from tgnas.spaces import get_space
+    from tgnas.spaces.darts import DARTS_OPS
+
+    def steps(g, form):
+        if form == "full":
+            return g
+        g = gf.drop_zero_ops(g)
+        if form == "no_none":
+            return g
+        g = gf.prune(g)
+        return g if form == "pruned" else gf.prune(gf.contract_identities(g))
+
+    rng = np.random.default_rng(11)
+    sp = DartsSpace()
+    for k in range(400):  # DARTS-code genotypes: none, repeated inputs, partial concats
+        cells = [[(DARTS_OPS[rng.integers(8)], int(rng.integers(e // 2 + 2))) for e in range(8)] for _ in range(2)]
+        concats = [sorted(set(rng.choice([2, 3, 4, 5], size=rng.integers(1, 5)).tolist())) for _ in range(2)]
+        g = Genotype(normal=cells[0], reduce=cells[1], normal_concat=concats[0], reduce_concat=concats[1])
+        for form in gf.GRAPH_FORMS:
+            want = steps(sp.to_graph(g), form)
+            assert gf.to_form(sp.to_graph(g), form) == want and sp.to_graph_form(g, form) == want
+    nb201 = get_space("nb201")
+    for _ in range(200):
+        g = nb201.to_graph(nb201.sample(rng))
+        assert all(gf.to_form(g, f) == steps(g, f) for f in gf.GRAPH_FORMS)

@@ -117,12 +117,9 @@ def contract_identities(g: CellGraph) -> CellGraph:
     return CellGraph(adjacency=adj[np.ix_(kept, kept)].astype(np.uint8), ops=tuple(g.ops[i] for i in kept))
 
 
-def _bits(m: int):
-    """Indices of the set bits of ``m``, ascending."""
-    while m:
-        low = m & -m
-        yield low.bit_length() - 1
-        m ^= low
+def _bits(m: int) -> list[int]:
+    """Indices of the set bits of ``m >= 0``, ascending."""
+    return [i for i, c in enumerate(bin(m)[:1:-1]) if c == "1"]
 
 
 def to_form(g: CellGraph, form: str) -> CellGraph:
@@ -135,12 +132,27 @@ def to_form(g: CellGraph, form: str) -> CellGraph:
     check_form(form)
     if form == "full":
         return g
-    ops = g.ops
-    n = len(ops)
+    n = len(g.ops)
     adj = g.adjacency
     weights = 1 << np.arange(n, dtype=object) if n > 62 else (np.int64(1) << np.arange(n, dtype=np.int64))
     succ = (adj @ weights).tolist() if n <= 62 else [int(v) for v in (adj * weights[None, :]).sum(axis=1)]
     pred = (weights @ adj).tolist() if n <= 62 else [int(v) for v in (adj * weights[:, None]).sum(axis=0)]
+    return masks_to_form(g.ops, succ, pred, form)
+
+
+def masks_to_form(ops: tuple[str, ...], succ: list[int], pred: list[int], form: str) -> CellGraph:
+    """:func:`to_form` of the graph whose node ``i`` has label ``ops[i]`` and links to the nodes
+    of bit mask ``succ[i]`` (from those of ``pred[i]``); nodes in topological order. ``succ``
+    and ``pred`` are changed in place. A space can build the masks directly from its own
+    architecture (DARTS genotypes, :meth:`tgnas.spaces.darts.DartsSpace.to_graph_form`)."""
+    check_form(form)
+    n = len(ops)
+    if form == "full":
+        adj = np.zeros((n, n), dtype=np.uint8)
+        for i in range(n):
+            for j in _bits(succ[i]):
+                adj[i, j] = 1
+        return CellGraph(adjacency=adj, ops=tuple(ops))
     alive = 0
     for i, op in enumerate(ops):
         if op not in ZERO_OPS:
@@ -161,7 +173,7 @@ def to_form(g: CellGraph, form: str) -> CellGraph:
                     pred[q] |= preds
                 alive &= ~(1 << k)
             alive, linked = _prune_mask(ops, succ, pred, alive)
-    kept = list(_bits(alive))
+    kept = _bits(alive)
     m = len(kept)
     if not linked:
         out = np.zeros((m, m), dtype=np.uint8)
@@ -177,7 +189,7 @@ def to_form(g: CellGraph, form: str) -> CellGraph:
 def _prune_mask(ops: tuple[str, ...], succ: list[int], pred: list[int], alive: int) -> tuple[int, bool]:
     """:func:`prune` on the nodes of bit mask ``alive``: (the kept nodes' mask, whether any input
     reaches the output; if not, only inputs and output are kept, and unlinked)."""
-    nodes = list(_bits(alive))
+    nodes = _bits(alive)
     out = nodes[-1]
     inputs = [i for i in nodes if ops[i] in INPUT_ROLES] or nodes[:1]
     fwd = 0
@@ -198,4 +210,4 @@ def _prune_mask(ops: tuple[str, ...], succ: list[int], pred: list[int], alive: i
 
 
 __all__ = ["GRAPH_FORMS", "ZERO_OPS", "IDENTITY_OPS", "INPUT_ROLES", "check_form", "drop_zero_ops", "prune",
-           "contract_identities", "to_form"]
+           "contract_identities", "to_form", "masks_to_form"]

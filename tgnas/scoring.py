@@ -111,7 +111,9 @@ class _Converter:
             arch = cell_from_dict(dict(item))
         else:
             arch = self.sp.validate(item)
-        out = (to_form(self.sp.to_graph(arch), self.form), arch, getattr(arch, "descriptions", ()))
+        fast = getattr(self.sp, "to_graph_form", None)  # a space's direct route to a graph form
+        graph = fast(arch, self.form) if fast is not None else to_form(self.sp.to_graph(arch), self.form)
+        out = (graph, arch, getattr(arch, "descriptions", ()))
         if key is not None and len(self.cache) < _GRAPH_CACHE:
             self.cache[key] = out
         return out

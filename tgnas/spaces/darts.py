@@ -543,6 +543,37 @@ class DartsSpace(SearchSpace):
         adj[m - 1, m + 1] = 1  # normal output (cell k)    -> reduce_input_1
         return CellGraph._trusted(adj, (*ops_n, *ops_r))  # forward links only, by construction
 
+    def to_graph_form(self, arch: Genotype, form: str) -> CellGraph:
+        """``tgnas.graph_forms.to_form(self.to_graph(arch), form)``, built from the genotype's
+        pairs as bit masks without the intermediate full graph (scoring a file of genotypes
+        spends most of its time here)."""
+        from tgnas.graph_forms import masks_to_form
+        check_genotype(arch)
+        m = NUM_INPUTS + EDGES_PER_CELL + 1
+        succ = [0] * (2 * m)
+        pred = [0] * (2 * m)
+        ops: list[str] = []
+        for c, (cell, roles) in enumerate((("normal", NORMAL_ROLES), ("reduce", REDUCE_ROLES))):
+            base = c * m
+            out = base + m - 1
+            concat = arch.concat(cell)
+            pairs = arch.cell(cell)
+            for e, (_op, inp) in enumerate(pairs):
+                me = base + NUM_INPUTS + e
+                sources = (inp,) if inp < NUM_INPUTS else (NUM_INPUTS + 2 * (inp - NUM_INPUTS),
+                                                           NUM_INPUTS + 2 * (inp - NUM_INPUTS) + 1)
+                for src in sources:
+                    succ[base + src] |= 1 << me
+                    pred[me] |= 1 << (base + src)
+                if node_of_edge(e) in concat:
+                    succ[me] |= 1 << out
+                    pred[out] |= 1 << me
+            ops.extend((roles[0], roles[1], *(op for op, _ in pairs), roles[2]))
+        for a, b in ((1, m), (m - 1, m + 1)):  # as in to_graph(cell="both")
+            succ[a] |= 1 << b
+            pred[b] |= 1 << a
+        return masks_to_form(tuple(ops), succ, pred, form)
+
     def sample(self, rng: np.random.Generator) -> Genotype:
         """Draw one genotype as NAS-Bench-301 / DARTS random search does.
 
