@@ -256,9 +256,11 @@ def _embed_base(texts: list[str], model: str, cache_dir: Path) -> np.ndarray:
                                     show_progress_bar=False), dtype=np.float32)
         if vecs.shape != (len(missing), spec.dim):
             raise RuntimeError(f"{model} returned shape {vecs.shape}, expected ({len(missing)}, {spec.dim})")
-        # re-read first: another process may have added texts meanwhile
-        table = {**_read_cache(path), **dict(zip(missing, vecs))}
-        _write_cache(path, table)
+        # re-read first: another process may have added texts meanwhile; texts found only in a
+        # read-only cache folder stay in ``table`` (they are not copied into the written cache)
+        written = {**_read_cache(path), **dict(zip(missing, vecs))}
+        _write_cache(path, written)
+        table.update(written)
     return np.stack([table[t] for t in texts]).astype(np.float32, copy=False)
 
 
