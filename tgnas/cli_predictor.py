@@ -132,6 +132,8 @@ def _cmd_score(args: argparse.Namespace) -> int:
         raise ValueError("give either --all, one or more --arch, or --archs FILE")
     if not args.archs and (args.format or args.column or args.id_column or args.skip_bad):
         raise ValueError("--format, --column, --id-column and --skip-bad read an --archs file")
+    if args.normalise != "reference" and not args.plus:
+        raise ValueError("--normalise chooses how TG-NAS+ normalises its signals; give --plus")
     checkpoint = Path(args.checkpoint).expanduser().resolve() if args.checkpoint else None
     from tgnas.pretrained import default_checkpoint
     _check_score_out(args, checkpoint or default_checkpoint())

@@ -24,12 +24,11 @@ same goes for the CIFAR-10 JPEG zip (a repack of loose JPEGs).
 
 from __future__ import annotations
 
-from tgnas.errors import MissingResourceError
-
 from dataclasses import dataclass
 from pathlib import Path
 
 from tgnas import fileio, paths
+from tgnas.errors import MissingResourceError
 
 
 class DataFileError(MissingResourceError):

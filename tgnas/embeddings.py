@@ -29,8 +29,6 @@ loaded from the hub), so a second call with the same texts never loads the trans
 
 from __future__ import annotations
 
-from tgnas.errors import MissingResourceError
-
 import hashlib
 import importlib.util
 import json
@@ -44,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from tgnas import paths
+from tgnas.errors import MissingResourceError
 from tgnas.descriptions import ALL_OPS, DESCRIPTIONS, LENGTHS, SPACE_OPS, describe_all
 from tgnas.fileio import sha256_file
 
