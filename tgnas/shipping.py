@@ -16,7 +16,7 @@ from tgnas.pretrained import CHECKPOINT, PRETRAINED_DIR, PROVENANCE, RULE, refer
 __all__ = ["ship", "slim_checkpoint"]
 
 #: Data files the shipped predictor was trained or evaluated on (keys of :mod:`tgnas.datafiles`).
-_DATA_KEYS = ("nb101_full", "nb201_test_acc", "nb301_zc", "cifar10_python")
+_DATA_KEYS = ("nb101_full", "nb201_test_acc", "nb301_zc", "cifar10_python", "cifar10_jpg")  # CIFAR-10: one of the two
 
 
 def slim_checkpoint(src: Path | str, dst: Path | str, overwrite: bool = False) -> Path:
