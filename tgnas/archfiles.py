@@ -97,7 +97,8 @@ def _lines(stream: IO[str], name: str, column, id_column) -> Iterator[tuple[Any,
 
 
 def _csv(stream: IO[str], name: str, column, id_column) -> Iterator[tuple[Any, Any, str]]:
-    csv.field_size_limit(MAX_LINE)  # (the csv module's own limit; a module-level setting of csv only)
+    # (fields longer than the csv module's limit, 131,072 characters by default, are bad rows:
+    # raising the limit would change a process-wide setting of the csv module)
     reader = csv.reader(stream)
     try:
         header = next(reader)
