@@ -305,7 +305,7 @@ def test_data_check_reports_every_file_and_goes_on(monkeypatch, capsys):
     first = datafiles.FILES[0]
     real = datafiles.status
 
-    def status(entry, root=None):
+    def status(entry, root=None):  # datafiles.status's signature
         if entry is first:
             raise PermissionError(13, "Permission denied")
         return real(entry, root)

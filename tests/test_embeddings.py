@@ -387,3 +387,16 @@ def test_real_mpnet_if_fetched(tmp_path):
     assert x.shape == (20, 768) and np.allclose(np.linalg.norm(x, axis=1), 1, atol=1e-5)
     rep = emb.similarity_report("mpnet", "short", cache_dir=tmp_path)
     assert all(r.holds for r in rep.relations)
+
+
+def test_texts_cached_only_in_the_shared_folder_mix_with_new_ones(tmp_path, monkeypatch):
+    """A text found in the project's read-only cache and one not cached anywhere, in one call
+    (the written cache then holds only the new one): both vectors come back."""
+    shared = tmp_path / "project_cache"
+    written = tmp_path / "out_cache"
+    monkeypatch.setattr(emb.paths, "CACHE_DIR", shared)
+    monkeypatch.setattr(emb, "default_cache_dir", lambda: written)
+    old = emb.embed_texts(["A max pooling layer"], cache_dir=shared / "embeddings")  # fills the shared cache
+    both = emb.embed_texts(["A max pooling layer", "A fresh sentence about convolutions"], cache_dir=written)
+    assert both.shape == (2, 384)
+    np.testing.assert_allclose(both[0], old[0], rtol=1e-6)

@@ -202,6 +202,45 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
 
 def _cmd_list(args: argparse.Namespace) -> int:
     list_models()
+    list_predictors()
+    return 0
+
+
+def list_predictors() -> dict[str, object]:
+    """Print and return the shipped predictor's record (checkpoint, rule, provenance summary)."""
+    from tgnas import pretrained
+    print("\npredictor (shipped with tgnas; the default of `tgnas score`, `tgnas search`, tgnas.score):")
+    if not pretrained.available():
+        print(f"  none shipped: {pretrained.CHECKPOINT} is missing (ship one with `tgnas models ship`)")
+        return {"available": False}
+    prov = pretrained.provenance()
+    cfg = prov.get("config", {})
+    res = prov.get("results", {})
+    print(f"  checkpoint  {pretrained.CHECKPOINT} ({pretrained.CHECKPOINT.stat().st_size / 1e3:.0f} KB)")
+    print(f"  rule        {pretrained.RULE} (references: {', '.join(prov.get('rule', {}).get('references', []))})")
+    print(f"  trained on  {cfg.get('train_spaces')} fraction {cfg.get('fraction')}, {cfg.get('epochs')} epochs, "
+          f"{cfg.get('embedding_model')}/{cfg.get('length')}, graph form {cfg.get('graph_form')}")
+    for space in ("nb201", "nb301"):
+        r = res.get(space, {})
+        if r:
+            t, p = r["signals"]["tgnas"], r["tgnas_plus"]
+            print(f"  {space} ({r['cells']} cells): predictor tau {t['kendall']:.3f} / rho {t['spearman']:.3f}; "
+                  f"TG-NAS+ tau {p['kendall']:.3f} / rho {p['spearman']:.3f}")
+    print(f"  provenance  {pretrained.PROVENANCE} (shipped {prov.get('shipped_at')} by: {prov.get('command')})")
+    return {"available": True, **prov}
+
+
+def _cmd_ship(args: argparse.Namespace) -> int:
+    import shlex
+
+    from tgnas import pretrained
+    dest = Path(args.dest).expanduser().resolve() if args.dest else pretrained.PRETRAINED_DIR
+    command = "tgnas " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv else "tgnas models ship"
+    from tgnas.shipping import ship
+    record = ship(args.checkpoint, args.rule, dest=dest, overwrite=args.overwrite, command=command,
+                             reference_n=args.reference_cells, progress=not args.no_progress)
+    print(f"shipped {record['shipped']['checkpoint_bytes'] / 1e3:.0f} KB checkpoint, its rule and provenance "
+          f"to {dest}")
     return 0
 
 
@@ -216,12 +255,27 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     p.set_defaults(func=_cmd_embed)
 
-    models = sub.add_parser("models", help="embedding models: list them, fetch the optional ones")
+    models = sub.add_parser("models", help="embedding models (list, fetch) and the shipped predictor (list, ship)")
     models_sub = models.add_subparsers(dest="models_command", metavar="ACTION")
     models_sub.required = True
     fetch = models_sub.add_parser("fetch", help="download, verify and install an optional model")
     fetch.add_argument("name", choices=["mpnet"])
     fetch.add_argument("--force", action="store_true", help="fetch again even if installed")
     fetch.set_defaults(func=_cmd_fetch)
-    lst = models_sub.add_parser("list", help="show every embedding model and whether it is installed")
+    lst = models_sub.add_parser("list", help="show every embedding model and whether it is installed, "
+                                             "and the shipped predictor")
     lst.set_defaults(func=_cmd_list)
+    ship = models_sub.add_parser(
+        "ship", help="make a checkpoint and its TG-NAS+ rule the predictor shipped with tgnas",
+        description="Copy a predictor checkpoint (slimmed to its best weights) and its TG-NAS+ rule (with a "
+                    "reference sample added for every space with a network builder) into tgnas/pretrained/, "
+                    "with provenance.json (sources' SHA-256, config, data checksums, validation metrics, "
+                    "NB201/NB301 results, scores of fixed cells, this command). About 3 minutes.")
+    ship.add_argument("--checkpoint", required=True, help="the pipeline's checkpoint, e.g. models/tgnas_nb101.pt")
+    ship.add_argument("--rule", required=True, help="its rule, e.g. models/tgnas_plus_rule.json")
+    ship.add_argument("--dest", help="folder to ship into (default: tgnas/pretrained of this package)")
+    ship.add_argument("--overwrite", action="store_true", help="replace the shipped files")
+    ship.add_argument("--reference-cells", type=int, default=500,
+                      help="cells of each space's seeded reference sample (default 500)")
+    ship.add_argument("--no-progress", action="store_true")
+    ship.set_defaults(func=_cmd_ship)

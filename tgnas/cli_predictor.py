@@ -13,7 +13,6 @@ import typing
 from dataclasses import MISSING, fields, replace
 from pathlib import Path
 
-from tgnas import paths
 from tgnas.cli import positive_int
 from tgnas.descriptions import parse_op_texts
 from tgnas.fileio import atomic_output, check_output
@@ -126,32 +125,113 @@ def _all_of_space(space: str, form: str):
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    import pandas as pd
-
     import torch
 
-    from tgnas.predictor import Predictor
     descriptions = parse_op_texts(args.describe, "--describe")
-    if bool(args.all) == bool(args.arch):
-        raise ValueError("give either --all or one or more --arch")
-    checkpoint = Path(args.checkpoint).expanduser().resolve()
-    _check_score_out(args, checkpoint)
+    if sum(map(bool, (args.all, args.arch, args.archs))) != 1:
+        raise ValueError("give either --all, one or more --arch, or --archs FILE")
+    if not args.archs and (args.format or args.column or args.id_column or args.skip_bad):
+        raise ValueError("--format, --column, --id-column and --skip-bad read an --archs file")
+    if args.normalise != "reference" and not args.plus:
+        raise ValueError("--normalise chooses how TG-NAS+ normalises its signals; give --plus")
+    checkpoint = Path(args.checkpoint).expanduser().resolve() if args.checkpoint else None
+    from tgnas.pretrained import default_checkpoint
+    _check_score_out(args, checkpoint or default_checkpoint())
     if args.threads:
         torch.set_num_threads(args.threads)
-    p = Predictor.load(checkpoint, device=args.device)
-    if args.plus:
-        return _score_plus(args, p, checkpoint)
     if args.all:
-        graphs, ids = _all_of_space(args.space, p.config.graph_form)
-        t0 = time.perf_counter()
-        scores = p.score(graphs, batch_size=args.batch_size, descriptions=descriptions or None)
-        dt = time.perf_counter() - t0
-        ids["score"] = scores
-        print(f"scored {len(scores)} {args.space} cells in {dt:.3f} s")
-    else:
-        scores = p.score(args.arch, space=args.space, descriptions=descriptions or None)
-        ids = pd.DataFrame({"arch": args.arch, "score": scores})
+        return _score_all(args, checkpoint, descriptions)
+    return _score_archs(args, checkpoint, descriptions)
+
+
+def _score_all(args: argparse.Namespace, checkpoint: Path | None, descriptions: dict) -> int:
+    """``--all``: every cell of an enumerable space (TG-NAS+: nb201, from its cached lite table)."""
+    from tgnas.scoring import load_predictor
+    p = load_predictor(checkpoint, args.device)
+    if args.plus:
+        return _score_plus_all(args, p, checkpoint)
+    graphs, ids = _all_of_space(args.space, p.config.graph_form)
+    t0 = time.perf_counter()
+    scores = p.score(graphs, batch_size=args.batch_size, descriptions=descriptions or None)
+    dt = time.perf_counter() - t0
+    ids["score"] = scores
+    print(f"scored {len(scores)} {args.space} cells in {dt:.3f} s")
     return _report_scores(args, ids, "score")
+
+
+def _score_archs(args: argparse.Namespace, checkpoint: Path | None, descriptions: dict) -> int:
+    """``--arch`` / ``--archs FILE``: stream through :func:`tgnas.scoring.score_stream`, write CSV
+    (``--out``: atomically, so a hard error leaves no file; else to stdout at the end)."""
+    import numpy as np
+
+    from tgnas.archfiles import guess_format, read_archs
+    from tgnas.experiments.tgnas_plus.signals import SIGNALS
+    from tgnas.scoring import ScoreStats, load_rule, score_stream
+    if args.archs:
+        fmt = args.format or guess_format(str(args.archs))
+        # JSONL cells may carry their own "id"; otherwise records are named by line number
+        id_name = args.id_column or ("id" if fmt == "jsonl" else "line")
+        records = read_archs(args.archs, fmt, args.column, args.id_column)
+    else:
+        records = ((a, a, f"--arch {k}") for k, a in enumerate(args.arch, 1))
+        id_name = "arch"
+    if args.plus and args.describe:
+        raise ValueError("--plus does not take --describe (lite proxies need a buildable network)")
+    stats = ScoreStats()
+    column = "plus_score" if args.plus else "score"
+    frames = score_stream(records, args.space, checkpoint=checkpoint, plus=args.plus, rule=args.rule,
+                          normalise=args.normalise, descriptions=descriptions or None, skip_bad=args.skip_bad,
+                          batch_size=args.batch_size, device=args.device, stats=stats,
+                          progress=args.plus and not args.quiet)
+
+    def rows():
+        for f in frames:
+            f = f.rename(columns={"id": id_name, "score": column})
+            yield f[[id_name, *(SIGNALS if args.plus else ()), column]]
+
+    t0 = time.perf_counter()
+    bad = 0
+    if args.arch:  # a few texts from the command line: one "score<TAB>arch" line each, as before
+        import pandas as pd
+        allf = pd.concat(list(rows()), ignore_index=True)
+        for a, v in zip(allf["arch"], allf[column]):
+            print(f"{v:.6f}\t{a}")
+        if args.plus:
+            rule = load_rule(args.rule, checkpoint)
+            weights = ", ".join(f"{s} {w:.3f}" for s, w in zip(rule.signals, rule.weights))
+            print(f"TG-NAS+ ({weights}; weights from {rule.info.get('weights_from', '?')})")
+        frames_done = [allf]
+    else:
+        frames_done = None
+    if args.out:
+        out = Path(args.out).expanduser().resolve()
+        with atomic_output(out, args.overwrite, "--out") as tmp, open(tmp, "w", newline="") as fh:
+            for k, f in enumerate(frames_done or rows()):
+                f.to_csv(fh, index=False, header=k == 0, float_format="%.7g")
+                bad += int(np.sum(~np.isfinite(f[column].to_numpy())))
+        shown = f"wrote {out}"
+        print(shown)
+    elif frames_done is not None:
+        bad = int(np.sum(~np.isfinite(frames_done[0][column].to_numpy())))
+        shown = "scores above"
+    else:
+        import pandas as pd
+        allf = pd.concat(list(rows()), ignore_index=True)
+        bad = int(np.sum(~np.isfinite(allf[column].to_numpy())))
+        sys.stdout.write(allf.to_csv(index=False, float_format="%.7g"))
+        shown = "CSV above"
+    dt = time.perf_counter() - t0
+    what = "TG-NAS+" if args.plus else "predictor"
+    if args.archs:  # (a file: its count and rate; --arch prints its scores and nothing on stderr)
+        print(f"{what}: scored {stats.scored:,} {args.space} architectures in {dt:.2f} s "
+              f"({stats.scored / max(dt, 1e-9):,.0f} per s); {shown}", file=sys.stderr)
+    if stats.skipped:
+        first = "; ".join(f"{w}: {m}" for w, m in stats.examples[:3])
+        print(f"skipped {stats.skipped:,} bad architecture(s) (--skip-bad); first: {first}", file=sys.stderr)
+    if bad:
+        print(f"tgnas {args.command_name}: {bad} of {stats.scored} scores are not finite (NaN or inf); "
+              f"the checkpoint or the architectures give no usable score", file=sys.stderr)
+    return 0 if not bad else 1
 
 
 def _check_score_out(args: argparse.Namespace, checkpoint: Path) -> None:
@@ -186,38 +266,27 @@ def _report_scores(args: argparse.Namespace, ids, column: str) -> int:
     return 0 if not bad else 1
 
 
-def _score_plus(args: argparse.Namespace, pred, checkpoint: Path) -> int:
-    """``tgnas score --plus``: TG-NAS+ (predictor + #params + lite NASWOT/synflow, weights of the rule)."""
-    import pandas as pd
-
-    from tgnas.ensemble import PlusRule, check_rule_matches
+def _score_plus_all(args: argparse.Namespace, pred, checkpoint: Path | None) -> int:
+    """``tgnas score --plus --all``: TG-NAS+ of every NB201 cell (lite proxies from the cached table)."""
+    from tgnas.benchmarks.nb201 import enumerate_archs
     from tgnas.experiments.tgnas_plus.signals import SIGNALS, nb201_signal_table
+    from tgnas.scoring import load_rule
+    from tgnas.spaces.nb201 import NB201Space
     if args.space != "nb201":
-        raise ValueError(f"--plus scores nb201 cells (the rule's target population), got --space {args.space}")
+        raise ValueError(f"--plus --all scores nb201 cells (their lite proxies are one cached table), got "
+                         f"--space {args.space}; give the cells with --archs FILE")
     if args.describe:
         raise ValueError("--plus does not take --describe (lite proxies need a buildable network)")
-    rule_path = Path(args.rule).expanduser().resolve() if args.rule else paths.PLUS_RULE
-    rule = PlusRule.load(rule_path)
-    check_rule_matches(rule, checkpoint, rule_path)
+    rule = load_rule(args.rule, checkpoint)
     t0 = time.perf_counter()
-    if args.all:
-        from tgnas.benchmarks.nb201 import enumerate_archs
-        from tgnas.spaces.nb201 import NB201Space
-        table = nb201_signal_table(pred, progress=True)
-        sp = NB201Space()
-        ids = pd.DataFrame({"nb201_index": table["nb201_index"], "arch": [sp.format(a) for a in enumerate_archs()]})
-    else:
-        from tgnas.proxies import params_and_flops_all
-        from tgnas.proxies.lite import DEFAULT_LITE, lite_batch, lite_signals
-        batch = lite_batch(DEFAULT_LITE)
-        lite = [lite_signals(a, "nb201", DEFAULT_LITE, batch) for a in args.arch]
-        # a -inf NASWOT (singular kernel) lies below the whole reference population: lowest score
-        table = pd.DataFrame({"tgnas": pred.score(args.arch, space="nb201"),
-                              "params": params_and_flops_all(args.arch, cache=True)["params"].to_numpy(),
-                              "naswot": [r["naswot"] for r in lite],
-                              "synflow": [r["synflow"] for r in lite], "seconds": [r["seconds"] for r in lite]})
-        ids = pd.DataFrame({"arch": args.arch})
-    scores = rule.score(table, "nb201")
+    table = nb201_signal_table(pred, progress=True)
+    sp = NB201Space()
+    import pandas as pd
+    ids = pd.DataFrame({"nb201_index": table["nb201_index"], "arch": [sp.format(a) for a in enumerate_archs()]})
+    scores = rule.score(table, "nb201") if args.normalise == "reference" else None
+    if scores is None:
+        from tgnas.scoring import _combine
+        scores = _combine(rule, table, "nb201", "within")
     dt = time.perf_counter() - t0
     for s in SIGNALS:
         ids[s] = table[s].to_numpy()
@@ -248,20 +317,41 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.set_defaults(func=_cmd_train)
 
     from tgnas.spaces import space_names
-    s = sub.add_parser("score", help="score architectures with a trained predictor")
-    s.add_argument("--checkpoint", required=True)
-    s.add_argument("--space", required=True, choices=space_names())
+    s = sub.add_parser("score", help="score architectures with a trained predictor (default: the shipped one)",
+                       description="Score architectures: --all cells of an enumerable space, --arch texts, or an "
+                                   "--archs file (one per line, a CSV column or JSONL field; - for stdin), "
+                                   "streamed in batches; CSV out. A bad input names its line; --skip-bad skips "
+                                   "and counts it.")
+    s.add_argument("--checkpoint", help="predictor checkpoint (default: the predictor shipped with tgnas, "
+                                        "`tgnas models list`)")
+    s.add_argument("--space", required=True, choices=space_names(),
+                   help="the architectures' space; 'cell': generic JSON cells (nodes, edges or adjacency, "
+                        "descriptions)")
     s.add_argument("--all", action="store_true",
                    help=f"every cell of the space ({', '.join(space_names(has='enumerable'))})")
     s.add_argument("--arch", action="append", help="one architecture in the space's text form (repeatable)")
+    s.add_argument("--archs", metavar="FILE", help="file of architectures ('-' = stdin)")
+    s.add_argument("--format", choices=("lines", "csv", "jsonl"),
+                   help="form of --archs (default from the name: .csv, .jsonl/.ndjson, else one per line)")
+    s.add_argument("--column", help="CSV column / JSONL field holding the architecture (JSONL default: the "
+                                    "whole object, for --space cell)")
+    s.add_argument("--id-column", help="CSV column / JSONL field of identifiers for the output (default: "
+                                       "the line number)")
+    s.add_argument("--skip-bad", action="store_true",
+                   help="skip architectures that do not parse (counted and reported) instead of stopping")
+    s.add_argument("--normalise", choices=("reference", "within"), default="reference",
+                   help="TG-NAS+: normal scores against the space's reference sample stored with the rule "
+                        "(default) or ranks within the scored set (>= 100 architectures)")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.add_argument("--out", help="CSV file for the scores (never the checkpoint)")
     s.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     s.add_argument("--describe", action="append", metavar="OP=TEXT",
                    help="free-text description of an operator not seen in training")
     s.add_argument("--plus", action="store_true",
-                   help="TG-NAS+: combine the predictor with #params and lite NASWOT/synflow (nb201)")
-    s.add_argument("--rule", help="TG-NAS+ rule file (default models/tgnas_plus_rule.json, written by "
-                                  "notebook 06 for the pipeline's checkpoint)")
+                   help="TG-NAS+: combine the predictor with #params and lite NASWOT/synflow (every space with "
+                        "a network builder; generic cells with NB101 operators)")
+    s.add_argument("--rule", help="TG-NAS+ rule file (default: the shipped rule without --checkpoint, else "
+                                  "models/tgnas_plus_rule.json, written by notebook 06)")
     s.add_argument("--batch-size", type=positive_int, default=1024, help="graphs per forward pass")
     s.add_argument("--device", default="auto")
     s.add_argument("--threads", type=int, default=1, help="torch CPU threads (0 = torch's default)")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tgnas import paths
 from tgnas.cli import positive_int
 from tgnas.fileio import check_output, write_json
 
@@ -21,11 +20,11 @@ def _cmd_search(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     json_out = check_output(args.json, args.overwrite, "--json") if args.json else None
     # Like `tgnas score`: a path given on the command line is relative to the shell's folder;
-    # the default is the checkpoint notebook 02 writes.
+    # the default is the predictor shipped with tgnas (tgnas.pretrained).
     checkpoint = args.checkpoint
     if args.scorer == "tgnas":
-        checkpoint = str(paths.PREDICTOR_CHECKPOINT if checkpoint is None
-                         else Path(checkpoint).expanduser().resolve())
+        from tgnas.pretrained import default_checkpoint
+        checkpoint = str(default_checkpoint() if checkpoint is None else Path(checkpoint).expanduser().resolve())
     fn = make_scorer(args.scorer, args.space, checkpoint=checkpoint, device=args.device)
     counter = CountingScorer(fn, args.scorer)
     options = {"evolution": args.evolution} if args.algorithm == "hybrid" else {}
@@ -63,7 +62,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scorer", default="tgnas", choices=SCORER_NAMES)
     p.add_argument("--checkpoint",
                    help="predictor checkpoint for --scorer tgnas (relative to the current folder; "
-                        f"default: {paths.rel(paths.PREDICTOR_CHECKPOINT)}, the one notebook 02 writes)")
+                        "default: the predictor shipped with tgnas, see `tgnas models list`)")
     p.add_argument("--budget", type=positive_int, default=200,
                    help="distinct architectures for evolve / aging / random and the hybrid's evolution")
     p.add_argument("--samples", type=positive_int, default=16, help="pruning: Monte-Carlo contexts per edge and round")

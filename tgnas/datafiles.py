@@ -28,10 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tgnas import fileio, paths
-from tgnas.errors import CommandError
+from tgnas.errors import MissingResourceError
 
 
-class DataFileError(CommandError, RuntimeError):
+class DataFileError(MissingResourceError):
     """A benchmark file is missing or does not match its published checksum."""
 
 

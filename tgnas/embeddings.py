@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from tgnas import paths
-from tgnas.errors import CommandError
+from tgnas.errors import MissingResourceError
 from tgnas.descriptions import ALL_OPS, DESCRIPTIONS, LENGTHS, SPACE_OPS, describe_all
 from tgnas.fileio import sha256_file
 
@@ -107,7 +107,7 @@ MODELS: dict[str, ModelSpec] = {
 ENCODING_PROTOCOL = "b1"
 
 
-class ModelNotAvailableError(CommandError, RuntimeError):
+class ModelNotAvailableError(MissingResourceError):
     """The offline copy of an embedding model is missing (the message says what to run)."""
 
 
@@ -264,10 +264,11 @@ def _embed_base(texts: list[str], model: str, cache_dir: Path) -> np.ndarray:
                            for t in missing], dtype=np.float32)
         if vecs.shape != (len(missing), spec.dim):
             raise RuntimeError(f"{model} returned shape {vecs.shape}, expected ({len(missing)}, {spec.dim})")
-        # re-read first: another process may have added texts meanwhile
+        # re-read first: another process may have added texts meanwhile; texts found only in a
+        # read-only cache folder stay in ``table`` (they are not copied into the written cache)
         written = {**_read_cache(path), **dict(zip(missing, vecs))}
         _write_cache(path, written)
-        table.update(written)  # texts found only in the project's shared cache stay too
+        table.update(written)
     return np.stack([table[t] for t in texts]).astype(np.float32, copy=False)
 
 

@@ -27,6 +27,12 @@ class CommandError(Exception):
     a model that is not installed): the command line prints them as one line."""
 
 
+class MissingResourceError(CommandError, RuntimeError):
+    """A file or model the user must fetch is missing or corrupt (base of
+    :class:`tgnas.datafiles.DataFileError` and :class:`tgnas.embeddings.ModelNotAvailableError`,
+    defined here so that this module imports neither)."""
+
+
 def shorten(value: object, limit: int = MAX_SHOWN) -> str:
     """``repr(value)``, cut to about ``limit`` characters with a note of the full length.
 
@@ -64,4 +70,4 @@ def one_line(err: BaseException) -> str:
     return msg or type(err).__name__
 
 
-__all__ = ["MAX_SHOWN", "CommandError", "check_text", "expected_errors", "one_line", "shorten"]
+__all__ = ["MAX_SHOWN", "CommandError", "MissingResourceError", "check_text", "expected_errors", "one_line", "shorten"]

@@ -117,19 +117,97 @@ def contract_identities(g: CellGraph) -> CellGraph:
     return CellGraph(adjacency=adj[np.ix_(kept, kept)].astype(np.uint8), ops=tuple(g.ops[i] for i in kept))
 
 
+def _bits(m: int) -> list[int]:
+    """Indices of the set bits of ``m >= 0``, ascending."""
+    return [i for i, c in enumerate(bin(m)[:1:-1]) if c == "1"]
+
+
 def to_form(g: CellGraph, form: str) -> CellGraph:
-    """``g`` rewritten into ``form`` (one of :data:`GRAPH_FORMS`)."""
+    """``g`` rewritten into ``form`` (one of :data:`GRAPH_FORMS`).
+
+    The same result as composing :func:`drop_zero_ops`, :func:`prune` and
+    :func:`contract_identities`, computed on bit masks with one :class:`CellGraph` at the end
+    (scoring 100,000 DARTS cells from a file converts 100,000 graphs).
+    """
     check_form(form)
     if form == "full":
         return g
-    g = drop_zero_ops(g)
-    if form == "no_none":
-        return g
-    g = prune(g)
-    if form == "pruned":
-        return g
-    return prune(contract_identities(g))
+    n = len(g.ops)
+    adj = g.adjacency
+    weights = 1 << np.arange(n, dtype=object) if n > 62 else (np.int64(1) << np.arange(n, dtype=np.int64))
+    succ = (adj @ weights).tolist() if n <= 62 else [int(v) for v in (adj * weights[None, :]).sum(axis=1)]
+    pred = (weights @ adj).tolist() if n <= 62 else [int(v) for v in (adj * weights[:, None]).sum(axis=0)]
+    return masks_to_form(g.ops, succ, pred, form)
+
+
+def masks_to_form(ops: tuple[str, ...], succ: list[int], pred: list[int], form: str) -> CellGraph:
+    """:func:`to_form` of the graph whose node ``i`` has label ``ops[i]`` and links to the nodes
+    of bit mask ``succ[i]`` (from those of ``pred[i]``); nodes in topological order. ``succ``
+    and ``pred`` are changed in place. A space can build the masks directly from its own
+    architecture (DARTS genotypes, :meth:`tgnas.spaces.darts.DartsSpace.to_graph_form`)."""
+    check_form(form)
+    n = len(ops)
+    if form == "full":
+        adj = np.zeros((n, n), dtype=np.uint8)
+        for i in range(n):
+            for j in _bits(succ[i]):
+                adj[i, j] = 1
+        return CellGraph(adjacency=adj, ops=tuple(ops))
+    alive = 0
+    for i, op in enumerate(ops):
+        if op not in ZERO_OPS:
+            alive |= 1 << i
+    linked = True
+    if form != "no_none":
+        alive, linked = _prune_mask(ops, succ, pred, alive)
+        if form == "contracted" and linked:
+            for k in range(n):
+                if not alive >> k & 1 or ops[k] not in IDENTITY_OPS:
+                    continue
+                preds, succs = pred[k] & alive, succ[k] & alive
+                if any(ops[p] in _REDUCE_INPUTS for p in _bits(preds)):
+                    continue
+                for p in _bits(preds):
+                    succ[p] |= succs
+                for q in _bits(succs):
+                    pred[q] |= preds
+                alive &= ~(1 << k)
+            alive, linked = _prune_mask(ops, succ, pred, alive)
+    kept = _bits(alive)
+    m = len(kept)
+    if not linked:
+        out = np.zeros((m, m), dtype=np.uint8)
+    elif n <= 62:  # the kept nodes' successor masks, unpacked at the kept positions
+        rows = np.array([succ[i] & alive for i in kept], dtype=np.int64)
+        out = ((rows[:, None] >> np.array(kept, dtype=np.int64)[None, :]) & 1).astype(np.uint8)
+    else:
+        out = np.array([[(succ[i] & alive) >> j & 1 for j in kept] for i in kept], dtype=np.uint8).reshape(m, m)
+    # valid by construction: a subgraph of a DAG in topological order, links only forward
+    return CellGraph._trusted(out, tuple(ops[i] for i in kept))
+
+
+def _prune_mask(ops: tuple[str, ...], succ: list[int], pred: list[int], alive: int) -> tuple[int, bool]:
+    """:func:`prune` on the nodes of bit mask ``alive``: (the kept nodes' mask, whether any input
+    reaches the output; if not, only inputs and output are kept, and unlinked)."""
+    nodes = _bits(alive)
+    out = nodes[-1]
+    inputs = [i for i in nodes if ops[i] in INPUT_ROLES] or nodes[:1]
+    fwd = 0
+    for i in inputs:
+        fwd |= 1 << i
+    for j in nodes:  # topological order: a node is reached when a reached node feeds it
+        if pred[j] & alive & fwd:
+            fwd |= 1 << j
+    bwd = 1 << out
+    for i in reversed(nodes):
+        if succ[i] & alive & bwd:
+            bwd |= 1 << i
+    live = fwd & bwd
+    keep = live | (1 << out)
+    for i in inputs:
+        keep |= 1 << i
+    return keep, bool(live)
 
 
 __all__ = ["GRAPH_FORMS", "ZERO_OPS", "IDENTITY_OPS", "INPUT_ROLES", "check_form", "drop_zero_ops", "prune",
-           "contract_identities", "to_form"]
+           "contract_identities", "to_form", "masks_to_form"]

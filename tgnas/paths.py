@@ -3,6 +3,10 @@
 Papermill, nbval, Jupyter and the CLI all start in different folders, so nothing here
 depends on ``os.getcwd()``.
 
+Outputs (figures, metrics, checkpoints, generated data) go below :data:`OUTPUT_ROOT`: the
+project for ``dvc repro`` stages, the CLI and scripts; ``scratch/`` for a notebook run by
+hand; ``$TGNAS_OUTPUT_ROOT`` when set (the tests set it to a temporary folder).
+
 The read-only benchmark data root is resolved, in order, from:
 
 1. the environment variable ``TGNAS_DATA`` (a user's own download folder),
@@ -13,6 +17,7 @@ The read-only benchmark data root is resolved, in order, from:
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 #: Name of the environment variable that overrides the data root.
@@ -29,7 +34,24 @@ NOTEBOOKS_DIR: Path = PROJECT_ROOT / "notebooks"
 #: pipeline and the tests and stay under the project whatever the output root.
 CACHE_DIR: Path = PROJECT_ROOT / "data" / "cache"
 
-OUTPUT_ROOT: Path = Path(os.environ.get(OUTPUT_ENV_VAR) or PROJECT_ROOT).resolve()
+#: Where notebooks run by hand (Jupyter, a bare papermill) write: never the pipeline's files.
+SCRATCH_ROOT: Path = PROJECT_ROOT / "scratch"
+
+
+def _output_root() -> Path:
+    """``$TGNAS_OUTPUT_ROOT``; else the project inside a ``dvc repro`` stage (DVC sets
+    ``DVC_STAGE`` for every stage command, and papermill's kernel inherits it) or outside a
+    notebook kernel (CLI, scripts); else, in a notebook run by hand, :data:`SCRATCH_ROOT`, so
+    that "Run all" never overwrites the pipeline's checkpoint and committed metrics."""
+    env = os.environ.get(OUTPUT_ENV_VAR)
+    if env:
+        return Path(env).expanduser().resolve()
+    if os.environ.get("DVC_STAGE") or "ipykernel" not in sys.modules:
+        return PROJECT_ROOT
+    return SCRATCH_ROOT
+
+
+OUTPUT_ROOT: Path = _output_root()
 FIGURES_DIR: Path = OUTPUT_ROOT / "figures"
 METRICS_DIR: Path = OUTPUT_ROOT / "metrics"
 #: Per-run detail and settings of every stage (DVC outputs, not metrics: ``dvc metrics show``

@@ -84,9 +84,10 @@ def genotype_to_config(g: Genotype) -> dict[str, str]:
     """NAS-Bench-301's configuration of ``g`` (YAHPO parameter names, all 34 keys).
 
     Inactive edges and parameters are ``"#na#"``. Raises ``ValueError`` if ``g`` is not in
-    the surrogate's space (an op ``"none"``, or a concat other than 2..5).
+    the surrogate's space (an op ``"none"``, both edges of a node from one input, or a
+    concat other than 2..5).
     """
-    DartsSpace().validate(g)
+    DartsSpace().check_search_space(g, "the NB301 surrogate (its encoding has no 'none' and two distinct inputs per node)")
     config = {name: NA for name in CAT_NAMES}
     for cell in CELL_TYPES:
         if g.concat(cell) != DEFAULT_CONCAT:

@@ -133,7 +133,7 @@ class DartsEncoding(ContinuousEncoding):
 
     def encode(self, arch: Genotype) -> np.ndarray:
         """Bin centres (up to the order of a node's two edges, which encoding sorts by input)."""
-        self.space.validate(arch)
+        self.space.check_search_space(arch, "the search encoding")
         out: list[float] = []
         for cell in CELL_TYPES:
             pairs = arch.cell(cell)

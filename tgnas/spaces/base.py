@@ -45,6 +45,15 @@ class CellGraph:
         object.__setattr__(self, "adjacency", adj.astype(np.uint8, copy=False))
         object.__setattr__(self, "ops", tuple(self.ops))
 
+    @classmethod
+    def _trusted(cls, adjacency: np.ndarray, ops: tuple[str, ...]) -> CellGraph:
+        """A graph from code that builds valid ones by construction (uint8, strictly upper
+        triangular, one str op per node), without :meth:`__post_init__`'s checks."""
+        g = object.__new__(cls)
+        object.__setattr__(g, "adjacency", adjacency)
+        object.__setattr__(g, "ops", ops)
+        return g
+
     @property
     def num_nodes(self) -> int:
         return len(self.ops)

@@ -50,6 +50,13 @@ class SpaceRecord:
         supernet: ``"module:Class"`` ``()``: the pruning supernet.
         flops_model: ``"module:func"`` ``() -> model`` with ``model.flops_of(arch)``, an exact
             FLOPs model (else FLOPs are counted on the proxy network).
+        size: ``"module:func"`` ``(archs) -> (M,) float64``: parameters (millions) of the
+            space's benchmark-size network, the ``params`` signal of TG-NAS+.
+        lite_N: cells per stage of the lite-proxy network of TG-NAS+ (width and data are
+            :data:`tgnas.proxies.lite.DEFAULT_LITE`'s).
+        builds_as: ``"module:func"`` ``(arch) -> (space, arch)``: the space whose network
+            builder builds ``arch`` (a generic cell whose operators are a built-in space's);
+            ``ValueError`` when none does.
     """
 
     name: str
@@ -73,6 +80,9 @@ class SpaceRecord:
     encoding: str | None = None
     supernet: str | None = None
     flops_model: str | None = None
+    size: str | None = None
+    lite_N: int = 1
+    builds_as: str | None = None
     _cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     def resolve(self, attr: str) -> Any:
@@ -140,7 +150,8 @@ register(SpaceRecord(
     name="nb101", space="tgnas.spaces.nb101:NB101Space", benchmark="NB101",
     net="tgnas.nets.nb101:build_nb101_net", proxy_C=128, proxy_N=3,  # the benchmark's own network
     cells="tgnas.benchmarks.nb101:cell_graphs", cell_ids="tgnas.benchmarks.nb101:cell_ids",
-    labelled="tgnas.benchmarks.nb101:labelled_cells", enumerable=True, datasets=("cifar10",)))
+    labelled="tgnas.benchmarks.nb101:labelled_cells", enumerable=True, datasets=("cifar10",),
+    size="tgnas.proxies.size:nb101_params"))
 register(SpaceRecord(
     name="nb201", space="tgnas.spaces.nb201:NB201Space", benchmark="NB201",
     net="tgnas.nets.nb201:build_nb201_net", proxy_C=16, proxy_N=5,  # the benchmark's CIFAR-10 network
@@ -149,7 +160,7 @@ register(SpaceRecord(
     labelled="tgnas.benchmarks.nb201:labelled_cells", enumerable=True,
     datasets=("cifar10", "cifar100", "imagenet16-120"), accuracy="tgnas.search.evaluate:nb201_accuracy",
     encoding="tgnas.search.encoding:NB201Encoding", supernet="tgnas.search.pruning:NB201Supernet",
-    flops_model="tgnas.proxies:nb201_cost_model"))
+    flops_model="tgnas.proxies:nb201_cost_model", size="tgnas.proxies.size:nb201_params"))
 register(SpaceRecord(
     name="darts", space="tgnas.spaces.darts:DartsSpace", benchmark="NB301",
     # the DARTS space was called "nb301" in training configs: stored configs still load, and
@@ -159,7 +170,12 @@ register(SpaceRecord(
     final_net="tgnas.nets.darts:build_final_net", final_datasets=("cifar10", "imagenet"), text_prefix="Genotype",
     cells="tgnas.benchmarks.nb301:cell_graphs", cell_ids="tgnas.benchmarks.nb301:cell_ids",
     labelled="tgnas.benchmarks.nb301:labelled_cells", subsample=False, datasets=("cifar10",),
-    encoding="tgnas.search.encoding:DartsEncoding", supernet="tgnas.search.pruning:DartsSupernet"))
+    encoding="tgnas.search.encoding:DartsEncoding", supernet="tgnas.search.pruning:DartsSupernet",
+    size="tgnas.proxies.size:darts_params", lite_N=3))
 
-#: The built-in spaces (spaces registered later, e.g. by tests, are in :func:`space_names`).
+#: The built-in benchmark spaces, each with its own text form, sampling and mutation (the
+#: generic ``cell`` space and spaces registered later, e.g. by tests, are in :func:`space_names`).
 SPACE_NAMES: tuple[str, ...] = space_names()
+
+# Any cell-based architecture as a JSON node-op graph; a file format, so it samples nothing.
+register(SpaceRecord(name="cell", space="tgnas.spaces.cell:CellSpace", builds_as="tgnas.spaces.cell:as_known_space"))

@@ -1,0 +1,370 @@
+"""Score anyone's architectures: the Python API that ``tgnas score`` wraps.
+
+    >>> import tgnas
+    >>> tgnas.score(["Genotype(normal=[...], ...)"], space="darts")             # shipped predictor
+    >>> tgnas.score(genotypes, space="darts", plus=True)                         # TG-NAS+
+
+Architectures are texts of the space (or its architecture objects, or, for the generic
+``cell`` space, JSON objects). With ``checkpoint=None`` the predictor shipped with the
+package scores them (:mod:`tgnas.pretrained`), and TG-NAS+ uses the rule shipped with it.
+
+TG-NAS+ maps each signal (predictor score, #params, lite NASWOT, lite synflow) to a normal
+score before the rule's weighted sum. Two normalisations (``normalise=``):
+
+* ``"reference"`` (default): against the space's reference population stored in the rule
+  (a seeded sample of the space, or its whole benchmark, computed with the same lite-proxy
+  settings), so a cell's score does not depend on what else is scored;
+* ``"within"``: ranks within the scored set (needs :data:`MIN_WITHIN` architectures or more);
+  no reference needed, but a score is only comparable within one call.
+
+Long inputs stream: :func:`score_stream` parses and scores :data:`BATCH` architectures at a
+time, caching each distinct text's graph (files of architectures repeat cells).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["score", "score_stream", "load_predictor", "load_rule", "plus_signals", "reference_table",
+           "ScoreStats", "NORMALISATIONS", "MIN_WITHIN", "BATCH", "SIGNAL_COLUMNS"]
+
+#: TG-NAS+ normalisations (see the module docstring).
+NORMALISATIONS: tuple[str, ...] = ("reference", "within")
+#: Fewest architectures ``normalise="within"`` ranks.
+MIN_WITHIN = 100
+#: Architectures parsed and scored together when streaming.
+BATCH = 4096
+#: Signal columns of TG-NAS+ results (before ``score``).
+SIGNAL_COLUMNS: tuple[str, ...] = ("tgnas", "params", "naswot", "synflow", "seconds")
+#: Distinct texts whose graphs are kept per call (a file of repeated cells converts each once).
+_GRAPH_CACHE = 20_000
+
+_PREDICTORS: dict[tuple, Any] = {}
+
+
+def _checkpoint_path(checkpoint: Path | str | None) -> Path:
+    if checkpoint is None:
+        from tgnas.pretrained import default_checkpoint
+        return default_checkpoint()
+    return Path(checkpoint).expanduser().resolve()
+
+
+def load_predictor(checkpoint: Path | str | None = None, device: str = "cpu"):
+    """The :class:`~tgnas.predictor.Predictor` of ``checkpoint`` (``None``: the shipped one),
+    loaded once per process (digest checked at load)."""
+    from tgnas.predictor import Predictor
+    path = _checkpoint_path(checkpoint)
+    key = (str(path), path.stat().st_mtime_ns if path.is_file() else 0, device)
+    if key not in _PREDICTORS:
+        _PREDICTORS[key] = Predictor.load(path, device=device)
+    return _PREDICTORS[key]
+
+
+def load_rule(rule: Path | str | None, checkpoint: Path | str | None):
+    """The TG-NAS+ rule (``None``: the one shipped beside the shipped predictor, or, for another
+    checkpoint, ``tgnas.paths.PLUS_RULE``), checked to belong to ``checkpoint``."""
+    from tgnas import paths
+    from tgnas.ensemble import PlusRule, check_rule_matches
+    ckpt = _checkpoint_path(checkpoint)
+    if rule is None:
+        from tgnas import pretrained
+        rule = pretrained.RULE if checkpoint is None else paths.PLUS_RULE
+    rule_path = Path(rule).expanduser().resolve()
+    r = PlusRule.load(rule_path)
+    check_rule_matches(r, ckpt, rule_path)
+    return r
+
+
+# ------------------------------------------------------------------------- parsing
+
+@dataclass
+class _Converter:
+    """Text or object -> (graph in the predictor's form, arch, descriptions), cached by text."""
+
+    space: str
+    form: str
+    sp: Any = None
+    cache: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        from tgnas.spaces import get_space
+        self.sp = get_space(self.space)
+
+    def __call__(self, item: Any):
+        from tgnas.graph_forms import to_form
+        from tgnas.spaces.base import CellGraph
+        if isinstance(item, CellGraph):
+            return to_form(item, self.form), item, ()
+        key = item if isinstance(item, str) else None
+        if key is not None and key in self.cache:
+            return self.cache[key]
+        if isinstance(item, str):
+            arch = self.sp.parse(item)
+        elif isinstance(item, Mapping) and self.space == "cell":
+            from tgnas.spaces.cell import cell_from_dict
+            arch = cell_from_dict(dict(item))
+        else:
+            arch = self.sp.validate(item)
+        fast = getattr(self.sp, "to_graph_form", None)  # a space's direct route to a graph form
+        graph = fast(arch, self.form) if fast is not None else to_form(self.sp.to_graph(arch), self.form)
+        out = (graph, arch, getattr(arch, "descriptions", ()))
+        if key is not None and len(self.cache) < _GRAPH_CACHE:
+            self.cache[key] = out
+        return out
+
+
+def _descriptions_of(batch_desc: Iterable[tuple[tuple[str, str], ...]], given: Mapping[str, str]) -> dict[str, str]:
+    """Union of per-architecture descriptions and ``given`` (given wins); two different
+    texts for one operator within the scored architectures is an error."""
+    out: dict[str, str] = {}
+    for pairs in batch_desc:
+        for op, text in pairs:
+            if op in given:
+                continue
+            if out.setdefault(op, text) != text:
+                raise ValueError(f"operator {op!r} is described twice with different texts; give one "
+                                 f"description per operator (or --describe {op}=TEXT for all)")
+    out.update(given)
+    return out
+
+
+# ------------------------------------------------------------------------- TG-NAS+
+
+def _built(space: str, archs: Sequence) -> tuple[str, list]:
+    """(the space whose network builds ``archs``, the archs as that space's objects)."""
+    from tgnas.spaces import get_record, space_names
+    record = get_record(space)
+    if record.builds_as is None:
+        if record.net is None or record.size is None:
+            have = [n for n in space_names() if get_record(n).net and get_record(n).size]
+            raise ValueError(f"TG-NAS+ needs a network builder and a size count; space {space!r} has none "
+                             f"(spaces with both: {have})")
+        return space, list(archs)
+    fn = record.resolve("builds_as")
+    built = [fn(a) for a in archs]
+    target = {s for s, _ in built}
+    if len(target) != 1:
+        raise ValueError(f"TG-NAS+ scores one kind of network per call; these cells build as {sorted(target)}")
+    return target.pop(), [a for _, a in built]
+
+
+def plus_signals(pred, archs: Sequence, space: str, tgnas_scores: np.ndarray | None = None,
+                 progress: bool = False) -> pd.DataFrame:
+    """TG-NAS+ signals of ``archs`` (objects of ``space``): columns :data:`SIGNAL_COLUMNS`.
+
+    Args:
+        pred: the predictor (for ``tgnas``, unless ``tgnas_scores`` ``(M,)`` are given).
+        space: a space with a network builder (``net``) and ``size``, or one whose record's
+            ``builds_as`` maps its cells to such a space (generic NB101-shaped cells).
+    """
+    from tgnas.proxies.lite import DEFAULT_LITE, lite_batch, lite_signals
+    from tgnas.spaces import get_record
+    from tgnas.spaces.base import CellGraph
+    archs = list(archs)
+    if any(isinstance(a, CellGraph) for a in archs):
+        raise ValueError("TG-NAS+ needs architectures of a space (a network is built for each), not bare CellGraphs")
+    if tgnas_scores is None:
+        tgnas_scores = pred.score(archs, space=space)
+    built_space, built = _built(space, archs)
+    record = get_record(built_space)
+    cfg = replace(DEFAULT_LITE, N=record.lite_N)
+    batch = lite_batch(cfg)
+    lite = []
+    it = built
+    if progress:
+        from tqdm.auto import tqdm
+        it = tqdm(built, desc=f"lite proxies ({built_space})", unit="arch")
+    for a in it:
+        lite.append(lite_signals(a, built_space, cfg, batch))
+    return pd.DataFrame({"tgnas": np.asarray(tgnas_scores, dtype=np.float64),
+                         "params": record.resolve("size")(built),
+                         "naswot": [r["naswot"] for r in lite], "synflow": [r["synflow"] for r in lite],
+                         "seconds": [r["seconds"] for r in lite]})
+
+
+def reference_table(pred, space: str, n: int = 500, seed: int = 0, progress: bool = True) -> pd.DataFrame:
+    """Signals of a seeded uniform sample of ``n`` cells of ``space`` (its ``sample``), the
+    space's reference population for a rule; lite values cached under
+    ``tgnas.paths.LITE_PROXY_DIR``."""
+    from tgnas import paths
+    from tgnas.proxies.lite import DEFAULT_LITE, lite_table
+    from tgnas.spaces import get_record
+    record = get_record(space)
+    sp = record.make_space()
+    rng = np.random.default_rng(seed)
+    archs = [sp.sample(rng) for _ in range(n)]
+    texts = [sp.format(a) for a in archs]
+    cfg = replace(DEFAULT_LITE, N=record.lite_N)
+    lite = lite_table(texts, space, cfg, progress=progress,
+                      out=paths.LITE_PROXY_DIR / f"{space}_reference_{cfg.key()}_n{n}_seed{seed}.npz")
+    return pd.DataFrame({"tgnas": pred.score(archs, space=space), "params": record.resolve("size")(archs),
+                         "naswot": lite["naswot"].to_numpy(), "synflow": lite["synflow"].to_numpy()})
+
+
+def _combine(rule, table: pd.DataFrame, space: str, normalise: str) -> np.ndarray:
+    """``(M,)`` TG-NAS+ scores of a signal table."""
+    from tgnas.ensemble import normal_scores
+    from tgnas.experiments.tgnas_plus.signals import floor_neg_inf
+    if normalise == "reference":
+        from tgnas.spaces import get_record
+        ref_space = space
+        if get_record(space).builds_as is not None:
+            ref_space = "nb101"  # generic cells that build are NB101 cells (tgnas.spaces.cell.as_known_space)
+        return rule.score(table, ref_space)
+    if len(table) < MIN_WITHIN:
+        raise ValueError(f"normalise='within' ranks within the scored set and needs >= {MIN_WITHIN} "
+                         f"architectures, got {len(table)}; use normalise='reference'")
+    z = np.column_stack([normal_scores(floor_neg_inf(table[s].to_numpy())) for s in rule.signals])
+    return z @ rule.weights
+
+
+# ------------------------------------------------------------------------- scoring
+
+@dataclass
+class ScoreStats:
+    """What :func:`score_stream` did: ``scored``, ``skipped`` (bad inputs skipped) and the
+    first few skipped ones as ``(id, message)``."""
+
+    scored: int = 0
+    skipped: int = 0
+    examples: list = field(default_factory=list)
+
+
+def _check_normalise(normalise: str) -> None:
+    if normalise not in NORMALISATIONS:
+        raise ValueError(f"unknown normalise {normalise!r}; expected one of {list(NORMALISATIONS)}")
+
+
+def score_stream(items: Iterable[tuple[Any, Any]], space: str, checkpoint: Path | str | None = None,
+                 plus: bool = False, rule: Path | str | None = None, normalise: str = "reference",
+                 descriptions: Mapping[str, str] | None = None, skip_bad: bool = False,
+                 batch: int = BATCH, batch_size: int = 1024, device: str = "cpu",
+                 stats: ScoreStats | None = None, progress: bool = False) -> Iterator[pd.DataFrame]:
+    """Score ``(id, architecture[, where])`` records in batches; yields one DataFrame per batch.
+
+    ``where`` (e.g. ``"archs.txt line 7"``) is how errors name the record; an architecture
+    that is a ``ValueError`` instance is a record the reader could not read (bad JSON line).
+
+    Each frame has ``id``, then (TG-NAS+) :data:`SIGNAL_COLUMNS`, then ``score``. A bad
+    architecture raises ``ValueError`` naming its id (a line number for files) and the
+    problem, unless ``skip_bad`` (then it is counted in ``stats``). ``normalise="within"``
+    needs every score first, so it yields one frame at the end.
+
+    Raises:
+        ValueError: bad input (see above), an unknown space or normalisation, a described
+            operator that occurs in no scored architecture, a rule for another checkpoint.
+    """
+    from tgnas.graphs import GraphSet
+    from tgnas.spaces import get_record
+    _check_normalise(normalise)
+    get_record(space)
+    if batch < 1:
+        raise ValueError(f"batch must be >= 1, got {batch}")
+    stats = stats if stats is not None else ScoreStats()
+    pred = load_predictor(checkpoint, device)
+    plus_rule = load_rule(rule, checkpoint) if plus else None
+    given = dict(descriptions or {})
+    seen_ops: set[str] = set()
+    convert = _Converter(space, pred.config.graph_form)
+    held: list[pd.DataFrame] = []
+
+    def run(ids: list, graphs: list, archs: list, descs: list) -> pd.DataFrame:
+        gs = GraphSet.from_graphs(graphs)
+        seen_ops.update(gs.vocab)
+        desc = _descriptions_of(descs, given)
+        desc = {op: t for op, t in desc.items() if op in gs.vocab}
+        scores = pred.score(gs, batch_size=batch_size, descriptions=desc or None)
+        frame = pd.DataFrame({"id": ids})
+        if plus_rule is not None:
+            table = plus_signals(pred, archs, space, tgnas_scores=scores, progress=progress)
+            for c in SIGNAL_COLUMNS:
+                frame[c] = table[c].to_numpy()
+            if normalise == "reference":
+                frame["score"] = _combine(plus_rule, table, space, normalise)
+        else:
+            frame["score"] = scores
+        stats.scored += len(frame)
+        return frame
+
+    ids: list = []
+    graphs: list = []
+    archs: list = []
+    descs: list = []
+    for record in items:
+        ident, item = record[0], record[1]
+        try:
+            if isinstance(item, BaseException):  # the reader's own error (bad CSV row, bad JSON line)
+                raise item
+            g, arch, d = convert(item)
+        except ValueError as e:
+            where = record[2] if len(record) > 2 else f"architecture {ident!r}"
+            if not skip_bad:
+                raise ValueError(f"{where}: {e}") from None
+            stats.skipped += 1
+            if len(stats.examples) < 5:
+                stats.examples.append((where, str(e)))
+            continue
+        ids.append(ident)
+        graphs.append(g)
+        archs.append(arch)
+        descs.append(d)
+        if len(ids) >= batch:
+            frame = run(ids, graphs, archs, descs)
+            ids, graphs, archs, descs = [], [], [], []
+            if normalise == "within" and plus:
+                held.append(frame)
+            else:
+                yield frame
+    if ids:
+        frame = run(ids, graphs, archs, descs)
+        if normalise == "within" and plus:
+            held.append(frame)
+        else:
+            yield frame
+    if stats.scored == 0:
+        raise ValueError("nothing to score: no architecture in the input"
+                         + (f" ({stats.skipped} bad ones skipped)" if stats.skipped else ""))
+    unused = sorted(set(given) - seen_ops)
+    if unused:
+        raise ValueError(f"described operator(s) {unused} occur in no scored architecture, whose operators are "
+                         f"{sorted(seen_ops)}; check the spelling")
+    if held:
+        allf = pd.concat(held, ignore_index=True)
+        allf["score"] = _combine(plus_rule, allf, space, "within")
+        yield allf
+
+
+def score(archs: Iterable[Any] | str, space: str, checkpoint: Path | str | None = None, plus: bool = False,
+          rule: Path | str | None = None, normalise: str = "reference",
+          descriptions: Mapping[str, str] | None = None, batch_size: int = 1024, device: str = "cpu") -> pd.DataFrame:
+    """Score architectures of ``space`` with a trained predictor (or TG-NAS+).
+
+    Args:
+        archs: texts of the space (DARTS genotype strings, NB201 strings, NB101 strings,
+            JSON cells), the space's objects, :class:`~tgnas.spaces.base.CellGraph` s, or
+            (``space="cell"``) dicts.
+        space: a registered space (``"nb101"``, ``"nb201"``, ``"darts"``, ``"cell"``, ...).
+        checkpoint: a predictor checkpoint; ``None``: the predictor shipped with tgnas.
+        plus: TG-NAS+ (predictor + #params + lite NASWOT/synflow under the rule's weights).
+        rule: the TG-NAS+ rule file (``None``: the one belonging to the default checkpoint).
+        normalise: ``"reference"`` or ``"within"`` (see the module docstring).
+        descriptions: ``{op: text}`` for operators without a built-in description.
+
+    Returns:
+        DataFrame, one row per architecture in input order: ``score`` (higher = predicted
+        better) and, with ``plus``, the signals :data:`SIGNAL_COLUMNS` before it.
+    """
+    if isinstance(archs, str):
+        archs = [archs]
+    frames = list(score_stream(((i, a, f"archs[{i}]") for i, a in enumerate(archs)), space, checkpoint=checkpoint, plus=plus, rule=rule,
+                               normalise=normalise, descriptions=descriptions, batch_size=batch_size,
+                               device=device))
+    out = pd.concat(frames, ignore_index=True).set_index("id")
+    out.index.name = None
+    return out

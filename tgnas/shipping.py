@@ -1,0 +1,141 @@
+"""Ship a pipeline checkpoint and its TG-NAS+ rule as the package's predictor (``tgnas models ship``).
+
+See :mod:`tgnas.pretrained` for what is shipped and where.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tgnas.pretrained import CHECKPOINT, PRETRAINED_DIR, PROVENANCE, RULE, reference_cells
+
+__all__ = ["ship", "slim_checkpoint"]
+
+#: Data files the shipped predictor was trained or evaluated on (keys of :mod:`tgnas.datafiles`).
+_DATA_KEYS = ("nb101_full", "nb201_test_acc", "nb301_zc", "cifar10_python", "cifar10_jpg")  # CIFAR-10: one of the two
+
+
+def slim_checkpoint(src: Path | str, dst: Path | str, overwrite: bool = False) -> Path:
+    """Write ``src``'s scoring content to ``dst``: the best epoch's weights as both ``best`` and
+    the current state, no optimiser / scheduler / RNG / averaging state (it cannot resume)."""
+    from tgnas.checkpoints import save_checkpoint
+    from tgnas.predictor.train import load_checkpoint
+    ckpt = load_checkpoint(src)
+    slim = {k: v for k, v in ckpt.items() if k not in ("digest", "average")}
+    slim["model_state"] = ckpt["best"]["model_state"]
+    slim["optimizer_state"], slim["scheduler_state"], slim["rng_state"] = {}, {}, {}
+    slim["inference_only"] = True
+    return save_checkpoint(slim, dst, overwrite=overwrite)
+
+
+def _data_checksums() -> dict[str, dict]:
+    from tgnas import datafiles
+    out = {}
+    for key in _DATA_KEYS:
+        entry = datafiles.get(key)
+        out[key] = {"path": entry.relpath, "sha256": entry.sha256, "status": datafiles.status(entry)}
+    return out
+
+
+def _validation(ckpt: dict) -> dict[str, Any]:
+    best = ckpt["best"]
+    row = next((h for h in ckpt["history"] if h.get("epoch") == best["epoch"]), {})
+    return {"best_epoch": int(best["epoch"]), "val_score": float(best["val_score"]),
+            **{k: v for k, v in row.items() if k.startswith("val_")}}
+
+
+def ship(checkpoint: Path | str, rule: Path | str, dest: Path | str = PRETRAINED_DIR, overwrite: bool = False,
+         command: str = "", reference_n: int = 500, results: dict | None = None,
+         progress: bool = True) -> dict[str, Any]:
+    """Ship ``checkpoint`` and its TG-NAS+ ``rule`` into ``dest`` with a provenance record.
+
+    The checkpoint is slimmed (:func:`slim_checkpoint`; its scores are checked equal to the
+    source's on :func:`reference_cells`), the rule gains a reference population for every
+    space with a network builder it lacks (:func:`tgnas.scoring.reference_table`, a seeded
+    sample of ``reference_n`` cells) and is stamped with the slim checkpoint's SHA-256.
+
+    Args:
+        results: NB201 / NB301 results to record (``None``: computed here by
+            :func:`tgnas.experiments.open_tool.shipped_results`, about a minute with cached
+            lite-proxy tables).
+
+    Raises:
+        ValueError: the rule was made for another checkpoint, or the slim copy scores differently.
+        OutputExistsError: a file in ``dest`` exists and not ``overwrite``.
+
+    Returns:
+        the provenance record (also written to ``dest/provenance.json``).
+    """
+    from tgnas.ensemble import PlusRule, check_rule_matches
+    from tgnas.fileio import atomic_output, check_output, sha256_file, write_json
+    from tgnas.predictor import Predictor
+    from tgnas.predictor.train import load_checkpoint
+    from tgnas.scoring import plus_signals, reference_table
+    from tgnas.spaces import get_record, space_names
+    src, rule_src = Path(checkpoint).expanduser().resolve(), Path(rule).expanduser().resolve()
+    dest = Path(dest).expanduser().resolve()
+    out_ckpt, out_rule, out_prov = dest / CHECKPOINT.name, dest / RULE.name, dest / PROVENANCE.name
+    for f in (out_ckpt, out_rule, out_prov):  # all checked before any work
+        check_output(f, overwrite, "shipped file")
+    plus_rule = PlusRule.load(rule_src)
+    check_rule_matches(plus_rule, src, rule_src)
+    source = Predictor.load(src, device="cpu")
+    with atomic_output(out_ckpt, overwrite, "shipped checkpoint") as tmp:
+        slim_checkpoint(src, tmp, overwrite=True)
+        shipped = Predictor.load(tmp, device="cpu")
+        cells = reference_cells()
+        scores = {}
+        for space, texts in cells.items():
+            a, b = source.score(texts, space=space), shipped.score(texts, space=space)
+            if not np.array_equal(a, b):
+                raise ValueError(f"the slim checkpoint scores {space} cells differently ({a} vs {b})")
+            scores[space] = b
+        slim_sha = sha256_file(tmp)
+        t0 = time.perf_counter()
+        for space in space_names(has="size"):
+            if space not in plus_rule.references and get_record(space).net is not None:
+                plus_rule.add_reference(space, reference_table(shipped, space, n=reference_n, progress=progress))
+                plus_rule.info.setdefault("reference_samples", {})[space] = {"n": reference_n, "seed": 0,
+                                                                             "how": "uniform sample of the space"}
+        ref_seconds = time.perf_counter() - t0
+        plus_rule.info["source_checkpoint_sha256"] = plus_rule.info["predictor_sha256"]
+        plus_rule.info["predictor_sha256"] = slim_sha
+        recorded = {}
+        for space, texts in cells.items():
+            row = {"cells": texts, "score": [float(v) for v in scores[space]]}
+            if space in plus_rule.references:
+                archs = [get_record(space).make_space().parse(t) for t in texts]
+                table = plus_signals(shipped, archs, space, tgnas_scores=scores[space])
+                row["plus_score"] = [float(v) for v in plus_rule.score(table, space)]
+            recorded[space] = row
+        if results is None:
+            from tgnas.experiments.open_tool import shipped_results
+            results = shipped_results(shipped, plus_rule, progress=progress)
+        ckpt = load_checkpoint(src)
+        record = {
+            "command": command,
+            "shipped_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "source": {"checkpoint": src.name, "checkpoint_sha256": sha256_file(src),
+                       "rule": rule_src.name, "rule_sha256": sha256_file(rule_src)},
+            "shipped": {"checkpoint_sha256": slim_sha, "checkpoint_bytes": Path(tmp).stat().st_size,
+                        "note": "best-epoch weights of the source checkpoint; scores equal on the recorded cells"},
+            "config": ckpt["config"],
+            "training_validation": _validation(ckpt),
+            "data": _data_checksums(),
+            "rule": {"signals": list(plus_rule.signals), "weights": plus_rule.weights.tolist(),
+                     "weights_from": plus_rule.info.get("weights_from"),
+                     "references": sorted(plus_rule.references), "reference_seconds": round(ref_seconds, 1)},
+            "results": results,
+            "recorded_scores": recorded,
+        }
+        with atomic_output(out_rule, overwrite, "shipped rule") as tmp_rule:
+            plus_rule.save(tmp_rule)
+        stamp_check = PlusRule.load(out_rule)
+        if stamp_check.info["predictor_sha256"] != slim_sha:
+            raise ValueError("the shipped rule does not name the shipped checkpoint")
+    write_json(record, out_prov, indent=1)
+    return record
