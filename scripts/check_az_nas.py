@@ -17,7 +17,7 @@ seconds) whose aggregate has Spearman >= ``--min-agreement`` with the full-size 
     python scripts/check_az_nas.py                     # 200 cells full size, 1000 lite
     python scripts/check_az_nas.py --input cifar10 --out metrics/az_nas_check_cifar10.json
     python scripts/check_az_nas.py --lite 8,1,16,16 --lite-cells 15625 --out metrics/az_nas_check_lite_all.json
-    python scripts/check_az_nas.py --n-cells 20 --lite-cells 50 --out /tmp/x.json   # smoke
+    python scripts/check_az_nas.py --n-cells 20 --lite-cells 50 --out smoke_az_nas.json   # smoke
 
 Prints a table and writes ``metrics/az_nas_check.json`` (``--overwrite`` to replace it).
 """

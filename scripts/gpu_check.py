@@ -17,7 +17,7 @@ and ``$OUT/gpu_check.log``; without ``$OUT``, under ``data/generated/gpu_check/`
 notebooks' own outputs go to ``$OUT/outputs`` (``TGNAS_OUTPUT_ROOT``), never over the
 pipeline's. The benchmark data root is ``$TGNAS_DATA`` (carry it to the GPU machine).
 
-    OUT=/tmp/gpu python scripts/gpu_check.py                  # on the GPU machine
+    OUT=gpu_out python scripts/gpu_check.py                  # on the GPU machine
     python scripts/gpu_check.py --device cpu --toy --steps predictor search   # CPU dry run
 """
 
