@@ -22,14 +22,6 @@ IDENTITY = "|none~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|"   # cell ou
 TINY = LiteConfig(C=4, N=1, batch_size=8, side=16)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 @pytest.fixture(scope="module")
 def batch():
     return P.random_minibatch(batch_size=8, num_classes=10, seed=0)
