@@ -31,8 +31,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tgnas.proxies.az_nas_lite import AZ_SIGNALS
+from tgnas.proxies.az_nas import AZ_COMPONENTS
+
 __all__ = ["score", "score_stream", "load_predictor", "load_rule", "plus_signals", "reference_table",
-           "ScoreStats", "NORMALISATIONS", "MIN_WITHIN", "BATCH", "SIGNAL_COLUMNS"]
+           "ScoreStats", "NORMALISATIONS", "MIN_WITHIN", "BATCH", "SIGNAL_COLUMNS", "DEFAULT_SIGNALS",
+           "KNOWN_SIGNALS", "LITE_SIGNALS", "AZ_SIGNALS"]
 
 #: TG-NAS+ normalisations (see the module docstring).
 NORMALISATIONS: tuple[str, ...] = ("reference", "within")
@@ -40,8 +44,15 @@ NORMALISATIONS: tuple[str, ...] = ("reference", "within")
 MIN_WITHIN = 100
 #: Architectures parsed and scored together when streaming.
 BATCH = 4096
-#: Signal columns of TG-NAS+ results (before ``score``).
-SIGNAL_COLUMNS: tuple[str, ...] = ("tgnas", "params", "naswot", "synflow", "seconds")
+#: Lite NASWOT and synflow (:mod:`tgnas.proxies.lite`), computed on one network.
+LITE_SIGNALS: tuple[str, ...] = ("naswot", "synflow")
+#: Every signal a TG-NAS+ rule may combine.
+KNOWN_SIGNALS: tuple[str, ...] = ("tgnas", "params", *LITE_SIGNALS, *AZ_SIGNALS)
+#: The signals of the first TG-NAS+ rules (what :func:`plus_signals` computes by default).
+DEFAULT_SIGNALS: tuple[str, ...] = ("tgnas", "params", *LITE_SIGNALS)
+#: Signal columns of TG-NAS+ results with the default signals (before ``score``); a rule with
+#: other signals gives its own ``signals`` and ``seconds``.
+SIGNAL_COLUMNS: tuple[str, ...] = (*DEFAULT_SIGNALS, "seconds")
 #: Distinct texts whose graphs are kept per call (a file of repeated cells converts each once).
 _GRAPH_CACHE = 20_000
 
@@ -155,56 +166,109 @@ def _built(space: str, archs: Sequence) -> tuple[str, list]:
 
 
 def plus_signals(pred, archs: Sequence, space: str, tgnas_scores: np.ndarray | None = None,
-                 progress: bool = False) -> pd.DataFrame:
-    """TG-NAS+ signals of ``archs`` (objects of ``space``): columns :data:`SIGNAL_COLUMNS`.
+                 progress: bool = False, signals: Sequence[str] = DEFAULT_SIGNALS, seed: int = 0) -> pd.DataFrame:
+    """TG-NAS+ signals of ``archs`` (objects of ``space``): the columns ``signals`` and ``seconds``.
 
     Args:
         pred: the predictor (for ``tgnas``, unless ``tgnas_scores`` ``(M,)`` are given).
         space: a space with a network builder (``net``) and ``size``, or one whose record's
             ``builds_as`` maps its cells to such a space (generic NB101-shaped cells).
+        signals: names of :data:`KNOWN_SIGNALS` to compute (a rule's ``signals``); the lite
+            networks are built only for the groups asked for.
+        seed: seed of the lite networks' initialisation and minibatch (``LiteConfig.seed``).
+
+    Returns:
+        DataFrame (M rows): the ``signals`` columns in order, then ``seconds`` (lite cost of
+        each architecture: building the networks and computing its proxies).
     """
+    from tgnas.proxies.az_nas_lite import AZ_DEFAULT_LITE, az_lite_images, az_nas_lite_signals
     from tgnas.proxies.lite import DEFAULT_LITE, lite_batch, lite_signals
     from tgnas.spaces import get_record
     from tgnas.spaces.base import CellGraph
+    signals = _check_signals(signals)
     archs = list(archs)
     if any(isinstance(a, CellGraph) for a in archs):
         raise ValueError("TG-NAS+ needs architectures of a space (a network is built for each), not bare CellGraphs")
-    if tgnas_scores is None:
-        tgnas_scores = pred.score(archs, space=space)
+    out: dict[str, Any] = {}
+    if "tgnas" in signals:
+        out["tgnas"] = np.asarray(pred.score(archs, space=space) if tgnas_scores is None else tgnas_scores,
+                                  dtype=np.float64)
     built_space, built = _built(space, archs)
     record = get_record(built_space)
-    cfg = replace(DEFAULT_LITE, N=record.lite_N)
-    batch = lite_batch(cfg)
-    lite = []
+    seconds = np.zeros(len(archs))
+    if "params" in signals:
+        out["params"] = np.asarray(record.resolve("size")(built), dtype=np.float64)
     it = built
     if progress:
         from tqdm.auto import tqdm
         it = tqdm(built, desc=f"lite proxies ({built_space})", unit="arch")
-    for a in it:
-        lite.append(lite_signals(a, built_space, cfg, batch))
-    return pd.DataFrame({"tgnas": np.asarray(tgnas_scores, dtype=np.float64),
-                         "params": record.resolve("size")(built),
-                         "naswot": [r["naswot"] for r in lite], "synflow": [r["synflow"] for r in lite],
-                         "seconds": [r["seconds"] for r in lite]})
+    want_lite = any(s in signals for s in LITE_SIGNALS)
+    want_az = any(s in signals for s in AZ_SIGNALS)
+    cfg = replace(DEFAULT_LITE, N=record.lite_N, seed=seed)
+    az_cfg = replace(AZ_DEFAULT_LITE, N=record.lite_N, seed=seed)
+    batch = lite_batch(cfg) if want_lite else None
+    images = az_lite_images(az_cfg) if want_az else None
+    rows = []
+    for i, a in enumerate(it):
+        r: dict[str, float] = {}
+        if want_lite:
+            lite = lite_signals(a, built_space, cfg, batch)
+            r.update(naswot=lite["naswot"], synflow=lite["synflow"])
+            seconds[i] += lite["seconds"]
+        if want_az:
+            az = az_nas_lite_signals(a, built_space, az_cfg, images)
+            r.update({s: az[c] for s, c in zip(AZ_SIGNALS, AZ_COMPONENTS)})
+            seconds[i] += az["seconds"]
+        rows.append(r)
+    for s in signals:
+        if s not in out:
+            out[s] = np.array([r[s] for r in rows], dtype=np.float64)
+    frame = pd.DataFrame({s: out[s] for s in signals})
+    frame["seconds"] = seconds
+    return frame
 
 
-def reference_table(pred, space: str, n: int = 500, seed: int = 0, progress: bool = True) -> pd.DataFrame:
+def reference_table(pred, space: str, n: int = 500, seed: int = 0, progress: bool = True,
+                    signals: Sequence[str] = DEFAULT_SIGNALS) -> pd.DataFrame:
     """Signals of a seeded uniform sample of ``n`` cells of ``space`` (its ``sample``), the
     space's reference population for a rule; lite values cached under
     ``tgnas.paths.LITE_PROXY_DIR``."""
     from tgnas import paths
+    from tgnas.proxies.az_nas_lite import AZ_DEFAULT_LITE, az_nas_lite_table
     from tgnas.proxies.lite import DEFAULT_LITE, lite_table
     from tgnas.spaces import get_record
+    signals = _check_signals(signals)
     record = get_record(space)
     sp = record.make_space()
     rng = np.random.default_rng(seed)
     archs = [sp.sample(rng) for _ in range(n)]
     texts = [sp.format(a) for a in archs]
-    cfg = replace(DEFAULT_LITE, N=record.lite_N)
-    lite = lite_table(texts, space, cfg, progress=progress,
-                      out=paths.LITE_PROXY_DIR / f"{space}_reference_{cfg.key()}_n{n}_seed{seed}.npz")
-    return pd.DataFrame({"tgnas": pred.score(archs, space=space), "params": record.resolve("size")(archs),
-                         "naswot": lite["naswot"].to_numpy(), "synflow": lite["synflow"].to_numpy()})
+    out: dict[str, Any] = {}
+    if "tgnas" in signals:
+        out["tgnas"] = pred.score(archs, space=space)
+    if "params" in signals:
+        out["params"] = record.resolve("size")(archs)
+    if any(s in signals for s in LITE_SIGNALS):
+        cfg = replace(DEFAULT_LITE, N=record.lite_N)
+        lite = lite_table(texts, space, cfg, progress=progress,
+                          out=paths.LITE_PROXY_DIR / f"{space}_reference_{cfg.key()}_n{n}_seed{seed}.npz")
+        out.update({s: lite[s].to_numpy() for s in LITE_SIGNALS})
+    if any(s in signals for s in AZ_SIGNALS):
+        cfg = replace(AZ_DEFAULT_LITE, N=record.lite_N)
+        az = az_nas_lite_table(texts, space, cfg, progress=progress,
+                               out=paths.LITE_PROXY_DIR / f"{space}_reference_az_nas_{cfg.key()}_n{n}_seed{seed}.npz")
+        # -inf (a degenerate component) is the lowest value; a reference needs finite quantiles
+        from tgnas.experiments.tgnas_plus.signals import floor_neg_inf
+        out.update({s: floor_neg_inf(az[c].to_numpy()) for s, c in zip(AZ_SIGNALS, AZ_COMPONENTS)})
+    return pd.DataFrame({s: out[s] for s in signals})
+
+
+def _check_signals(signals: Sequence[str]) -> tuple[str, ...]:
+    signals = tuple(signals)
+    unknown = [s for s in signals if s not in KNOWN_SIGNALS]
+    if unknown or not signals:
+        raise ValueError(f"unknown TG-NAS+ signal(s) {unknown or '(none given)'}; expected some of {list(KNOWN_SIGNALS)}")
+    return signals
 
 
 def _combine(rule, table: pd.DataFrame, space: str, normalise: str) -> np.ndarray:
@@ -282,8 +346,9 @@ def score_stream(items: Iterable[tuple[Any, Any]], space: str, checkpoint: Path 
         scores = pred.score(gs, batch_size=batch_size, descriptions=desc or None)
         frame = pd.DataFrame({"id": ids})
         if plus_rule is not None:
-            table = plus_signals(pred, archs, space, tgnas_scores=scores, progress=progress)
-            for c in SIGNAL_COLUMNS:
+            table = plus_signals(pred, archs, space, tgnas_scores=scores, progress=progress,
+                                 signals=plus_rule.signals)
+            for c in (*plus_rule.signals, "seconds"):
                 frame[c] = table[c].to_numpy()
             if normalise == "reference":
                 frame["score"] = _combine(plus_rule, table, space, normalise)
