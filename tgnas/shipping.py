@@ -98,7 +98,8 @@ def ship(checkpoint: Path | str, rule: Path | str, dest: Path | str = PRETRAINED
         t0 = time.perf_counter()
         for space in space_names(has="size"):
             if space not in plus_rule.references and get_record(space).net is not None:
-                plus_rule.add_reference(space, reference_table(shipped, space, n=reference_n, progress=progress))
+                plus_rule.add_reference(space, reference_table(shipped, space, n=reference_n, progress=progress,
+                                                                       signals=plus_rule.signals))
                 plus_rule.info.setdefault("reference_samples", {})[space] = {"n": reference_n, "seed": 0,
                                                                              "how": "uniform sample of the space"}
         ref_seconds = time.perf_counter() - t0
@@ -109,7 +110,7 @@ def ship(checkpoint: Path | str, rule: Path | str, dest: Path | str = PRETRAINED
             row = {"cells": texts, "score": [float(v) for v in scores[space]]}
             if space in plus_rule.references:
                 archs = [get_record(space).make_space().parse(t) for t in texts]
-                table = plus_signals(shipped, archs, space, tgnas_scores=scores[space])
+                table = plus_signals(shipped, archs, space, tgnas_scores=scores[space], signals=plus_rule.signals)
                 row["plus_score"] = [float(v) for v in plus_rule.score(table, space)]
             recorded[space] = row
         if results is None:
