@@ -86,7 +86,9 @@ def test_goal_table_flags_each_goal():
     pure = pd.Series({"cifar10_kendall_mean": 0.66, "cifar10_spearman_mean": 0.83, "cifar10_kendall_std": 0.01,
                       "max_swing": 0.02})
     plus = pd.Series({f"{ds}_{m}_mean": v for ds in ("cifar10", "cifar100", "imagenet16-120")
-                      for m, v in (("kendall", 0.79), ("spearman", 0.90))})
+                      for m, v in (("kendall", 0.79), ("spearman", 0.90))}
+                     | {f"{ds}_kendall_std": v for ds, v in (("cifar10", 0.005), ("cifar100", 0.02), ("imagenet16-120", 0.01))}
+                     | {"nb301_cv_kendall_mean": 0.49})
     table = goal_table(pure, plus, 0.03, 0.78).set_index("goal")
     g = table["met"]
     assert table.loc["pure: CIFAR-10 tau >= 0.65", "target"] == 0.65
@@ -94,6 +96,10 @@ def test_goal_table_flags_each_goal():
     assert g["pure: CIFAR-10 tau >= 0.65"] and not g["pure: CIFAR-10 rho >= 0.84"]
     assert g["TG-NAS+: cifar100 kendall >= 0.78"] and not g["TG-NAS+: cifar100 spearman >= 0.93"]
     assert g["TG-NAS+: cost per arch < synflow's (s)"]
+    assert g["TG-NAS+: cifar10 seed std of tau <= 0.01"] and not g["TG-NAS+: cifar100 seed std of tau <= 0.01"]
+    assert g["TG-NAS+: imagenet16-120 seed std of tau <= 0.01"]  # the bound is inclusive
+    assert not g["TG-NAS+: NB301 tau (5-fold CV) >= 0.5"] and g["TG-NAS+: seconds per arch <= 0.05"]
+    assert not goal_table(pure, plus, 0.06, 0.78).set_index("goal")["met"]["TG-NAS+: seconds per arch <= 0.05"]
 
 
 def test_seed_table_means_and_stds():

@@ -45,8 +45,10 @@ def _z_within(rule: PlusRule, table: pd.DataFrame) -> np.ndarray:
 
 
 def signal_correlations(table: pd.DataFrame, truth: np.ndarray) -> dict[str, dict[str, float]]:
-    """tau / rho of each single signal (NASWOT's -inf floored below the rest)."""
-    return {s: corr(_floor(table[s].to_numpy()), truth) for s in ("tgnas", "params", "naswot", "synflow")}
+    """tau / rho of each single signal of ``table`` (the TG-NAS+ signals it has; -inf floored
+    below the rest)."""
+    from tgnas.scoring import KNOWN_SIGNALS
+    return {s: corr(_floor(table[s].to_numpy()), truth) for s in KNOWN_SIGNALS if s in table}
 
 
 def normalisation_study(rule: PlusRule, table: pd.DataFrame, truth: np.ndarray, sample_ref: pd.DataFrame,
@@ -81,12 +83,18 @@ def normalisation_study(rule: PlusRule, table: pd.DataFrame, truth: np.ndarray, 
     return out
 
 
-def _nb201_tables(pred, ref_n: int = 500, ref_seed: int = 1) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
-    """All 15,625 NB201 cells' signals, CIFAR-10 test accuracy, and a seeded 500-cell sample's
-    signals as the NB201 reference sample (values from the same cached lite table)."""
+def _uses_az(rule: PlusRule) -> bool:
+    from tgnas.proxies.az_nas_lite import AZ_SIGNALS
+    return any(s in AZ_SIGNALS for s in rule.signals)
+
+
+def _nb201_tables(pred, ref_n: int = 500, ref_seed: int = 1, az: bool = False) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
+    """All 15,625 NB201 cells' signals (``az``: with the lite AZ-NAS components), CIFAR-10 test
+    accuracy, and a seeded 500-cell sample's signals as the NB201 reference sample (values
+    from the same cached lite tables)."""
     from tgnas.experiments.common import nb201_truth
     from tgnas.experiments.tgnas_plus.signals import nb201_signal_table
-    table = nb201_signal_table(pred, progress=False)
+    table = nb201_signal_table(pred, progress=False, az=az)
     ref_idx = np.random.default_rng(ref_seed).choice(len(table), size=ref_n, replace=False)
     return table, nb201_truth("cifar10"), table.iloc[np.sort(ref_idx)].reset_index(drop=True)
 
@@ -99,8 +107,8 @@ def shipped_results(pred, rule: PlusRule, progress: bool = False, with_study: bo
     """
     from tgnas.experiments.tgnas_plus.signals import nb301_signal_table
     from tgnas.ensemble import equal_rule
-    nb201, y201, ref201 = _nb201_tables(pred)
-    nb301 = nb301_signal_table(pred, progress=progress)
+    nb201, y201, ref201 = _nb201_tables(pred, az=_uses_az(rule))
+    nb301 = nb301_signal_table(pred, progress=progress, az=_uses_az(rule))
     y301 = nb301["accuracy"].to_numpy()
     equal = equal_rule(rule.signals)
     equal.references = dict(rule.references)
@@ -119,6 +127,6 @@ def shipped_results(pred, rule: PlusRule, progress: bool = False, with_study: bo
     if with_study:
         from tgnas.scoring import reference_table
         res["nb201"]["normalisation"] = normalisation_study(rule, nb201, y201, ref201, sizes=(100, 1000))
-        darts_ref = reference_table(pred, "darts", n=500, seed=0, progress=progress)
+        darts_ref = reference_table(pred, "darts", n=500, seed=0, progress=progress, signals=rule.signals)
         res["nb301"]["normalisation"] = normalisation_study(rule, nb301, y301, darts_ref, sizes=(100,))
     return res

@@ -86,7 +86,7 @@ def final_training_headline(full: dict) -> dict:
 
 def plus_headline(full: dict) -> dict:
     """The selected pure variant and each TG-NAS+ weighting: NB201 τ/ρ mean ± std over seeds;
-    the pipeline rule's NB201 τ/ρ; the goals met."""
+    the pipeline rule's NB201 τ/ρ; its variant in the rule study over seeds; the goals met."""
     out: dict[str, Any] = {}
     for row in full["plus_summary"]:
         name = row["scorer"].replace("single: ", "").replace("TG-NAS+ ", "plus").replace("(", "_").replace(")", "")
@@ -94,6 +94,16 @@ def plus_headline(full: dict) -> dict:
                      "cifar10_kendall_std": _r(row.get("cifar10_kendall_std")),
                      "cifar10_spearman": _r(row["cifar10_spearman_mean"])}
     out["pipeline_rule"] = {k: _r(v) for k, v in full["pipeline_rule"]["nb201"].items()}
+    rules = full.get("rules")
+    if rules:
+        sel = rules["selected"]
+        row = next(r for r in rules["summary"] if r["members"] == 1 and r["signals"] == sel["signals"]
+                   and r["weighting"] == sel["weighting"])
+        out["rule_over_seeds"] = {"signals": sel["signals"], "weighting": sel["weighting"],
+                                  "nb301_cv_kendall": _r(row["nb301_cv_kendall_mean"]),
+                                  **{f"{ds}_{m}": _r(row[f"{ds}_{m}_mean"])
+                                     for ds in ("cifar10", "cifar100", "imagenet16-120") for m in ("kendall", "spearman")},
+                                  "cifar10_kendall_std": _r(row["cifar10_kendall_std"])}
     out["goals_met"] = sum(bool(g["met"]) for g in full["goals"])
     out["goals_total"] = len(full["goals"])
     out["smoke"] = full["settings"].get("smoke")

@@ -20,12 +20,13 @@ from tgnas.fileio import save_figure
 from tgnas.predictor import Predictor
 
 __all__ = ["GOALS", "select_variant", "plus_over_seeds", "seed_table", "cost_table", "goal_table",
-           "plot_plus", "plus_json"]
+           "plot_plus", "plot_rules", "plus_json"]
 
 #: Targets declared before the study (NB201, all cells, zero NB201 labels, 5 seeds).
 GOALS: dict[str, dict[str, float]] = {
     "pure": {"cifar10_kendall": 0.65, "cifar10_spearman": 0.84, "cifar10_kendall_std": 0.02, "max_swing": 0.03},
-    "plus": {"kendall": 0.78, "spearman": 0.93},
+    "plus": {"kendall": 0.78, "spearman": 0.93, "kendall_std": 0.01, "seconds_per_arch": 0.05,
+             "nb301_kendall": 0.50},
 }
 
 
@@ -72,8 +73,9 @@ def seed_table(df: pd.DataFrame, by: str = "scorer") -> pd.DataFrame:
 def cost_table(pred: Predictor, target: pd.DataFrame, synflow_full_s: float | None) -> pd.DataFrame:
     """Seconds per architecture on this machine: predictor scoring (timed here over all
     cells), analytic #params (timed here), lite proxies (median of the table's per-cell
-    times), TG-NAS+ total, and full-size synflow (``synflow_full_s``, from
-    ``metrics/proxy_timing.json``) for comparison."""
+    times; the AZ-NAS components when ``target`` has ``az_seconds``), TG-NAS+ total (the
+    sum: every signal is computed for every cell, whatever its weight), and full-size
+    synflow (``synflow_full_s``, from ``metrics/proxy_timing.json``) for comparison."""
     from tgnas.experiments.common import score_nb201
     from tgnas.proxies import params_and_flops_all
     score_nb201(pred)  # warm: graphs and embeddings built once per process
@@ -86,7 +88,10 @@ def cost_table(pred: Predictor, target: pd.DataFrame, synflow_full_s: float | No
     t_params = (time.perf_counter() - t0) / n
     t_lite = float(np.median(target["seconds"]))
     rows = [("TG-NAS predictor", t_pred), ("#params (analytic cost model)", t_params),
-            ("lite NASWOT + synflow (median)", t_lite), ("TG-NAS+ total", t_pred + t_params + t_lite)]
+            ("lite NASWOT + synflow (median)", t_lite)]
+    if "az_seconds" in target:
+        rows.append(("lite AZ-NAS components (median)", float(np.median(target["az_seconds"]))))
+    rows.append(("TG-NAS+ total", sum(v for _, v in rows)))
     if synflow_full_s is not None:
         rows.append(("synflow, full-size network (bench_proxies)", float(synflow_full_s)))
     return pd.DataFrame(rows, columns=["what", "seconds_per_arch"])
@@ -97,7 +102,8 @@ def goal_table(pure: pd.Series, plus: pd.Series, plus_cost: float, synflow_cost:
 
     Args:
         pure: the selected variant's row of :func:`tgnas.experiments.tgnas_plus.study.summarise`.
-        plus: the default TG-NAS+ row of :func:`seed_table`.
+        plus: the pipeline rule's row of :func:`tgnas.experiments.tgnas_plus.rules.summarise_rules`
+            (mean and std over seeds of NB201 tau / rho and of the NB301 cross-validated tau).
 
     Returns:
         rows ``goal`` (label, with the threshold of :data:`GOALS`), ``target``, ``measured``, ``met``.
@@ -111,6 +117,10 @@ def goal_table(pure: pd.Series, plus: pd.Series, plus_cost: float, synflow_cost:
     ]
     rows += [(f"TG-NAS+: {ds} {m}", plus[f"{ds}_{m}_mean"], ">=", gp[m])
              for ds in NB201_DATASETS for m in ("kendall", "spearman")]
+    rows += [(f"TG-NAS+: {ds} seed std of tau", plus[f"{ds}_kendall_std"], "<=", gp["kendall_std"])
+             for ds in NB201_DATASETS]
+    rows += [("TG-NAS+: NB301 tau (5-fold CV)", plus["nb301_cv_kendall_mean"], ">=", gp["nb301_kendall"]),
+             ("TG-NAS+: seconds per arch", plus_cost, "<=", gp["seconds_per_arch"])]
     out = [(f"{label} {op} {target}", target, v, bool(v >= target if op == ">=" else v <= target))
            for label, v, op, target in rows]
     if synflow_cost is not None:
@@ -161,9 +171,31 @@ def _records(df: pd.DataFrame) -> list[dict]:
 
 
 def plus_json(*, settings: dict, summary: pd.DataFrame, runs: pd.DataFrame, selected: str, plus: pd.DataFrame,
-              costs: pd.DataFrame, goals: pd.DataFrame, rule: dict, screen: dict | None) -> dict:
-    """Everything notebook 06 reports, for ``metrics/plus.json``."""
+              costs: pd.DataFrame, goals: pd.DataFrame, rule: dict, screen: dict | None,
+              rules: dict | None = None) -> dict:
+    """Everything notebook 06 reports, for ``metrics/plus.json`` (``rules``: the rule study's
+    summary, selection and source)."""
     return {"settings": settings, "selected_variant": selected, "study_summary": _records(summary),
             "study_runs": _records(runs.drop(columns=["checkpoint"], errors="ignore")), "plus_per_seed": _records(plus),
             "plus_summary": _records(seed_table(plus)), "cost_per_arch_s": _records(costs),
-            "goals": _records(goals), "pipeline_rule": rule, "screen": screen}
+            "goals": _records(goals), "pipeline_rule": rule, "screen": screen, "rules": rules}
+
+
+def plot_rules(rule_summary: pd.DataFrame):
+    """Rule variants: the selection criterion (NB301 cross-validated tau) beside the NB201
+    CIFAR-10 evaluation, mean ± seed std, one bar pair per variant; returns the figure."""
+    import matplotlib.pyplot as plt
+    df = rule_summary.reset_index(drop=True)
+    labels = [f"{r.signals} / {r.weighting} ({r.members})" for r in df.itertuples()]
+    y = np.arange(len(df))
+    fig, ax = plt.subplots(1, 2, figsize=(13, 0.32 * len(df) + 1.6), sharey=True)
+    for a, col, title in ((ax[0], "nb301_cv_kendall", "selection: NB301 tau, held-out folds"),
+                          (ax[1], "cifar10_kendall", "evaluation: NB201 CIFAR-10 tau")):
+        err = df[f"{col}_std"].fillna(0.0).to_numpy()
+        a.barh(y, df[f"{col}_mean"], xerr=err, color=["C0" if m == 1 else "C1" for m in df["members"]])
+        a.set_title(title)
+        a.set_xlabel("Kendall tau (mean ± std over seeds; orange: ensemble of predictors)")
+    ax[0].set_yticks(y, labels, fontsize=8)
+    ax[0].invert_yaxis()
+    fig.tight_layout()
+    return fig

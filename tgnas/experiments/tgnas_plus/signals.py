@@ -6,7 +6,10 @@ Signals (all "higher is better"; the columns of the tables below):
 * ``params``: parameters (M) of the benchmark-size network (NB201: analytic cost model;
   NB101: closed-form count), microseconds per cell;
 * ``naswot``, ``synflow``: lite proxies (:mod:`tgnas.proxies.lite`, ``DEFAULT_LITE``), one
-  reduced network per cell.
+  reduced network per cell;
+* ``az_expressivity``, ``az_progressivity``, ``az_trainability``, ``az_complexity`` (only when
+  asked for, ``az=True``): the lite AZ-NAS components (:mod:`tgnas.proxies.az_nas_lite`,
+  ``AZ_DEFAULT_LITE``: the same network size on noise images), another reduced network per cell.
 
 Fitting tables (labelled, never NB201):
 
@@ -37,12 +40,16 @@ from tgnas.experiments.common import NB201_DATASETS, nb201_truth, quick_corr, sc
 from tgnas.ensemble import PlusRule, equal_rule, fit_rule
 from tgnas.predictor import Predictor
 from tgnas.predictor.train import used_cells
+from tgnas.proxies.az_nas_lite import AZ_SIGNALS
+from tgnas.scoring import DEFAULT_SIGNALS
 
-__all__ = ["SIGNALS", "METHODS", "floor_neg_inf", "nb201_signal_table", "nb101_signal_table", "nb301_signal_table",
+__all__ = ["SIGNALS", "AZ_SIGNALS", "ALL_SIGNALS", "METHODS", "floor_neg_inf", "nb201_signal_table", "nb101_signal_table", "nb301_signal_table",
            "plus_rule", "evaluate_rule", "evaluate_signals"]
 
-#: The signals TG-NAS+ combines, in this order.
-SIGNALS: tuple[str, ...] = ("tgnas", "params", "naswot", "synflow")
+#: The first TG-NAS+ signals, in this order (:data:`tgnas.scoring.DEFAULT_SIGNALS`).
+SIGNALS: tuple[str, ...] = DEFAULT_SIGNALS
+#: Every signal the tables below can hold (``az=True`` adds :data:`AZ_SIGNALS`).
+ALL_SIGNALS: tuple[str, ...] = (*SIGNALS, *AZ_SIGNALS)
 
 
 def floor_neg_inf(values: np.ndarray) -> np.ndarray:
@@ -63,12 +70,25 @@ def floor_neg_inf(values: np.ndarray) -> np.ndarray:
     return v
 
 
-def nb201_signal_table(pred: Predictor, cells: np.ndarray | None = None, progress: bool = True) -> pd.DataFrame:
-    """Signals of NB201 cells: columns ``nb201_index``, :data:`SIGNALS`, ``seconds`` (lite cost).
+def _az_columns(table: pd.DataFrame) -> dict[str, np.ndarray]:
+    """``{az_<component>: (M,)}`` of an AZ-NAS lite table (``-inf`` floored, see
+    :func:`floor_neg_inf`) and ``az_seconds``."""
+    from tgnas.proxies.az_nas import AZ_COMPONENTS
+    out = {sig: floor_neg_inf(table[c].to_numpy()) for sig, c in zip(AZ_SIGNALS, AZ_COMPONENTS)}
+    out["az_seconds"] = table["seconds"].to_numpy()
+    return out
+
+
+def nb201_signal_table(pred: Predictor, cells: np.ndarray | None = None, progress: bool = True,
+                       az: bool = False) -> pd.DataFrame:
+    """Signals of NB201 cells: columns ``nb201_index``, :data:`SIGNALS`, ``seconds`` (lite cost)
+    and, with ``az``, :data:`AZ_SIGNALS` and ``az_seconds``.
 
     Args:
         cells: benchmark indices (default: all 15,625, lite values from the full cached
             table, computed there on first use); a subset is computed and cached on its own.
+        az: add the lite AZ-NAS components (all cells: about 4 minutes on one thread the
+            first time, then cached).
     """
     from tgnas.proxies import params_and_flops_all
     from tgnas.benchmarks.nb201 import enumerate_archs
@@ -85,13 +105,24 @@ def nb201_signal_table(pred: Predictor, cells: np.ndarray | None = None, progres
         archs = [str(a) for a in np.asarray(enumerate_archs(), dtype=object)[idx]]
         out = paths.LITE_PROXY_DIR / f"nb201_lite_{DEFAULT_LITE.key()}_sub{arch_list_hash(archs)}.npz"
         lite = lite_table(archs, "nb201", DEFAULT_LITE, out=out, progress=progress)
-    return pd.DataFrame({"nb201_index": idx, "tgnas": scores[idx], "params": size["params"].to_numpy()[idx],
-                         "naswot": floor_neg_inf(lite["naswot"].to_numpy()), "synflow": lite["synflow"].to_numpy(),
-                         "seconds": lite["seconds"].to_numpy()})
+    table = pd.DataFrame({"nb201_index": idx, "tgnas": scores[idx], "params": size["params"].to_numpy()[idx],
+                          "naswot": floor_neg_inf(lite["naswot"].to_numpy()), "synflow": lite["synflow"].to_numpy(),
+                          "seconds": lite["seconds"].to_numpy()})
+    if az:
+        from tgnas.proxies.az_nas_lite import AZ_DEFAULT_LITE, az_nas_lite_table, nb201_az_lite_table
+        if cells is None:
+            az_table = nb201_az_lite_table(progress=progress)
+        else:
+            out = paths.LITE_PROXY_DIR / f"nb201_az_nas_noise_{AZ_DEFAULT_LITE.key()}_sub{arch_list_hash(archs)}.npz"
+            az_table = az_nas_lite_table(archs, "nb201", AZ_DEFAULT_LITE, out=out, progress=progress)
+        table = table.assign(**_az_columns(az_table))
+    return table
 
 
-def nb101_signal_table(pred: Predictor, n: int = 2000, seed: int = 0, progress: bool = True) -> pd.DataFrame:
-    """Held-out NB101 source cells: signals, ``accuracy`` (test, run 0) and ``nb101_index``.
+def nb101_signal_table(pred: Predictor, n: int = 2000, seed: int = 0, progress: bool = True,
+                       az: bool = False) -> pd.DataFrame:
+    """Held-out NB101 source cells: signals, ``accuracy`` (test, run 0) and ``nb101_index``;
+    with ``az`` also :data:`AZ_SIGNALS` and ``az_seconds``.
 
     Raises:
         ValueError: the predictor was not trained on NB101, or fewer than 100 sample cells
@@ -102,6 +133,8 @@ def nb101_signal_table(pred: Predictor, n: int = 2000, seed: int = 0, progress: 
     if "nb101" not in pred.config.train_spaces:
         raise ValueError(f"the source fit needs a predictor trained on nb101, got {pred.config.train_spaces}")
     df = nb101_lite_sample(n=n, seed=seed, progress=progress)
+    if az:
+        df = df.assign(**_az_columns(nb101_az_sample(n=n, seed=seed, progress=progress)))
     graphs = graphset("nb101")
     seen = np.zeros(len(graphs), dtype=bool)
     seen[used_cells(pred.config, "nb101", len(graphs))] = True
@@ -110,8 +143,26 @@ def nb101_signal_table(pred: Predictor, n: int = 2000, seed: int = 0, progress: 
         raise ValueError(f"only {len(df)} of the {n} sampled NB101 cells are unseen by the predictor "
                          f"(fraction={pred.config.fraction}); sample more cells")
     scores = pred.score(graphs.subset(df["nb101_index"].to_numpy()))
-    return pd.DataFrame({"nb101_index": df["nb101_index"], "tgnas": scores, "params": df["params"],
-                         "naswot": floor_neg_inf(df["naswot"].to_numpy()), "synflow": df["synflow"], "accuracy": df["test_acc"]})
+    table = pd.DataFrame({"nb101_index": df["nb101_index"], "tgnas": scores, "params": df["params"],
+                          "naswot": floor_neg_inf(df["naswot"].to_numpy()), "synflow": df["synflow"],
+                          "accuracy": df["test_acc"]})
+    if az:
+        table = table.assign(**{c: df[c].to_numpy() for c in (*AZ_SIGNALS, "az_seconds")})
+    return table
+
+
+def nb101_az_sample(n: int = 2000, seed: int = 0, progress: bool = True) -> pd.DataFrame:
+    """Lite AZ-NAS components (:data:`tgnas.proxies.az_nas_lite.AZ_LITE_COLUMNS`) of the NB101 sample
+    of :func:`tgnas.proxies.nb101_sample.nb101_lite_sample` (same cells, same order), cached as
+    ``nb101_az_nas_noise_<config>_n<n>_seed<seed>.npz`` under ``tgnas.paths.LITE_PROXY_DIR``."""
+    from tgnas.benchmarks.nb101 import load_nb101
+    from tgnas.proxies.az_nas_lite import AZ_DEFAULT_LITE, az_nas_lite_table
+    from tgnas.proxies.nb101_sample import nb101_sample_indices
+    from tgnas.spaces.nb101 import NB101Space
+    table, space = load_nb101(), NB101Space()
+    archs = [space.format(table.cell(int(i))) for i in nb101_sample_indices(n, seed)]
+    return az_nas_lite_table(archs, "nb101", AZ_DEFAULT_LITE, progress=progress,
+                             out=paths.LITE_PROXY_DIR / f"nb101_az_nas_noise_{AZ_DEFAULT_LITE.key()}_n{n}_seed{seed}.npz")
 
 
 #: DARTS lite networks: ``DEFAULT_LITE``'s width and data, 3 cells (normal, reduce, reduce).
@@ -134,8 +185,11 @@ def nb301_lite_table(n: int, progress: bool = True) -> pd.DataFrame:
                       out=paths.LITE_PROXY_DIR / f"nb301_lite_{cfg.key()}_n{n}.npz")
 
 
-def nb301_signal_table(pred: Predictor, n: int | None = None, progress: bool = True) -> pd.DataFrame:
-    """The first ``n`` (default all 500) labelled NB301 cells: signals and ``accuracy``.
+def nb301_signal_table(pred: Predictor, n: int | None = None, progress: bool = True,
+                       az: bool = False) -> pd.DataFrame:
+    """The first ``n`` (default all 500) labelled NB301 cells: signals and ``accuracy``; with
+    ``az`` also :data:`AZ_SIGNALS` and ``az_seconds`` (DARTS lite networks of
+    :data:`NB301_LITE_CELLS` cells).
 
     ``params`` is the parameter count (M) of the DARTS CIFAR network with C=16 and 8 cells
     (the proxy network of :func:`tgnas.proxies.build_net`); lite proxies are cached under
@@ -151,9 +205,26 @@ def nb301_signal_table(pred: Predictor, n: int | None = None, progress: bool = T
     d = load_space_data("darts", graph_form=pred.config.graph_form)
     graphs, y = d.graphs, d.labels
     idx = np.arange(n)
-    return pd.DataFrame({"tgnas": pred.score(graphs.subset(idx)), "params": _nb301_params(n),
-                         "naswot": floor_neg_inf(lite["naswot"].to_numpy()), "synflow": lite["synflow"].to_numpy(),
-                         "accuracy": y[:n]})
+    table = pd.DataFrame({"tgnas": pred.score(graphs.subset(idx)), "params": _nb301_params(n),
+                          "naswot": floor_neg_inf(lite["naswot"].to_numpy()), "synflow": lite["synflow"].to_numpy(),
+                          "accuracy": y[:n]})
+    if az:
+        table = table.assign(**_az_columns(nb301_az_table(n, progress=progress)))
+    return table
+
+
+def nb301_az_table(n: int, progress: bool = True) -> pd.DataFrame:
+    """Lite AZ-NAS components of the first ``n`` labelled NB301 cells (DARTS lite networks of
+    :data:`NB301_LITE_CELLS` cells, noise input), cached as ``nb301_az_nas_noise_<config>_n<n>.npz``
+    under ``tgnas.paths.LITE_PROXY_DIR``."""
+    from dataclasses import replace
+
+    from tgnas.benchmarks.nb301 import load_nb301
+    from tgnas.proxies.az_nas_lite import AZ_DEFAULT_LITE, az_nas_lite_table
+    cfg = replace(AZ_DEFAULT_LITE, N=NB301_LITE_CELLS)
+    genotypes = [str(g) for g in load_nb301()["genotype_str"][:n]]
+    return az_nas_lite_table(genotypes, "darts", cfg, progress=progress,
+                             out=paths.LITE_PROXY_DIR / f"nb301_az_nas_noise_{cfg.key()}_n{n}.npz")
 
 
 @lru_cache(maxsize=2)
