@@ -36,8 +36,10 @@ from tgnas.metrics import kendall_tau
 __all__ = ["SIGNAL_SETS", "WEIGHTINGS", "FOLDS", "SELECTABLE", "ensemble_tables", "variant_row", "rule_study",
            "summarise_rules", "select_rule"]
 
-#: Named signal sets (all "higher is better"); ``az`` alone is the AZ-NAS lite baseline.
+#: Named signal sets (all "higher is better"); ``tgnas`` alone is the pure predictor (or the
+#: ensemble's mean), ``az`` alone the AZ-NAS lite baseline.
 SIGNAL_SETS: dict[str, tuple[str, ...]] = {
+    "tgnas": ("tgnas",),
     "lite": SIGNALS,
     "lite+az": ALL_SIGNALS,
     "tgnas+az": ("tgnas", *AZ_SIGNALS),
@@ -152,11 +154,12 @@ def rule_study(tables_by_seed: Mapping[tuple[int, int], Mapping[str, pd.DataFram
     """Every set x weighting for every ``(seed, ensemble size)`` key of ``tables_by_seed``
     (values: :func:`ensemble_tables`). One row per variant and seed, with ``seed`` and
     ``members``; variants without ``tgnas`` are computed once per key all the same (their
-    rows are equal across seeds)."""
+    rows are equal across seeds). A one-signal set is scored once (``equal``): weights do not
+    change its ranking."""
     rows = []
     for (seed, members), tables in tables_by_seed.items():
         for s in sets:
-            for w in weightings:
+            for w in (("equal",) if len(SIGNAL_SETS[s]) == 1 else weightings):
                 rows.append({"seed": seed, "members": members, **variant_row(s, w, tables)})
     return pd.DataFrame(rows)
 
