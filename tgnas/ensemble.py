@@ -33,10 +33,28 @@ from scipy import optimize, stats
 
 from tgnas.fileio import sha256_file, write_json
 
-__all__ = ["normal_scores", "Reference", "PlusRule", "fit_rule", "equal_rule", "stamp_rule", "check_rule_matches"]
+__all__ = ["floor_neg_inf", "normal_scores", "Reference", "PlusRule", "fit_rule", "equal_rule", "stamp_rule", "check_rule_matches"]
 
 #: Quantiles stored per signal and space (enough for a smooth CDF, small JSON).
 REFERENCE_QUANTILES = 1001
+
+
+def floor_neg_inf(values: np.ndarray) -> np.ndarray:
+    """``values`` with ``-inf`` replaced by (smallest finite value - 1).
+
+    NASWOT is ``log|det K|``; it is ``-inf`` when K is singular (e.g. a cell whose output is
+    constant, or so few activation patterns that two images share one): the lowest possible
+    score, so it is ranked below every finite one. NaN or +inf still raise.
+    """
+    v = np.asarray(values, dtype=np.float64).copy()
+    if np.isnan(v).any() or np.isposinf(v).any():
+        raise ValueError("signal values contain NaN or +inf")
+    neg = np.isneginf(v)
+    if neg.any():
+        if neg.all():
+            raise ValueError("every signal value is -inf")
+        v[neg] = v[~neg].min() - 1.0
+    return v
 
 
 def normal_scores(x: np.ndarray) -> np.ndarray:

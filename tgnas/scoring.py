@@ -258,7 +258,7 @@ def reference_table(pred, space: str, n: int = 500, seed: int = 0, progress: boo
         az = az_nas_lite_table(texts, space, cfg, progress=progress,
                                out=paths.LITE_PROXY_DIR / f"{space}_reference_az_nas_{cfg.key()}_n{n}_seed{seed}.npz")
         # -inf (a degenerate component) is the lowest value; a reference needs finite quantiles
-        from tgnas.experiments.tgnas_plus.signals import floor_neg_inf
+        from tgnas.ensemble import floor_neg_inf
         out.update({s: floor_neg_inf(az[c].to_numpy()) for s, c in zip(AZ_SIGNALS, AZ_COMPONENTS)})
     return pd.DataFrame({s: out[s] for s in signals})
 
@@ -274,7 +274,7 @@ def _check_signals(signals: Sequence[str]) -> tuple[str, ...]:
 def _combine(rule, table: pd.DataFrame, space: str, normalise: str) -> np.ndarray:
     """``(M,)`` TG-NAS+ scores of a signal table."""
     from tgnas.ensemble import normal_scores
-    from tgnas.experiments.tgnas_plus.signals import floor_neg_inf
+    from tgnas.ensemble import floor_neg_inf
     if normalise == "reference":
         from tgnas.spaces import get_record
         ref_space = space

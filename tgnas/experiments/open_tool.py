@@ -32,7 +32,7 @@ def corr(scores: np.ndarray, truth: np.ndarray) -> dict[str, float]:
 
 
 def _floor(v: np.ndarray) -> np.ndarray:
-    from tgnas.experiments.tgnas_plus.signals import floor_neg_inf
+    from tgnas.ensemble import floor_neg_inf
     return floor_neg_inf(np.asarray(v, dtype=np.float64))
 
 

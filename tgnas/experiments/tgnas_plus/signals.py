@@ -37,7 +37,7 @@ import pandas as pd
 
 from tgnas import paths
 from tgnas.experiments.common import NB201_DATASETS, nb201_truth, quick_corr, score_nb201
-from tgnas.ensemble import PlusRule, equal_rule, fit_rule
+from tgnas.ensemble import PlusRule, equal_rule, fit_rule, floor_neg_inf
 from tgnas.predictor import Predictor
 from tgnas.predictor.train import used_cells
 from tgnas.proxies.az_nas_lite import AZ_SIGNALS
@@ -50,24 +50,6 @@ __all__ = ["SIGNALS", "AZ_SIGNALS", "ALL_SIGNALS", "METHODS", "floor_neg_inf", "
 SIGNALS: tuple[str, ...] = DEFAULT_SIGNALS
 #: Every signal the tables below can hold (``az=True`` adds :data:`AZ_SIGNALS`).
 ALL_SIGNALS: tuple[str, ...] = (*SIGNALS, *AZ_SIGNALS)
-
-
-def floor_neg_inf(values: np.ndarray) -> np.ndarray:
-    """``values`` with ``-inf`` replaced by (smallest finite value - 1).
-
-    NASWOT is ``log|det K|``; it is ``-inf`` when K is singular (e.g. a cell whose output is
-    constant, or so few activation patterns that two images share one): the lowest possible
-    score, so it is ranked below every finite one. NaN or +inf still raise.
-    """
-    v = np.asarray(values, dtype=np.float64).copy()
-    if np.isnan(v).any() or np.isposinf(v).any():
-        raise ValueError("signal values contain NaN or +inf")
-    neg = np.isneginf(v)
-    if neg.any():
-        if neg.all():
-            raise ValueError("every signal value is -inf")
-        v[neg] = v[~neg].min() - 1.0
-    return v
 
 
 def _az_columns(table: pd.DataFrame) -> dict[str, np.ndarray]:
