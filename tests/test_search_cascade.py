@@ -167,3 +167,19 @@ def test_cli_search_cascade_flops_prescorer_tgnas_scorer(capsys, tmp_path):
     data = json.loads(out.read_text())
     assert data["extra"]["pool"] == 15_625 and data["extra"]["prescorer"] == "flops"
     assert 1 <= data["extra"]["winner_prescore_rank"] <= 5
+
+
+def test_figures_mark_anchors_and_several_found_genotypes():
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from tgnas.search.draw import plot_nb201_results, plot_surrogate_rank
+    df = pd.DataFrame({"scorer": ["tgnas+"] * 2, "algorithm": ["cascade"] * 2, "cifar10": [93.8, 94.1]})
+    fig = plot_nb201_results(df, {"cifar10": 94.37}, 93.78, anchors={"TE-NAS": 93.9, "AZ-NAS": 93.53})
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert labels == ["optimum 94.37", "top 1 % (93.78)", "TE-NAS 93.90", "AZ-NAS 93.53"]
+    assert fig.axes[0].get_ylim()[0] < 93.53
+    fig2 = plot_surrogate_rank({"seed 0": 93.1, "seed 1": 93.4}, np.linspace(90, 94, 50))
+    assert [t for t in fig2.axes[0].get_legend_handles_labels()[1] if t.startswith("seed")] == \
+        ["seed 0 (93.10 %)", "seed 1 (93.40 %)"]
+    plt.close("all")
