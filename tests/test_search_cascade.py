@@ -183,3 +183,33 @@ def test_figures_mark_anchors_and_several_found_genotypes():
     assert [t for t in fig2.axes[0].get_legend_handles_labels()[1] if t.startswith("seed")] == \
         ["seed 0 (93.10 %)", "seed 1 (93.40 %)"]
     plt.close("all")
+
+
+def test_run_seeded_gives_each_run_its_seeds_scorer_and_fresh_counts():
+    from tgnas.search.evaluate import run_seeded
+    made = []
+
+    def scorer_of_seed(seed):
+        made.append(seed)
+        fn = _nb201_linear(seed)
+        fn.name = f"linear{seed}"
+        return fn
+
+    res = run_seeded(["random"], "nb201", scorer_of_seed, [0, 1], 5)
+    assert made == [0, 1] and [r.scorer for r in res] == ["linear0", "linear1"]
+    assert [r.n_distinct for r in res] == [5, 5] and [r.seed for r in res] == [0, 1]
+
+
+def test_darts_summary_counts_top_percent_and_anchor_rows():
+    import pandas as pd
+
+    from tgnas.experiments.search import anchor_rows, darts_cascade_summary
+    fr = pd.DataFrame({"accuracy": [93.0, 93.2, 92.9], "percentile": [99.5, 99.0, 98.99],
+                       "wall_time_s": [20.0, 22.0, 24.0]})
+    s = darts_cascade_summary(fr)
+    assert s["top_seeds"] == 2 and s["seeds"] == 3 and s["percentiles"] == [99.5, 99.0, 98.99]
+    assert s["surrogate_accuracy"]["mean"] == pytest.approx(93.033333) and s["wall_time_s"]["std"] == pytest.approx(2.0)
+    rows = anchor_rows({"cifar10": 94.37, "cifar100": 73.51, "imagenet16-120": 47.31})
+    assert rows["method"].tolist() == ["TE-NAS", "AZ-NAS", "optimum"]
+    assert rows.loc[0, ["cifar10", "cifar100", "imagenet16-120"]].tolist() == [93.9, 71.24, 42.38]
+    assert rows.loc[1, ["cifar10", "cifar100", "imagenet16-120"]].tolist() == [93.53, 70.75, 45.43]
