@@ -150,6 +150,8 @@ def test_make_scorer_tgnas_plus_checks_checkpoint_and_rule(tmp_path, shipped):
     (["--algorithm", "cascade", "--scorer", "tgnas+", "--prescorer", "synflow"], "must be a cheap scorer"),
     (["--algorithm", "random", "--scorer", "flops", "--pool", "100"], "belong to --algorithm cascade"),
     (["--algorithm", "random", "--scorer", "flops", "--rule", "x.json"], "belong to --scorer tgnas+"),
+    (["--algorithm", "evolve", "--scorer", "flops", "--prescorer", "tgnas"], "belong to --algorithm cascade"),
+    (["--algorithm", "cascade", "--scorer", "tgnas"], "both 'tgnas'"),
 ])
 def test_cli_search_rejects_bad_combinations(capsys, argv, message):
     rc = main(["search", "--space", "nb201", "--quiet", *argv])

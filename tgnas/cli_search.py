@@ -22,7 +22,8 @@ def _cmd_search(args: argparse.Namespace) -> int:
     # Like `tgnas score`: a path given on the command line is relative to the shell's folder;
     # the default is the predictor shipped with tgnas (tgnas.pretrained) and, for TG-NAS+,
     # its rule (another checkpoint's rule is models/tgnas_plus_rule.json unless --rule says).
-    needs_predictor = {args.scorer, args.prescorer if args.algorithm == "cascade" else None} & {"tgnas", "tgnas+"}
+    prescorer = (args.prescorer or "tgnas") if args.algorithm == "cascade" else None
+    needs_predictor = {args.scorer, prescorer} & {"tgnas", "tgnas+"}
     checkpoint = rule = None
     if needs_predictor:
         from tgnas.pretrained import default_checkpoint
@@ -35,15 +36,15 @@ def _cmd_search(args: argparse.Namespace) -> int:
         raise ValueError(f"--rule and --reference belong to --scorer tgnas+, not {args.scorer!r}")
     options: dict = {"evolution": args.evolution} if args.algorithm == "hybrid" else {}
     if args.algorithm == "cascade":
-        if args.prescorer == args.scorer:
+        if prescorer == args.scorer:
             raise ValueError(f"--algorithm cascade re-ranks a cheap prescorer's shortlist with a costlier "
                              f"scorer; --prescorer and --scorer are both {args.scorer!r}")
-        if args.prescorer not in CHEAP_SCORERS:
+        if prescorer not in CHEAP_SCORERS:
             raise ValueError(f"--prescorer must be a cheap scorer, one of {list(CHEAP_SCORERS)}; "
-                             f"got {args.prescorer!r}")
-        options["prescorer"] = make_scorer(args.prescorer, args.space, checkpoint=checkpoint, device=args.device)
+                             f"got {prescorer!r}")
+        options["prescorer"] = make_scorer(prescorer, args.space, checkpoint=checkpoint, device=args.device)
         options["pool"] = "auto" if args.pool is None else args.pool
-    elif args.pool is not None or args.prescorer != "tgnas":
+    elif args.pool is not None or args.prescorer is not None:
         raise ValueError("--prescorer and --pool belong to --algorithm cascade")
     fn = make_scorer(args.scorer, args.space, checkpoint=checkpoint, device=args.device, rule=rule,
                      seed=args.seed, reference=args.reference)
@@ -102,8 +103,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reference", default=None,
                    help="TG-NAS+: the rule's reference population normalising the signals (default: the "
                         "space's own; DARTS with the pipeline rule: nb301)")
-    p.add_argument("--prescorer", default="tgnas",
-                   help=f"cascade: the cheap scorer of the pool, one of {list(CHEAP_SCORERS)}")
+    p.add_argument("--prescorer", default=None,
+                   help=f"cascade: the cheap scorer of the pool, one of {list(CHEAP_SCORERS)} (default: tgnas)")
     p.add_argument("--pool", type=positive_int, default=None,
                    help="cascade: cells sampled for the prescorer (default: every cell of an enumerable "
                         "space such as NB201, else 10,000)")
