@@ -72,7 +72,10 @@ def main(argv: list[str] | None = None) -> int:
     device = {"predictor": {"device": args.device}, "correlations": {"device": args.device},
               "plus": {"device": args.device}}
     models = ",".join(m for m in params["correlations"]["ablation_models"].split(",") if m in available_models())
-    params = merge(params, device, {"correlations": {"ablation_models": models}})
+    # TG-NAS+ searches need notebook 06's rule, which this check does not make, and cost CPU
+    # time, not GPU time: the shipped predictor + rule, the cascade only, one small DARTS cascade
+    plus = {"search": {"plus_rule": "shipped", "plus_algorithms": "cascade", "darts_seeds": 1, "darts_pool": 1000}}
+    params = merge(params, device, plus, {"correlations": {"ablation_models": models}})
     results: dict = {"device": args.device, "toy": args.toy, "python": sys.version.split()[0],
                      "machine": platform.platform(), "output_root": str(paths.OUTPUT_ROOT), "steps": {}}
     try:

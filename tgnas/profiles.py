@@ -30,7 +30,7 @@ TOY_OVERRIDES: dict[str, dict[str, Any]] = {
                      "data_ratios": "0.001,0.002", "independence_cells": 100, "proxy_sample": 2, "n_seeds": 2,
                      "device": "cpu"},
     "search": {"seeds": 2, "budget": 50, "prune_samples": 4, "darts_prune_samples": 4, "darts_budget": 50,
-               "darts_random": 50},
+               "darts_random": 50, "darts_seeds": 1, "darts_pool": 200},
     "final_training": {"epochs": 1, "train_images": 64, "test_images": 64, "run_tag": "toy_gpu_profile"},
     "plus": {"study_fraction": 0.002, "study_epochs": 1, "study_seeds": "0", "nb101_sample": 150,
              "nb301_cells": 40, "nb201_cells": 100, "device": "cpu"},

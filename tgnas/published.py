@@ -81,6 +81,19 @@ PUBLISHED: tuple[Published, ...] = (
 NB201_OPTIMUM = {"cifar10": 94.37, "cifar100": 73.51, "imagenet16-120": 47.31}
 
 
+#: NB201 search results of other training-free NAS methods (test accuracy, %, mean over their
+#: runs), the anchors beside which notebook 04 shows its searches; not TG-NAS's claims, so not
+#: in :data:`PUBLISHED`. ``source`` says where each stands.
+SEARCH_ANCHORS: dict[str, dict] = {
+    "TE-NAS": {"cifar10": 93.9, "cifar100": 71.24, "imagenet16-120": 42.38,
+               "source": "Chen, Gong & Wang, Neural Architecture Search on ImageNet in Four GPU Hours "
+                         "(TE-NAS), ICLR 2021, NAS-Bench-201 search table; also quoted by AZ-NAS (CVPR 2024)"},
+    "AZ-NAS": {"cifar10": 93.53, "cifar100": 70.75, "imagenet16-120": 45.43,
+               "source": "Lee & Ham, AZ-NAS: Assembling Zero-Cost Proxies for Network Architecture Search, "
+                         "CVPR 2024, NAS-Bench-201 search table"},
+}
+
+
 def published(key: str) -> Published:
     """The record ``key``; ``KeyError`` listing the valid keys otherwise."""
     for p in PUBLISHED:
@@ -89,4 +102,4 @@ def published(key: str) -> Published:
     raise KeyError(f"no published value {key!r}; expected one of {[p.key for p in PUBLISHED]}")
 
 
-__all__ = ["NB201_OPTIMUM", "PAPER", "PUBLISHED", "Published", "published"]
+__all__ = ["NB201_OPTIMUM", "PAPER", "PUBLISHED", "Published", "SEARCH_ANCHORS", "published"]

@@ -28,7 +28,8 @@ NB201_DATASETS = ("cifar10", "cifar100", "imagenet16-120")
 HEADLINE_METHODS = ("tgnas", "params", "flops", "synflow", "nwot", "jacov", "snip", "grad_norm", "fisher",
                     "grasp", "epe_nas", "l2_norm", "zen", "tgnas_zc_cells")
 #: Search summaries kept in the headline (scorer/algorithm).
-HEADLINE_SEARCHES = ("tgnas/hybrid", "tgnas/prune", "tgnas/evolve", "tgnas/random", "flops/hybrid")
+HEADLINE_SEARCHES = ("tgnas/hybrid", "tgnas/prune", "tgnas/evolve", "tgnas/random", "flops/hybrid",
+                     "tgnas+/cascade", "tgnas+/evolve", "tgnas+/prune")
 
 
 def _r(x: Any, nd: int = 4) -> Any:
@@ -72,10 +73,19 @@ def search_headline(full: dict) -> dict:
             s = summ[key]
             nb201[key] = {**{ds: _r(s[ds]["mean"], 3) for ds in NB201_DATASETS},
                           "wall_time_s": _r(s["wall_time_s"]["mean"], 3)}
+            if key.startswith("tgnas+/"):  # the searches whose goal is every seed in the top 1 %
+                nb201[key]["top1pct_seeds"] = s["top1pct_seeds"]
     d = full["darts"]
     darts = {k: _r(d[k], 3) for k in ("params", "surrogate_accuracy", "surrogate_percentile", "random_mean",
                                         "wall_time_s") if k in d}
-    return {"nb201": nb201, "darts": darts, "seeds": full["settings"]["seeds"]}
+    out = {"nb201": nb201, "darts": darts, "seeds": full["settings"]["seeds"]}
+    if "darts_cascade" in full:
+        c = full["darts_cascade"]
+        out["darts_cascade"] = {"surrogate_percentile": _r(c["surrogate_percentile"]["mean"], 3),
+                                "surrogate_accuracy": _r(c["surrogate_accuracy"]["mean"], 3),
+                                "wall_time_s": _r(c["wall_time_s"]["mean"], 3),
+                                "top_seeds": c["top_seeds"], "seeds": c["seeds"]}
+    return out
 
 
 def final_training_headline(full: dict) -> dict:

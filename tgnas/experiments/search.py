@@ -1,19 +1,23 @@
 """Notebook 04's report: found NB201 cells summarised over seeds (paper Table 4, NB201 columns).
 
 The runs themselves come from :func:`tgnas.search.evaluate.run_many` and
-:func:`tgnas.search.evaluate.results_frame` (one row per run, with the true accuracies).
+:func:`tgnas.search.evaluate.results_frame` (one row per run, with the true accuracies);
+the TG-NAS+ searches from :func:`plus_searches` (NB201) and :func:`darts_cascades` (DARTS,
+judged by the NB301 surrogate against random genotypes).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import pandas as pd
 
 from tgnas.benchmarks.nb201 import NB201_DATASETS
 from tgnas.experiments.common import seed_summary
 
-__all__ = ["SUMMARY_COLUMNS", "search_table", "search_summary"]
+__all__ = ["SUMMARY_COLUMNS", "search_table", "search_summary", "plus_searches", "darts_cascades",
+           "darts_cascade_summary", "anchor_rows"]
 
 #: Columns of a results frame that are summarised over seeds (those present).
 SUMMARY_COLUMNS: tuple[str, ...] = (*NB201_DATASETS, "wall_time_s", "n_calls", "n_distinct")
@@ -39,3 +43,77 @@ def search_summary(df: pd.DataFrame, top1: float) -> dict[str, dict]:
             **{c: {"mean": float(r[f"{c}_mean"]), "std": float(r[f"{c}_std"])} for c in cols},
             "top1pct_seeds": int(top[(r["scorer"], r["algorithm"])]), "seeds": int(r["n_seeds"])}
     return out
+
+
+def plus_searches(predictor: Any, rule: Any, algorithms: Sequence[str], seeds: Sequence[int], budget: int,
+                  space: str = "nb201", reference: str | None = None, prune_config: Any = None,
+                  progress: bool = False) -> list:
+    """TG-NAS+-driven searches, one per algorithm and seed, each with a fresh cache.
+
+    The lite seed of TG-NAS+ is the search seed. ``cascade`` pre-scores its pool with the
+    predictor (the whole space when enumerable). Wall times include everything a search
+    computes (the cascade's pool and prescore too); loading the predictor and rule, done
+    once, is not included.
+    """
+    from tgnas.search.evaluate import run_seeded
+    from tgnas.search.scorers import plus_scorer, predictor_scorer
+
+    results = []
+    for alg in algorithms:
+        options: dict[str, Any] = {"prune_config": prune_config}
+        if alg == "cascade":
+            options["prescorer"] = predictor_scorer(predictor, space)
+        results += run_seeded([alg], space, lambda s: plus_scorer(rule, predictor, space, seed=s, reference=reference),
+                              seeds, budget, progress=progress, **options)
+    return results
+
+
+def darts_cascades(predictor: Any, rule: Any, seeds: Sequence[int], budget: int, pool: int, reference: str,
+                   n_random: int = 10_000, progress: bool = False) -> tuple[list, pd.DataFrame]:
+    """DARTS cascade searches (``pool`` seeded random genotypes ranked by the predictor,
+    TG-NAS+ on the top ``budget``, lite seed = search seed), each judged by the NB301
+    surrogate against ``n_random`` random genotypes (:func:`~tgnas.search.evaluate.surrogate_ranks`).
+
+    Args:
+        reference: the rule's reference population for DARTS cells (``"nb301"`` for the
+            pipeline rule, whose 500 NB301 cells are DARTS cells).
+
+    Returns:
+        ``(results, frame)``: one row per seed with ``seed``, ``arch_str``, ``wall_time_s``,
+        ``prescore_seconds``, ``winner_prescore_rank`` and the surrogate's ``accuracy``,
+        ``rank``, ``percentile``, ``random_mean``, ``random_max``, ``n_random``.
+    """
+    from tgnas.search.evaluate import run_seeded, surrogate_ranks
+    from tgnas.search.scorers import plus_scorer, predictor_scorer
+
+    results = run_seeded(["cascade"], "darts",
+                         lambda s: plus_scorer(rule, predictor, "darts", seed=s, reference=reference),
+                         seeds, budget, progress=progress, prescorer=predictor_scorer(predictor, "darts"), pool=pool)
+    ranks = surrogate_ranks([r.arch for r in results], n_random=n_random, seed=0)
+    frame = pd.DataFrame([{"seed": r.seed, "arch_str": r.arch_str, "wall_time_s": r.wall_time_s,
+                           "prescore_seconds": r.extra["prescore_seconds"],
+                           "winner_prescore_rank": r.extra["winner_prescore_rank"]} for r in results])
+    return results, pd.concat([frame, ranks], axis=1)
+
+
+def darts_cascade_summary(frame: pd.DataFrame, top_pct: float = 1.0) -> dict[str, Any]:
+    """Mean/std of the surrogate accuracy, percentile and wall time over seeds, and
+    ``top_seeds``: seeds whose genotype is in the surrogate's top ``top_pct`` % of the random
+    genotypes (percentile >= 100 - ``top_pct``)."""
+    def ms(c: str) -> dict[str, float]:
+        return {"mean": float(frame[c].mean()), "std": float(frame[c].std(ddof=1)) if len(frame) > 1 else float("nan")}
+
+    return {"surrogate_accuracy": ms("accuracy"), "surrogate_percentile": ms("percentile"),
+            "wall_time_s": ms("wall_time_s"), "top_pct": top_pct,
+            "top_seeds": int((frame["percentile"] >= 100.0 - top_pct).sum()), "seeds": int(len(frame)),
+            "percentiles": [float(p) for p in frame["percentile"]]}
+
+
+def anchor_rows(optimum: dict[str, float]) -> pd.DataFrame:
+    """Published NB201 search anchors (:data:`tgnas.published.SEARCH_ANCHORS`) and the space's
+    ``optimum`` as rows ``method`` + :data:`NB201_DATASETS` columns."""
+    from tgnas.published import SEARCH_ANCHORS
+
+    rows = [{"method": name, **{d: float(a[d]) for d in NB201_DATASETS}} for name, a in SEARCH_ANCHORS.items()]
+    rows.append({"method": "optimum", **{d: float(optimum[d]) for d in NB201_DATASETS}})
+    return pd.DataFrame(rows, columns=["method", *NB201_DATASETS])

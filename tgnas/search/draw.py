@@ -73,7 +73,8 @@ def draw_genotype(genotype: Genotype, title: str | None = None):
     return fig
 
 
-def plot_nb201_results(df, optimum: dict[str, float] | None = None, top1: float | None = None):
+def plot_nb201_results(df, optimum: dict[str, float] | None = None, top1: float | None = None,
+                       anchors: dict[str, float] | None = None):
     """Strip plot of the found cells' CIFAR-10 test accuracy per (scorer, algorithm).
 
     Args:
@@ -81,6 +82,7 @@ def plot_nb201_results(df, optimum: dict[str, float] | None = None, top1: float 
             ``algorithm``, ``cifar10``).
         optimum: per-dataset optimum (a dashed line at ``optimum["cifar10"]``).
         top1: the top-1 % threshold of CIFAR-10 accuracy (a dotted line).
+        anchors: ``{method: CIFAR-10 accuracy}`` of published searches (grey dash-dot lines).
     """
     import matplotlib.pyplot as plt
     import numpy as np
@@ -97,24 +99,32 @@ def plot_nb201_results(df, optimum: dict[str, float] | None = None, top1: float 
         ax.axhline(optimum["cifar10"], ls="--", color="tab:green", lw=1, label=f"optimum {optimum['cifar10']:.2f}")
     if top1 is not None:
         ax.axhline(top1, ls=":", color="tab:red", lw=1, label=f"top 1 % ({top1:.2f})")
+    for k, (name, acc) in enumerate((anchors or {}).items()):
+        ax.axhline(acc, ls="-.", color=("0.35", "0.6")[k % 2], lw=0.9, label=f"{name} {acc:.2f}")
     ax.set_ylabel("CIFAR-10 test accuracy (%)")
     ax.set_title("NB201: true accuracy of the found cells (one dot per seed, bar = mean)")
-    if optimum or top1 is not None:
-        ax.legend(fontsize=8, loc="best")
-    lo = min(df["cifar10"].min(), top1 if top1 is not None else np.inf)
+    if optimum or top1 is not None or anchors:
+        ax.legend(fontsize=7, loc="best")
+    lo = min(df["cifar10"].min(), top1 if top1 is not None else np.inf, *(anchors or {}).values())
     hi = max(df["cifar10"].max(), optimum["cifar10"] if optimum else -np.inf)
     ax.set_ylim(lo - 0.15 * (hi - lo + 0.1), hi + 0.15 * (hi - lo + 0.1))
     fig.tight_layout()
     return fig
 
 
-def plot_surrogate_rank(found: float, random_accuracies, label: str = "found"):
-    """Histogram of the NB301-surrogate accuracy of random genotypes, with the found one marked."""
+def plot_surrogate_rank(found: float | dict[str, float], random_accuracies, label: str = "found"):
+    """Histogram of the NB301-surrogate accuracy of random genotypes, with the found one marked
+    (``found``: one accuracy, shown as ``label``, or ``{label: accuracy}`` for several)."""
     import matplotlib.pyplot as plt
 
+    marks = found if isinstance(found, dict) else {label: found}
     fig, ax = plt.subplots(figsize=(5.5, 3.4))
     ax.hist(random_accuracies, bins=40, color="#9ecae1", edgecolor="white", label=f"{len(random_accuracies)} random")
-    ax.axvline(found, color="tab:red", lw=2, label=f"{label} ({found:.2f} %)")
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    one = len(marks) == 1
+    for k, (name, acc) in enumerate(marks.items()):
+        ax.axvline(acc, color="tab:red" if one else colours[(k + 3) % len(colours)], lw=2 if one else 1.2,
+                   label=f"{name} ({acc:.2f} %)")
     ax.set_xlabel("NB301 surrogate CIFAR-10 accuracy (%)")
     ax.set_ylabel("genotypes")
     ax.legend(fontsize=8)

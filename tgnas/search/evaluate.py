@@ -3,14 +3,15 @@
 * NB201: true test accuracy of found cells (:func:`nb201_accuracy`) and the space's optimum;
 * DARTS: parameters of the CIFAR-10 evaluation network (:func:`darts_params`) and the
   NB301-surrogate accuracy of a genotype against random genotypes
-  (:func:`surrogate_rank`).
-* :func:`run_many`: several algorithms x seeds with one scorer, as a table
+  (:func:`surrogate_rank`, :func:`surrogate_ranks` for several).
+* :func:`run_many` / :func:`run_seeded`: several algorithms x seeds with one scorer (or one
+  per seed), as a table
   (:mod:`tgnas.experiments.search` summarises it over seeds).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -88,6 +89,31 @@ def surrogate_rank(genotype: Any, n_random: int = 1000, seed: int = 0) -> dict[s
             "random_max": float(ref.max()), "n_random": n_random}
 
 
+def surrogate_ranks(genotypes: Sequence[Any], n_random: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """:func:`surrogate_rank` of several genotypes against one set of ``n_random`` random
+    genotypes (the surrogate scores the random set once).
+
+    Returns:
+        DataFrame, one row per genotype: ``accuracy``, ``rank``, ``percentile``, ``random_mean``,
+        ``random_max``, ``n_random`` (as :func:`surrogate_rank`).
+    """
+    from tgnas.benchmarks.nb301 import NB301Surrogate
+    from tgnas.spaces.darts import DartsSpace
+
+    genotypes = list(genotypes)
+    if not genotypes:
+        raise ValueError("surrogate_ranks needs at least one genotype")
+    space = DartsSpace()
+    rng = np.random.default_rng(seed)
+    randoms = [space.sample(rng) for _ in range(n_random)]
+    sur = NB301Surrogate()
+    acc = np.asarray(sur.predict(genotypes), dtype=np.float64)
+    ref = np.asarray(sur.predict(randoms), dtype=np.float64)
+    return pd.DataFrame({"accuracy": acc, "rank": [int(1 + np.sum(ref > a)) for a in acc],
+                         "percentile": [float(100.0 * np.mean(ref < a)) for a in acc],
+                         "random_mean": float(ref.mean()), "random_max": float(ref.max()), "n_random": n_random})
+
+
 def run_many(algorithms: Sequence[str], space: str, scorer, seeds: Sequence[int], budget: int,
              progress: bool = False, **options: Any) -> list[SearchResult]:
     """Run every algorithm for every seed, each run on a fresh cache (independent counts).
@@ -95,12 +121,21 @@ def run_many(algorithms: Sequence[str], space: str, scorer, seeds: Sequence[int]
     ``scorer`` is a plain callable (not a :class:`CountingScorer`) so that no run benefits
     from another's cache.
     """
+    return run_seeded(algorithms, space, lambda seed: scorer, seeds, budget, progress=progress, **options)
+
+
+def run_seeded(algorithms: Sequence[str], space: str, scorer_of_seed: Callable[[int], Any], seeds: Sequence[int],
+               budget: int, progress: bool = False, **options: Any) -> list[SearchResult]:
+    """:func:`run_many` with a scorer made per seed (``scorer_of_seed(seed)``, a plain
+    callable): a scorer with its own randomness (TG-NAS+'s lite networks) follows the
+    search seed."""
     from tgnas.search.runner import run_search
     from tgnas.search.scorers import CountingScorer
 
     results = []
     for alg in algorithms:
         for seed in seeds:
+            scorer = scorer_of_seed(seed)
             counter = CountingScorer(scorer, getattr(scorer, "name", "scorer"))
             results.append(run_search(alg, space, counter, budget=budget, seed=seed, progress=progress,
                                       **options))

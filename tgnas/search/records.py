@@ -11,7 +11,7 @@ class SearchResult:
     """Outcome of one search run.
 
     Attributes:
-        algorithm: ``"prune"``, ``"evolve"``, ``"aging"``, ``"hybrid"`` or ``"random"``.
+        algorithm: ``"prune"``, ``"evolve"``, ``"aging"``, ``"hybrid"``, ``"random"`` or ``"cascade"``.
         space: ``"nb201"`` or ``"darts"``.
         scorer: the scorer's name (``"tgnas"``, ``"flops"``, ``"synflow"``, ...).
         seed: the seed of the run.

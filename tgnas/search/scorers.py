@@ -15,7 +15,8 @@ space in, ``(M,)`` floats out, higher = better. Every search algorithm wraps it 
 * records the best-so-far trace ``(distinct archs scored, best score)``.
 
 Adapters turn the project's scorers into this interface: :func:`predictor_scorer` (TG-NAS),
-:func:`flops_scorer`, :func:`synflow_scorer`; :func:`make_scorer` picks one by name.
+:func:`plus_scorer` (TG-NAS+), :func:`flops_scorer`, :func:`synflow_scorer`; :func:`make_scorer`
+picks one by name.
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ from tgnas.spaces.registry import get_record
 ScoreFn = Callable[[Sequence[Any]], np.ndarray]
 
 #: Names accepted by :func:`make_scorer`.
-SCORER_NAMES: tuple[str, ...] = ("tgnas", "flops", "synflow")
+SCORER_NAMES: tuple[str, ...] = ("tgnas", "tgnas+", "flops", "synflow")
+#: Scorers that need a predictor checkpoint.
+PREDICTOR_SCORERS: tuple[str, ...] = ("tgnas", "tgnas+")
 
 
 class BudgetExceeded(RuntimeError):
@@ -198,6 +201,40 @@ def predictor_scorer(predictor: Any, space: SearchSpace | str) -> ScoreFn:
     return score
 
 
+def plus_scorer(rule: Any, predictor: Any, space: SearchSpace | str, seed: int = 0,
+                reference: str | None = None) -> ScoreFn:
+    """TG-NAS+: ``rule.score(plus_signals(predictor, archs, space, signals=rule.signals, seed=seed), reference)``.
+
+    Args:
+        rule: a :class:`tgnas.ensemble.PlusRule` made for ``predictor`` (see
+            :func:`tgnas.scoring.load_rule`, which checks that).
+        seed: seed of the lite networks' initialisation and minibatch.
+        reference: the rule's reference population that normalises the signals (a key of
+            ``rule.references``); ``None``: the space's own name. A rule without the space's
+            own reference needs one named explicitly (DARTS cells with the pipeline rule:
+            ``"nb301"``, its 500 DARTS cells computed with the same lite settings).
+
+    Raises:
+        KeyError: the rule has no such reference.
+
+    The lite networks cost about 0.02 s (NB201) to 0.1 s (DARTS) per cell on one CPU thread.
+    """
+    from tgnas.scoring import plus_signals
+
+    name = _space_name(space)
+    ref = name if reference is None else reference
+    if ref not in rule.references:
+        raise KeyError(f"the TG-NAS+ rule has no reference population {ref!r} for space {name!r}; it has "
+                       f"{sorted(rule.references)} (name one with reference=...)")
+
+    def score(archs: Sequence[Any]) -> np.ndarray:
+        table = plus_signals(predictor, list(archs), name, signals=rule.signals, seed=seed)
+        return np.asarray(rule.score(table, ref), dtype=np.float64)
+
+    score.name = "tgnas+"  # type: ignore[attr-defined]
+    return score
+
+
 def flops_scorer(space: SearchSpace | str) -> ScoreFn:
     """FLOPs of the architecture's network (higher = better, the usual FLOPs baseline).
 
@@ -250,31 +287,45 @@ def _space_name(space: SearchSpace | str) -> str:
     return get_record(space if isinstance(space, str) else getattr(space, "name", None)).name
 
 
+def _output_path(path: Path | str) -> Path:
+    from tgnas import paths
+
+    path = Path(path)
+    return path if path.is_absolute() else paths.OUTPUT_ROOT / path
+
+
 def make_scorer(name: str, space: SearchSpace | str, checkpoint: Path | str | None = None,
-                device: str = "cpu") -> ScoreFn:
-    """A scorer by name: ``"tgnas"`` (needs ``checkpoint``), ``"flops"`` or ``"synflow"``.
+                device: str = "cpu", rule: Path | str | None = None, seed: int = 0,
+                reference: str | None = None) -> ScoreFn:
+    """A scorer by name: ``"tgnas"`` (needs ``checkpoint``), ``"tgnas+"`` (needs ``checkpoint``
+    and its ``rule``; ``seed`` = lite seed, ``reference`` as in :func:`plus_scorer`),
+    ``"flops"`` or ``"synflow"`` (``seed`` = weight initialisation). Relative paths are
+    below ``tgnas.paths.OUTPUT_ROOT``.
 
     Raises:
-        KeyError: unknown ``name``.
-        ValueError: ``"tgnas"`` without a checkpoint.
-        FileNotFoundError: the checkpoint does not exist.
+        KeyError: unknown ``name``, or a rule without the ``reference`` population.
+        ValueError: a predictor scorer without a checkpoint, ``"tgnas+"`` without a rule, or a
+            rule made for another checkpoint.
+        FileNotFoundError: the checkpoint or rule does not exist.
     """
-    if name == "tgnas":
+    if name not in SCORER_NAMES:
+        raise KeyError(f"unknown scorer {name!r}; expected one of {list(SCORER_NAMES)}")
+    if name in PREDICTOR_SCORERS:
         if checkpoint is None or str(checkpoint) == "":
-            raise ValueError("scorer 'tgnas' needs a predictor checkpoint (e.g. models/tgnas_nb101.pt)")
-        from tgnas import paths
-
-        path = Path(checkpoint)
-        if not path.is_absolute():
-            path = paths.OUTPUT_ROOT / path
+            raise ValueError(f"scorer {name!r} needs a predictor checkpoint (e.g. models/tgnas_nb101.pt)")
+        path = _output_path(checkpoint)
         if not path.is_file():
             raise FileNotFoundError(f"predictor checkpoint {path} does not exist; train one with "
                                     f"notebooks/02_train_predictor.ipynb (dvc repro) or `tgnas train`")
-        from tgnas.predictor import Predictor  # heavy import, only when needed
+        if name == "tgnas+" and (rule is None or str(rule) == ""):
+            raise ValueError("scorer 'tgnas+' needs the TG-NAS+ rule of its checkpoint (e.g. "
+                             "models/tgnas_plus_rule.json, written by notebooks/06_tgnas_plus.ipynb)")
+        from tgnas.scoring import load_predictor, load_rule  # heavy imports, only when needed
 
-        return predictor_scorer(Predictor.load(path, device=device), space)
+        predictor = load_predictor(path, device=device)
+        if name == "tgnas":
+            return predictor_scorer(predictor, space)
+        return plus_scorer(load_rule(_output_path(rule), path), predictor, space, seed=seed, reference=reference)
     if name == "flops":
         return flops_scorer(space)
-    if name == "synflow":
-        return synflow_scorer(space)
-    raise KeyError(f"unknown scorer {name!r}; expected one of {list(SCORER_NAMES)}")
+    return synflow_scorer(space, seed=seed)
