@@ -47,6 +47,8 @@ SIGNAL_SETS: dict[str, tuple[str, ...]] = {
 }
 #: Ways to weight the signals (see the module docstring).
 WEIGHTINGS: tuple[str, ...] = ("nb301", "nb101", "equal", "log_ranks")
+#: The weightings fitted on a labelled space's table (the rest fit nothing).
+FITTED: tuple[str, ...] = ("nb301", "nb101")
 #: Folds of the cross-validated taus, and their seed.
 FOLDS, FOLD_SEED = 5, 0
 #: What the pipeline can ship: a PlusRule (not log_ranks) that uses the predictor and >= 1 more signal.
@@ -72,7 +74,7 @@ def ensemble_tables(member_tables: Sequence[Mapping[str, pd.DataFrame]]) -> dict
     out = {}
     for space in ("nb201", "nb301", "nb101"):
         frames = [t[space] for t in member_tables]
-        if space == "nb101":
+        if "nb101_index" in frames[0]:  # the held-out source sample: rows every member left out
             frames = [f[f["nb101_index"].isin(keep)].reset_index(drop=True) for f in frames]
         base = frames[0].copy()
         base["tgnas"] = np.mean([normal_scores(f["tgnas"].to_numpy()) for f in frames], axis=0)
@@ -136,7 +138,7 @@ def variant_row(set_name: str, weighting: str, tables: Mapping[str, pd.DataFrame
         raise KeyError(f"unknown weighting {weighting!r}; expected one of {list(WEIGHTINGS)}")
     signals = SIGNAL_SETS[set_name]
     row: dict = {"signals": set_name, "weighting": weighting}
-    if weighting in ("nb301", "nb101"):
+    if weighting in FITTED:
         rule, scores = _fitted(weighting, signals, tables[weighting], tables)
         row.update({f"w_{s}": float(w) for s, w in zip(signals, rule.weights)})
         fixed = scores
