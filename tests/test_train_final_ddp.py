@@ -13,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -49,6 +50,10 @@ def _cfgs():
     return tiny_cfg(lr=0.05, epochs=1), tiny_cfg(drop_path_prob=0.0, epochs=1)
 
 
+#: Seconds the two-rank run may take (a few seconds on this CPU), and a rank waits for the others at exit.
+_RUN_TIMEOUT_S, _EXIT_WAIT_S = 600, 120
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -59,26 +64,54 @@ def _state(model):
     return {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
 
 
-def _worker(rank, world, ports, out_dir, data):
+def _worker(rank, world, port, out_dir, data, which):
+    """One rank of one 2-process run of config ``which`` ("plain" or "darts").
+
+    One run per process, as under torchrun: a second run in the same process can block in
+    the garbage collection of the first run's gloo objects (its peer has moved on).
+    """
+    import gc
     import os
     torch.set_num_threads(1)
     os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(world),
-                      MASTER_ADDR="127.0.0.1", MASTER_PORT=str(ports[0]))
+                      MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
     plain_cfg, darts_cfg = _cfgs()
-    r1 = train_final(plain_cfg, "DARTS_V2", f"{out_dir}/plain", data=data, model_fn=plain_model)
-    os.environ["MASTER_PORT"] = str(ports[1])
-    r2 = train_final(darts_cfg, "DARTS_V2", f"{out_dir}/darts", data=data)
-    torch.save({"plain": (r1.step_losses, _state(r1.model), r1.history, r1.world_size),
-                "darts": (r2.step_losses, _state(r2.model), r2.history, r2.world_size)},
-               f"{out_dir}/rank{rank}.pt")
+    if which == "plain":
+        r = train_final(plain_cfg, "DARTS_V2", f"{out_dir}/plain", data=data, model_fn=plain_model)
+    else:
+        r = train_final(darts_cfg, "DARTS_V2", f"{out_dir}/darts", data=data)
+    result = (r.step_losses, _state(r.model), r.history, r.world_size)
+    del r
+    gc.collect()  # release this run's process-group objects while every peer is still alive
+    torch.save(result, f"{out_dir}/rank{rank}_{which}.pt")
+    # Rank 0's process hosts the env:// TCP store: if it exits while another rank still
+    # needs it, that rank waits for gloo's 30-minute timeout. No rank leaves before all saved.
+    deadline = time.monotonic() + _EXIT_WAIT_S
+    while not all(os.path.exists(f"{out_dir}/rank{k}_{which}.pt") for k in range(world)):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"rank {rank}: the other ranks did not finish within {_EXIT_WAIT_S} s")
+        time.sleep(0.05)
+
+
+def _spawn(which: str, tmp, data) -> list:
+    """Run ``which`` on 2 processes; each rank's ``(step_losses, state, history, world_size)``."""
+    ctx = mp.start_processes(_worker, args=(2, _free_port(), str(tmp), data, which), nprocs=2, join=False,
+                             start_method="spawn")
+    deadline = time.monotonic() + _RUN_TIMEOUT_S
+    while not ctx.join(timeout=5):  # raises if a rank failed; a hang becomes a failure, not a stuck CI
+        if time.monotonic() > deadline:
+            for proc in ctx.processes:
+                proc.kill()
+            pytest.fail(f"the 2-process DDP run ({which}) did not finish within {_RUN_TIMEOUT_S} s")
+    return [torch.load(tmp / f"rank{r}_{which}.pt", weights_only=False) for r in range(2)]
 
 
 @pytest.fixture(scope="module")
 def ddp_and_single(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("ddp")
     data = synthetic_data()
-    mp.spawn(_worker, args=(2, (_free_port(), _free_port()), str(tmp), data), nprocs=2, join=True)
-    ranks = [torch.load(tmp / f"rank{r}.pt", weights_only=False) for r in range(2)]
+    per_run = {which: _spawn(which, tmp, data) for which in ("plain", "darts")}
+    ranks = [{which: per_run[which][r] for which in per_run} for r in range(2)]
     n = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
