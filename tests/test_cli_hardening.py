@@ -20,6 +20,7 @@ from tgnas.predictor import Predictor, TrainConfig, gcn_preset, train
 from tgnas.predictor.data import SpaceData
 from tgnas.spaces import get_space
 from tgnas.spaces.base import CellGraph
+from test_predictor import nb201_conv_count_cells  # seeded NB201 cells labelled by their 3x3-conv count
 
 NB201 = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
 
@@ -36,11 +37,7 @@ def _error(capsys, argv, command: str) -> str:
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory):
     """A one-epoch predictor on 60 random NB201 cells (built-in one-hot features, no data files)."""
-    space = get_space("nb201")
-    rng = np.random.default_rng(0)
-    archs = [space.sample(rng) for _ in range(60)]
-    graphs = [space.to_graph(a) for a in archs]
-    y = np.array([sum(op == "nor_conv_3x3" for op in g.ops) for g in graphs]) + rng.normal(0, 0.1, 60)
+    _, graphs, y = nb201_conv_count_cells(60, seed=0)
     cfg = TrainConfig(train_spaces=("nb201",), epochs=1, batch_size=32, embedding_model="onehot",
                       gcn=gcn_preset("upstream", hidden=8))
     out = tmp_path_factory.mktemp("hard") / "m.pt"

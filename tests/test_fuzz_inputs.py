@@ -146,24 +146,23 @@ def _cli_case(checkpoint, capsys, space: str, text: str) -> None:
         assert rc == 0 and err == "", (rc, err[:300])
 
 
-@pytest.mark.parametrize("space", SPACES)
-def test_cli_score_with_mutated_archs(checkpoint, capsys, space):
-    @settings(max_examples=40, deadline=None, derandomize=True, database=None,
+def _cli_cases(checkpoint, capsys, space: str, examples: int) -> None:
+    """``examples`` mutated architecture texts of ``space`` through ``tgnas score`` (derandomised)."""
+    @settings(max_examples=examples, deadline=None, derandomize=True, database=None,
               suppress_health_check=list(HealthCheck))
     @given(mutated(space))
     def run(text):
         _cli_case(checkpoint, capsys, space, text)
 
     run()
+
+
+@pytest.mark.parametrize("space", SPACES)
+def test_cli_score_with_mutated_archs(checkpoint, capsys, space):
+    _cli_cases(checkpoint, capsys, space, 40)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("space", SPACES)
 def test_cli_score_with_mutated_archs_many(checkpoint, capsys, space):
-    @settings(max_examples=1_000, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))
-    @given(mutated(space))
-    def run(text):
-        _cli_case(checkpoint, capsys, space, text)
-
-    run()
+    _cli_cases(checkpoint, capsys, space, 1_000)

@@ -303,13 +303,22 @@ def test_score_unseen_operator_with_free_text_description(tmp_path, syn):
     assert s[1] == pytest.approx(p.score([g])[0], abs=1e-6)
 
 
+def nb201_conv_count_cells(n: int, seed: int) -> tuple[list, list, np.ndarray]:
+    """``n`` seeded random NB201 cells, their graphs and labels ``(n,)`` = number of 3x3
+    convolutions + N(0, 0.1) noise (a toy target any predictor can learn)."""
+    from tgnas.spaces import get_space
+    space = get_space("nb201")
+    rng = np.random.default_rng(seed)
+    archs = [space.sample(rng) for _ in range(n)]
+    graphs = [space.to_graph(a) for a in archs]
+    y = np.array([sum(op == "nor_conv_3x3" for op in g.ops) for g in graphs]) + rng.normal(0, 0.1, n)
+    return archs, graphs, y
+
+
 def test_score_nb201_text_equals_graphs(tmp_path):
     from tgnas.spaces import get_space
     space = get_space("nb201")
-    rng = np.random.default_rng(5)
-    archs = [space.sample(rng) for _ in range(40)]
-    graphs = [space.to_graph(a) for a in archs]
-    y = np.array([sum(op == "nor_conv_3x3" for op in g.ops) for g in graphs]) + rng.normal(0, 0.1, 40)
+    archs, graphs, y = nb201_conv_count_cells(40, seed=5)
     data = SpaceData("nb201", GraphSet.from_graphs(graphs), y)
     cfg = tiny_config(train_spaces=("nb201",), epochs=1)
     path = train(cfg, tmp_path / "n.pt", data=[data], embed_fn=onehot_embed, progress=False).path

@@ -12,19 +12,11 @@ from tgnas.cli import main
 from tgnas.search import CountingScorer, cascade, make_scorer, plus_scorer, run_search
 from tgnas.search.cascade import cascade_pool
 from tgnas.spaces.darts import DartsSpace
-from tgnas.spaces.nb201 import NB201_OPS, NB201Space
+from tgnas.spaces.nb201 import NB201Space
+from test_search import nb201_additive  # the seeded additive NB201 score (score, optimum, table)
 
 NB201 = NB201Space()
 DARTS = DartsSpace()
-
-
-def _nb201_linear(seed: int):
-    """Score = Σ_edges V[edge, op] with a seeded table V (6 edges x 5 ops)."""
-    V = np.random.default_rng(seed).normal(size=(6, len(NB201_OPS)))
-
-    def score(archs):
-        return np.array([sum(V[e, NB201_OPS.index(o)] for e, o in enumerate(a.ops)) for a in archs])
-    return score
 
 
 def _darts_sep_count(archs):
@@ -45,7 +37,7 @@ class _Recorder:
 
 
 def test_cascade_picks_expensive_best_of_prescorer_top_k():
-    pre, exp = _nb201_linear(0), _Recorder(_nb201_linear(1))
+    pre, exp = nb201_additive(0)[0], _Recorder(nb201_additive(1)[0])
     k = 37
     res = cascade(NB201, exp, k, prescorer=pre, progress=False)
     every, enumerated = cascade_pool(NB201, None)
@@ -64,15 +56,15 @@ def test_cascade_picks_expensive_best_of_prescorer_top_k():
 
 
 def test_cascade_budget_counts_only_expensive_evaluations():
-    pre = _Recorder(_nb201_linear(2))
-    counter = CountingScorer(_nb201_linear(3), "exp")
+    pre = _Recorder(nb201_additive(2)[0])
+    counter = CountingScorer(nb201_additive(3)[0], "exp")
     res = run_search("cascade", "nb201", counter, budget=25, seed=0, progress=False, prescorer=pre)
     assert len(pre.seen) == 15_625  # the whole space pre-scored, none of it counted
     assert res.n_distinct == counter.n_distinct == 25 and res.budget == 25 and res.n_calls == 1
     with pytest.raises(ValueError, match="needs a cheap prescorer"):
         run_search("cascade", "nb201", counter, budget=5)
     with pytest.raises(ValueError, match="plain callable"):
-        cascade(NB201, _nb201_linear(3), 5, prescorer=CountingScorer(pre), progress=False)
+        cascade(NB201, nb201_additive(3)[0], 5, prescorer=CountingScorer(pre), progress=False)
 
 
 def test_cascade_pool_of_non_enumerable_space_is_seeded():
@@ -193,7 +185,7 @@ def test_run_seeded_gives_each_run_its_seeds_scorer_and_fresh_counts():
 
     def scorer_of_seed(seed):
         made.append(seed)
-        fn = _nb201_linear(seed)
+        fn = nb201_additive(seed)[0]
         fn.name = f"linear{seed}"
         return fn
 

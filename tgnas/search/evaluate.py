@@ -66,6 +66,25 @@ def darts_params(genotype: Any, C: int = 36, layers: int = 20) -> int:
     return int(count_params(NetworkCIFAR(C, 10, layers, auxiliary=False, genotype=genotype)))
 
 
+def _surrogate_and_randoms(n_random: int, seed: int):
+    """The NB301 surrogate and its ``(n_random,)`` accuracies of uniformly sampled genotypes."""
+    from tgnas.benchmarks.nb301 import NB301Surrogate
+    from tgnas.spaces.darts import DartsSpace
+
+    space = DartsSpace()
+    rng = np.random.default_rng(seed)
+    randoms = [space.sample(rng) for _ in range(n_random)]
+    sur = NB301Surrogate()
+    return sur, np.asarray(sur.predict(randoms), dtype=np.float64)
+
+
+def _rank_row(acc: float, ref: np.ndarray) -> dict[str, Any]:
+    """``acc`` against the random accuracies ``ref``: rank (1 = better than all), percentile, ..."""
+    return {"accuracy": float(acc), "rank": int(1 + np.sum(ref > acc)),
+            "percentile": float(100.0 * np.mean(ref < acc)), "random_mean": float(ref.mean()),
+            "random_max": float(ref.max()), "n_random": len(ref)}
+
+
 def surrogate_rank(genotype: Any, n_random: int = 1000, seed: int = 0) -> dict[str, Any]:
     """NB301-surrogate accuracy of ``genotype`` against ``n_random`` uniformly sampled genotypes.
 
@@ -75,18 +94,8 @@ def surrogate_rank(genotype: Any, n_random: int = 1000, seed: int = 0) -> dict[s
         genotype), ``percentile`` (share of random genotypes strictly below, %),
         ``random_mean`` / ``random_max``.
     """
-    from tgnas.benchmarks.nb301 import NB301Surrogate
-    from tgnas.spaces.darts import DartsSpace
-
-    space = DartsSpace()
-    rng = np.random.default_rng(seed)
-    randoms = [space.sample(rng) for _ in range(n_random)]
-    sur = NB301Surrogate()
-    acc = float(sur.predict([genotype])[0])
-    ref = sur.predict(randoms)
-    return {"accuracy": acc, "random_accuracies": ref, "rank": int(1 + np.sum(ref > acc)),
-            "percentile": float(100.0 * np.mean(ref < acc)), "random_mean": float(ref.mean()),
-            "random_max": float(ref.max()), "n_random": n_random}
+    sur, ref = _surrogate_and_randoms(n_random, seed)
+    return {**_rank_row(float(sur.predict([genotype])[0]), ref), "random_accuracies": ref}
 
 
 def surrogate_ranks(genotypes: Sequence[Any], n_random: int = 1000, seed: int = 0) -> pd.DataFrame:
@@ -97,21 +106,11 @@ def surrogate_ranks(genotypes: Sequence[Any], n_random: int = 1000, seed: int = 
         DataFrame, one row per genotype: ``accuracy``, ``rank``, ``percentile``, ``random_mean``,
         ``random_max``, ``n_random`` (as :func:`surrogate_rank`).
     """
-    from tgnas.benchmarks.nb301 import NB301Surrogate
-    from tgnas.spaces.darts import DartsSpace
-
     genotypes = list(genotypes)
     if not genotypes:
         raise ValueError("surrogate_ranks needs at least one genotype")
-    space = DartsSpace()
-    rng = np.random.default_rng(seed)
-    randoms = [space.sample(rng) for _ in range(n_random)]
-    sur = NB301Surrogate()
-    acc = np.asarray(sur.predict(genotypes), dtype=np.float64)
-    ref = np.asarray(sur.predict(randoms), dtype=np.float64)
-    return pd.DataFrame({"accuracy": acc, "rank": [int(1 + np.sum(ref > a)) for a in acc],
-                         "percentile": [float(100.0 * np.mean(ref < a)) for a in acc],
-                         "random_mean": float(ref.mean()), "random_max": float(ref.max()), "n_random": n_random})
+    sur, ref = _surrogate_and_randoms(n_random, seed)
+    return pd.DataFrame([_rank_row(a, ref) for a in np.asarray(sur.predict(genotypes), dtype=np.float64)])
 
 
 def run_many(algorithms: Sequence[str], space: str, scorer, seeds: Sequence[int], budget: int,

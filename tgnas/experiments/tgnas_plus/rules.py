@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from tgnas.ensemble import PlusRule, equal_rule, fit_rule, normal_scores
+from tgnas.ensemble import PlusRule, fit_rule, normal_scores
 from tgnas.experiments.tgnas_plus.signals import ALL_SIGNALS, AZ_SIGNALS, SIGNALS, evaluate_signals
 from tgnas.metrics import kendall_tau
 
@@ -119,8 +119,8 @@ def _cv_kendall(weighting: str, signals: Sequence[str], tables: Mapping[str, pd.
     taus = []
     for f in range(FOLDS):
         test = folds == f
-        if weighting == space:
-            _, scores = _fitted(space, signals, t[~test].reset_index(drop=True), tables)
+        if weighting == space:  # refit on the other folds; only this space's scores are needed
+            _, scores = _fitted(space, signals, t[~test].reset_index(drop=True), {space: t})
             s = scores[space]
         elif fixed is not None:
             s = fixed[space]
