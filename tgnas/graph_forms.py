@@ -39,7 +39,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from tgnas.spaces.base import CellGraph
+from tgnas.cellgraph import CellGraph
 
 #: Forms, from least to most rewritten.
 GRAPH_FORMS: tuple[str, ...] = ("full", "no_none", "pruned", "contracted")

@@ -20,7 +20,7 @@ def random_search(space: SearchSpace | str, scorer: ScoreFn | CountingScorer, bu
 
     Cells are drawn and scored in batches of ``batch_size`` (one scorer call each) until
     ``budget`` distinct cells have been scored; repeats are free and do not count. The
-    budget is capped at the space's size when the space states it (a ``size`` attribute);
+    budget is capped at the space's size when the space states it (``space.n_archs``);
     in any case the search stops once :data:`EXHAUSTED_AFTER` times as many draws as there
     are distinct cells scored have brought no new cell (the space is then all but surely
     exhausted: a cell left unseen among N survives 10 N draws with probability e^-10), and
@@ -30,9 +30,8 @@ def random_search(space: SearchSpace | str, scorer: ScoreFn | CountingScorer, bu
         :class:`SearchResult`; ``extra["draws"]`` is the number of cells drawn.
     """
     space, budget = _space(space), _check_budget(budget)
-    size = getattr(space, "size", None)
-    if size is not None:
-        budget = min(budget, int(size))
+    if space.n_archs is not None:
+        budget = min(budget, int(space.n_archs))
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size!r}")
     counter = as_counting(scorer)

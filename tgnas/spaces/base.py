@@ -1,4 +1,5 @@
-"""What every search space provides, and the node-op graph all spaces convert to.
+"""The space protocol (:class:`Space`: what every search space provides), and the node-op graph
+all spaces convert to.
 
 The predictor never sees a space's own textual form: each space turns an architecture into
 a :class:`CellGraph`, a DAG whose nodes carry operator names (the keys of the operator
@@ -8,76 +9,63 @@ description table in :mod:`tgnas.descriptions`).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-
-@dataclass(frozen=True, eq=False)
-class CellGraph:
-    """A node-op DAG.
-
-    Attributes:
-        adjacency: ``(N, N)`` uint8; ``adjacency[i, j] == 1`` means data flows from node
-            ``i`` to node ``j``. Nodes are in topological order, so the matrix is strictly
-            upper-triangular. Node 0 is an input node and node ``N - 1`` the output node.
-        ops: ``N`` operator names, one per node (roles such as ``"input"`` included).
-    """
-
-    adjacency: np.ndarray
-    ops: tuple[str, ...]
-
-    def __post_init__(self) -> None:
-        adj = np.asarray(self.adjacency)
-        n = len(self.ops)
-        if n == 0:
-            raise ValueError("a CellGraph needs at least one node (an input); got no ops")
-        if adj.shape != (n, n):
-            raise ValueError(f"adjacency has shape {adj.shape}, expected ({n}, {n}) for {n} ops")
-        if not np.all((adj == 0) | (adj == 1)):
-            bad = sorted({repr(v) for v in np.asarray(adj, dtype=object).ravel() if not (v == 0 or v == 1)})[:5]
-            raise ValueError(f"adjacency entries must be 0 or 1 (edge or no edge), found {', '.join(bad)}")
-        if not all(isinstance(op, str) for op in self.ops):
-            raise ValueError(f"ops must be operator names (str), got {[type(op).__name__ for op in self.ops][:5]}")
-        if np.any(np.tril(adj) != 0):
-            raise ValueError("adjacency must be strictly upper-triangular (nodes in topological order)")
-        object.__setattr__(self, "adjacency", adj.astype(np.uint8, copy=False))
-        object.__setattr__(self, "ops", tuple(self.ops))
-
-    @classmethod
-    def _trusted(cls, adjacency: np.ndarray, ops: tuple[str, ...]) -> CellGraph:
-        """A graph from code that builds valid ones by construction (uint8, strictly upper
-        triangular, one str op per node), without :meth:`__post_init__`'s checks."""
-        g = object.__new__(cls)
-        object.__setattr__(g, "adjacency", adjacency)
-        object.__setattr__(g, "ops", ops)
-        return g
-
-    @property
-    def num_nodes(self) -> int:
-        return len(self.ops)
-
-    def __eq__(self, other: object) -> bool:
-        return (isinstance(other, CellGraph) and self.ops == other.ops
-                and np.array_equal(self.adjacency, other.adjacency))
-
-    def __hash__(self) -> int:
-        return hash((self.ops, self.adjacency.tobytes()))
+from tgnas.cellgraph import CellGraph
+from tgnas.graph_forms import to_form
 
 
-class SearchSpace(ABC):
-    """A search space: textual form, validation, graph conversion, sampling, mutation.
+class Space(ABC):
+    """A search space and every fact about it: the protocol each ``tgnas/spaces/<name>/`` folder
+    implements, and all that generic code (graphs, embeddings, predictor, proxies, search,
+    final training) may ask of a space.
 
     ``Arch`` is the space's own immutable architecture type (documented by each space).
+
+    Every space provides its text form, validation and graph conversion (the abstract
+    methods). The optional capabilities below raise :class:`NotImplementedError` unless the
+    space overrides them; :meth:`provides` tells which it does (``space.provides("supernet")``).
+    The catalog (:mod:`tgnas.spaces.catalog`) holds one instance per space; instances hold
+    no mutable state, so they are shared.
     """
 
-    #: registry name (``"nb201"``).
+    #: catalog name (``"nb201"``); one name per space everywhere.
     name: str
     #: the operator choices of the space (what sampling and mutation draw from).
-    ops: tuple[str, ...]
+    ops: tuple[str, ...] = ()
     #: every node label :meth:`to_graph` can produce, operator choices and roles.
-    graph_ops: tuple[str, ...]
+    graph_ops: tuple[str, ...] = ()
+    #: English text of every label of :attr:`graph_ops`: ``{label: {"short", "medium", "long"}}``
+    #: (the "T" of TG-NAS; :mod:`tgnas.descriptions` collects them).
+    descriptions: Mapping[str, Mapping[str, str]] = {}
+    #: display name of the space's labelled data (``"NB301"``); ``""`` if none.
+    benchmark: str = ""
+    #: old names still accepted when reading stored configs and checkpoints.
+    aliases: tuple[str, ...] = ()
+    #: the text hashed into the seed of the predictor's train/validation split (default: :attr:`name`).
+    split_key: str = ""
+    #: the proxy network's default width and cells per stage (:meth:`build_net`).
+    proxy_C: int | None = None
+    proxy_N: int | None = None
+    #: cells per stage of the lite-proxy network of TG-NAS+.
+    lite_N: int = 1
+    #: datasets :meth:`build_final_net` builds networks for.
+    final_datasets: tuple[str, ...] = ()
+    #: how the space's text form starts (``tgnas train-final`` detects the space by it).
+    text_prefix: str = ""
+    #: :meth:`cells` are every cell of the space (``tgnas score --all``).
+    enumerable: bool = False
+    #: training on the space may use a fraction of its cells (else all of them).
+    subsample: bool = True
+    #: how many distinct architectures the space holds, where known (random search stops there).
+    n_archs: int | None = None
+    #: the benchmark's datasets (or tasks) with accuracy labels, the default first.
+    datasets: tuple[str, ...] = ()
+
+    # -- what every space provides ------------------------------------------------------------
 
     @abstractmethod
     def parse(self, text: str) -> Any:
@@ -95,10 +83,92 @@ class SearchSpace(ABC):
     def to_graph(self, arch: Any) -> CellGraph:
         """Convert to the node-op DAG the predictor consumes."""
 
-    @abstractmethod
+    def to_graph_form(self, arch: Any, form: str) -> CellGraph:
+        """``arch`` as a graph of ``form`` (:mod:`tgnas.graph_forms`); a space may override this
+        with a direct route that gives the same graph faster."""
+        return to_form(self.to_graph(arch), form)
+
     def sample(self, rng: np.random.Generator) -> Any:
         """Draw one valid architecture uniformly (as the space defines uniform)."""
+        raise self._lacks("sample")
 
-    @abstractmethod
     def mutate(self, arch: Any, rng: np.random.Generator) -> Any:
         """Return a valid architecture differing from ``arch`` by one elementary change."""
+        raise self._lacks("mutate")
+
+    # -- optional capabilities ----------------------------------------------------------------
+
+    def build_net(self, arch: Any, num_classes: int = 10, C: int | None = None, N: int | None = None):
+        """The proxy network (``nn.Module``) of ``arch``; ``C``/``N`` default to :attr:`proxy_C`/:attr:`proxy_N`."""
+        raise self._lacks("build_net")
+
+    def build_final_net(self, arch: Any, dataset: str, num_classes: int, C: int, N: int, auxiliary: bool):
+        """The evaluation network ``tgnas train-final`` trains."""
+        raise self._lacks("build_final_net")
+
+    def cells(self, form: str = "full"):
+        """The benchmark's cells in table order, as a :class:`~tgnas.graphs.GraphSet` of ``form``."""
+        raise self._lacks("cells")
+
+    def cell_ids(self):
+        """``DataFrame``: one row of identifiers per cell of :meth:`cells`."""
+        raise self._lacks("cell_ids")
+
+    def labelled(self, form: str = "full", surrogate_samples: int = 0, seed: int = 0):
+        """The predictor's training data of the space: ``(GraphSet, (M,) labels)``."""
+        raise self._lacks("labelled")
+
+    def accuracy(self, archs: Sequence[Any]):
+        """``DataFrame`` of benchmark accuracies of ``archs``, one column per dataset."""
+        raise self._lacks("accuracy")
+
+    def encoding(self):
+        """The continuous encoding evolution searches in (``tgnas.search.encoding``)."""
+        raise self._lacks("encoding")
+
+    def supernet(self):
+        """A fresh pruning supernet (``tgnas.search.pruning.Supernet``)."""
+        raise self._lacks("supernet")
+
+    def flops_of(self, arch: Any) -> float:
+        """Exact FLOPs of ``arch``'s benchmark network from a closed-form model (else search
+        counts FLOPs on :meth:`build_net`)."""
+        raise self._lacks("flops_of")
+
+    def size(self, archs: Sequence[Any]) -> np.ndarray:
+        """``(M,)`` float64 parameters (millions) of the space's benchmark-size network: the
+        ``params`` signal of TG-NAS+. Archs may be objects or text forms."""
+        raise self._lacks("size")
+
+    def builds_as(self, arch: Any) -> tuple[Space, Any]:
+        """The space whose network builder builds ``arch``, and ``arch`` in it (a generic cell
+        whose operators are a built-in space's); ``ValueError`` when none does."""
+        return self, arch
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def provides(self, capability: str) -> bool:
+        """Whether the space overrides the method ``capability`` (``"supernet"``, ``"size"``, ...)."""
+        mine = getattr(type(self), capability, None)
+        if mine is None or not callable(mine):
+            raise KeyError(f"unknown capability {capability!r}; expected one of {list(CAPABILITIES)}")
+        return mine is not getattr(Space, capability)
+
+    @property
+    def seed_key(self) -> str:
+        """The text hashed into the seed of the predictor's split of this space's cells."""
+        return self.split_key or self.name
+
+    def _lacks(self, capability: str) -> NotImplementedError:
+        return NotImplementedError(f"search space {self.name!r} has no {capability!r}")
+
+    def __repr__(self) -> str:
+        return f"<space {self.name}>"
+
+
+#: Optional capabilities a space may provide (:meth:`Space.provides`).
+CAPABILITIES: tuple[str, ...] = ("sample", "mutate", "build_net", "build_final_net", "cells", "cell_ids",
+                                 "labelled", "accuracy", "encoding", "supernet", "flops_of", "size")
+
+#: The former name of :class:`Space`.
+SearchSpace = Space
