@@ -37,10 +37,10 @@ from scipy import stats
 from tqdm.auto import tqdm
 
 from tgnas import paths
-from tgnas.benchmarks.nb201 import enumerate_archs, load_nb201_proxies
+from tgnas.spaces.nb201.benchmark import enumerate_archs, load_nb201_proxies
 from tgnas.fileio import write_json
 from tgnas.proxies.lite import DEFAULT_LITE, LiteConfig, lite_batch, lite_signals
-from tgnas.spaces.nb201 import NUM_ARCHS
+from tgnas.spaces.nb201.arch import NUM_ARCHS
 
 #: Full-size reference (the table's own setting: C=16, N=5, 64 images of 32x32).
 FULL_SIZE = (16, 5, 64, 32)

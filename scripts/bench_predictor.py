@@ -38,7 +38,7 @@ import torch
 from tgnas import paths
 from tgnas.fileio import write_json
 from tgnas.predictor import Predictor, TrainConfig, gcn_preset, train
-from tgnas.benchmarks import nb201 as nb201_benchmark
+from tgnas.spaces.nb201 import benchmark as nb201_benchmark
 from tgnas.graphs import graphset
 from tgnas.predictor.data import load_space_data
 

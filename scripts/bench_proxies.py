@@ -28,10 +28,10 @@ from scipy import stats
 from tqdm.auto import tqdm
 
 from tgnas import paths
-from tgnas.benchmarks.nb201 import load_nb201, load_nb201_proxies
+from tgnas.spaces.nb201.benchmark import load_nb201, load_nb201_proxies
 from tgnas.fileio import write_json
 from tgnas.proxies import TABLE_COLUMN, cifar10_minibatch, compute_proxy, params_and_flops_all
-from tgnas.spaces.nb201 import NUM_ARCHS
+from tgnas.spaces.nb201.arch import NUM_ARCHS
 
 
 def _args(argv=None) -> argparse.Namespace:

@@ -36,14 +36,14 @@ from scipy import stats
 from tqdm.auto import tqdm
 
 from tgnas import paths
-from tgnas.benchmarks.nb201 import enumerate_archs, load_nb201
+from tgnas.spaces.nb201.benchmark import enumerate_archs, load_nb201
 from tgnas.fileio import check_output, write_json
 from tgnas.metrics import bootstrap_ci
 from tgnas.proxies.az_nas import AZ_COMPONENTS, aggregate_log_ranks, az_nas_components, noise_images
 from tgnas.proxies.az_nas_lite import AZ_INPUTS, az_nas_lite_table
 from tgnas.proxies.lite import DEFAULT_LITE, LiteConfig
 from tgnas.proxies.zero_cost import build_net, cifar10_minibatch
-from tgnas.spaces.nb201 import NUM_ARCHS
+from tgnas.spaces.nb201.arch import NUM_ARCHS
 
 #: Lee & Ham, CVPR 2024, Table 1: NB201 CIFAR-10, all 15,625 cells.
 PUBLISHED = {"aggregate": {"kendall": 0.741, "spearman": 0.913}}

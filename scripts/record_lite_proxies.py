@@ -32,10 +32,10 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from tgnas import paths
-    from tgnas.benchmarks.nb301 import load_nb301
+    from tgnas.spaces.darts.benchmark import load_nb301
     from tgnas.experiments.tgnas_plus.signals import nb301_lite_table
     from tgnas.proxies.lite import nb201_lite_path, nb201_lite_table
-    from tgnas.proxies.nb101_sample import nb101_lite_path, nb101_lite_sample
+    from tgnas.experiments.tgnas_plus.nb101_sample import nb101_lite_path, nb101_lite_sample
 
     torch.set_num_threads(args.threads)
     t0 = time.perf_counter()

@@ -14,7 +14,7 @@ from tgnas.proxies import az_nas as A
 from tgnas.proxies import az_nas_lite as AL
 from tgnas.proxies import zero_cost as P
 from tgnas.proxies.lite import LiteConfig
-from tgnas.spaces.darts import DARTS_V2
+from tgnas.spaces.darts.arch import DARTS_V2
 
 CELL = "|nor_conv_3x3~0|+|avg_pool_3x3~0|skip_connect~1|+|skip_connect~0|nor_conv_1x1~1|nor_conv_3x3~2|"
 ALL_NONE = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"
@@ -233,7 +233,7 @@ def test_lite_signals_check_the_image_size(batch):
 
 
 def test_nb201_az_lite_table_caches_per_input(monkeypatch, tmp_path):
-    import tgnas.benchmarks.nb201 as nb201_benchmark
+    import tgnas.spaces.nb201.benchmark as nb201_benchmark
     from tgnas import paths
 
     monkeypatch.setattr(paths, "LITE_PROXY_DIR", tmp_path / "lite")

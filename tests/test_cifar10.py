@@ -16,7 +16,7 @@ from PIL import Image
 
 from tgnas import datafiles, paths
 from tgnas.fileio import sha256_file
-from tgnas.benchmarks.cifar10 import (
+from tgnas.datasets.cifar10 import (
     CIFAR10_CLASSES,
     CIFAR10Data,
     cache_path,

@@ -246,6 +246,7 @@ class _Tiny:
     """A toy space of 20 cells (numbers), for budget tests."""
 
     name = "tiny"
+    n_archs = None
 
     def sample(self, rng):
         return int(rng.integers(0, 20))
@@ -264,7 +265,7 @@ def test_random_search_stops_when_the_space_is_exhausted():
     res = random_search(_Tiny(), lambda archs: np.asarray(archs, dtype=float), budget=10**9, progress=False)
     assert res.n_distinct == 20 and res.arch == 19 and time.perf_counter() - t0 < 5
     sized = _Tiny()
-    sized.size = 5  # a space that states its size: the budget is capped at it
+    sized.n_archs = 5  # a space that states its size: the budget is capped at it
     res = random_search(sized, lambda archs: np.asarray(archs, dtype=float), budget=10**9, progress=False)
     assert res.n_distinct == 5
 

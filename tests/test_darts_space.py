@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tgnas.spaces import get_space
-from tgnas.spaces.darts import (
+from tgnas.spaces.darts.arch import (
     DARTS_OPS,
     DARTS_V1,
     DARTS_V2,

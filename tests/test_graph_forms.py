@@ -5,9 +5,9 @@ import pytest
 
 from tgnas.graph_forms import GRAPH_FORMS, contract_identities, prune, to_form
 from tgnas.spaces.base import CellGraph
-from tgnas.spaces.darts import DartsSpace
-from tgnas.spaces.nb101 import NB101Space
-from tgnas.spaces.nb201 import NB201Space, parse_arch
+from tgnas.spaces.darts.arch import DartsSpace
+from tgnas.spaces.nb101.arch import NB101Space
+from tgnas.spaces.nb201.arch import NB201Space, parse_arch
 
 
 def edges(g: CellGraph) -> set[tuple[str, str]]:

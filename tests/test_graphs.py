@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from tgnas.benchmarks.nb101 import NB101_VOCAB, table_graphset
+from tgnas.spaces.nb101.benchmark import NB101_VOCAB, table_graphset
 from tgnas.graphs import PAD, BatchMaker, GraphSet, masked_pool, propagation_matrix
 from tgnas.spaces.base import CellGraph
 
@@ -119,7 +119,7 @@ def test_masked_pool_ignores_padding_and_order():
 
 @pytest.fixture(scope="module")
 def nb101():
-    from tgnas.benchmarks.nb101 import load_nb101
+    from tgnas.spaces.nb101.benchmark import load_nb101
     from tgnas.datafiles import DataFileError
     try:
         return load_nb101()
@@ -129,7 +129,7 @@ def nb101():
 
 def test_nb101_vectorised_equals_per_cell_conversion(nb101, tmp_path, monkeypatch):
     from tgnas import paths
-    from tgnas.spaces.nb101 import NB101Space
+    from tgnas.spaces.nb101.arch import NB101Space
     monkeypatch.setattr(paths, "CACHE_DIR", tmp_path)
     gs = table_graphset(nb101)                      # builds and writes the cache
     assert len(gs) == 423_624 and gs.vocab == NB101_VOCAB and gs.max_nodes == 7

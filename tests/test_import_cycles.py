@@ -114,6 +114,6 @@ def test_spaces_import_no_data_code():
     graph = import_graph()
     for module, deps in graph.items():
         if module.startswith("tgnas.spaces"):
-            bad = sorted(d for d in deps if d.startswith(("tgnas.benchmarks", "tgnas.datafiles", "tgnas.nets",
+            bad = sorted(d for d in deps if d.startswith(("tgnas.datasets", "tgnas.datafiles", "tgnas.nets",
                                                           "tgnas.graphs", "tgnas.predictor")))
             assert not bad, f"{module} imports {bad}"

@@ -182,7 +182,7 @@ def test_nb201_cache_path(monkeypatch, tmp_path):
 
 
 def test_nb201_lite_table_caches_and_recomputes(monkeypatch, tmp_path):
-    import tgnas.benchmarks.nb201 as nb201_benchmark
+    import tgnas.spaces.nb201.benchmark as nb201_benchmark
 
     monkeypatch.setattr(paths, "LITE_PROXY_DIR", tmp_path / "lite")
     # three cells stand in for the 15,625 (the wiring is what is under test)
@@ -223,7 +223,7 @@ def test_the_recorded_nb201_table_matches_a_recomputation():
     """The committed table of the frozen lite_proxies stage holds what lite_signals gives now."""
     from tgnas import paths
     from tgnas.proxies import lite
-    from tgnas.benchmarks.nb201 import enumerate_archs
+    from tgnas.spaces.nb201.benchmark import enumerate_archs
 
     recorded = paths.RECORDED_LITE_DIR / lite.nb201_lite_path().name
     assert recorded.is_file(), f"{recorded} missing: run `dvc repro --force lite_proxies`"

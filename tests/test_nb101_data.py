@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from tgnas import datafiles, paths
-from tgnas.benchmarks.nb101 import (
+from tgnas.spaces.nb101.benchmark import (
     NASLIB_NB101_OPS,
     NB101_OP_CODES,
     NB101_ZC_PROXIES,
@@ -17,7 +17,7 @@ from tgnas.benchmarks.nb101 import (
     load_nb101_unlabelled,
     load_nb101_zc,
 )
-from tgnas.spaces.nb101 import NB101Cell, NB101Space
+from tgnas.spaces.nb101.arch import NB101Cell, NB101Space
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tgnas.benchmarks.nb101 import load_nb101
-from tgnas.spaces.nb101 import NB101Space
-from tgnas.spaces.nb101_hash import hash_cell, hash_module, hash_table_rows, labels_from_ops
+from tgnas.spaces.nb101.benchmark import load_nb101
+from tgnas.spaces.nb101.arch import NB101Space
+from tgnas.spaces.nb101.hashing import hash_cell, hash_module, hash_table_rows, labels_from_ops
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tgnas.benchmarks.nb101 import load_nb101
+from tgnas.spaces.nb101.benchmark import load_nb101
 from tgnas.spaces import CellGraph, get_space
-from tgnas.spaces.nb101 import NB101Cell, NB101Space, num_representations
+from tgnas.spaces.nb101.arch import NB101Cell, NB101Space, num_representations
 
 C3, C1, MP = "conv3x3-bn-relu", "conv1x1-bn-relu", "maxpool3x3"
 SPACE = NB101Space()

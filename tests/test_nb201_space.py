@@ -11,7 +11,7 @@ import pytest
 
 from tgnas import datafiles
 from tgnas.spaces import CellGraph, get_space
-from tgnas.spaces.nb201 import (
+from tgnas.spaces.nb201.arch import (
     NASLIB_EDGE_ORDER,
     NASLIB_NB201_CODES,
     NB201_EDGES,
@@ -23,7 +23,7 @@ from tgnas.spaces.nb201 import (
     product_archs,
     to_naslib_tuple,
 )
-from tgnas.benchmarks.nb201 import enumerate_archs, index_of  # the benchmark's order needs its data
+from tgnas.spaces.nb201.benchmark import enumerate_archs, index_of  # the benchmark's order needs its data
 
 EXAMPLE = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
 INDEX0 = ("|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|"

@@ -9,7 +9,7 @@ import pytest
 from scipy.stats import spearmanr
 
 from tgnas import datafiles
-from tgnas.benchmarks.nb301 import (
+from tgnas.spaces.darts.benchmark import (
     CAT_NAMES,
     NA,
     NB301_PROXIES,
@@ -18,7 +18,7 @@ from tgnas.benchmarks.nb301 import (
     genotype_to_config,
     load_nb301,
 )
-from tgnas.spaces.darts import DARTS_V1, DARTS_V2, DartsSpace, Genotype, from_compact, to_compact_key
+from tgnas.spaces.darts.arch import DARTS_V1, DARTS_V2, DartsSpace, Genotype, from_compact, to_compact_key
 
 _PREFIX = "NetworkSelectorDatasetInfo_COLON_darts_COLON_"
 

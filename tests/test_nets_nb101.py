@@ -1,4 +1,4 @@
-"""The NAS-Bench-101 network (tgnas.nets.nb101) against the published sizes.
+"""The NAS-Bench-101 network (tgnas.spaces.nb101.net) against the published sizes.
 
 Reference numbers: NAS-Bench-Suite-Zero's ``params`` (millions, NASLib's PyTorch NB101
 network) and ``flops`` (torchstat/tensorwatch convention) for its 292 distinct cells, and
@@ -15,10 +15,10 @@ from torch import nn
 
 from tgnas import datafiles
 from tgnas.nets import count_flops, count_params
-from tgnas.nets.nb101 import (NB101Network, as_cell, build_nb101_net, compute_vertex_channels,
+from tgnas.spaces.nb101.net import (NB101Network, as_cell, build_nb101_net, compute_vertex_channels,
                               nb101_cost)
 from tgnas.proxies import build_net, naswot, synflow
-from tgnas.spaces.nb101 import NB101Cell, NB101Space
+from tgnas.spaces.nb101.arch import NB101Cell, NB101Space
 
 TWO_VERTEX = "01.00/input,output"
 # input -> conv3x3 -> output, input -> maxpool -> conv1x1 -> output, input -> output
@@ -37,7 +37,7 @@ needs_full = pytest.mark.skipif(not _have("nb101_full"), reason="NB101 full tabl
 @pytest.fixture(scope="module")
 def zc_cells():
     """(292 distinct pruned cells, params in M, flops in M) of NAS-Bench-Suite-Zero."""
-    from tgnas.benchmarks.nb101 import load_nb101_zc
+    from tgnas.spaces.nb101.benchmark import load_nb101_zc
     df = load_nb101_zc().drop_duplicates("hash").reset_index(drop=True)
     assert len(df) == 292
     return list(df["cell"]), df["params"].to_numpy(), df["flops"].to_numpy()
@@ -214,7 +214,7 @@ def test_flops_of_the_built_network_match_naslib_all(zc_cells):
 
 @needs_full
 def test_flops_match_full_table_thop_convention():
-    from tgnas.benchmarks.nb101 import load_nb101
+    from tgnas.spaces.nb101.benchmark import load_nb101
     table = load_nb101()
     idx = np.random.default_rng(0).choice(len(table), size=300, replace=False)
     # the table's flops (thop) = conv/linear MACs + 2 per BatchNorm output, exactly
@@ -228,7 +228,7 @@ def test_flops_match_full_table_thop_convention():
 @pytest.mark.slow
 @needs_full
 def test_flops_match_full_table_all_cells():
-    from tgnas.benchmarks.nb101 import load_nb101
+    from tgnas.spaces.nb101.benchmark import load_nb101
     table = load_nb101()
     got = np.array([nb101_cost(table.cell(i)).thop_flops for i in range(len(table))], dtype=np.float64)
     np.testing.assert_array_equal(got, table.flops)
@@ -238,7 +238,7 @@ def test_flops_match_full_table_all_cells():
 
 
 def test_sample_indices_are_seeded_unique_and_checked():
-    from tgnas.proxies.nb101_sample import nb101_sample_indices
+    from tgnas.experiments.tgnas_plus.nb101_sample import nb101_sample_indices
     a = nb101_sample_indices(50, seed=0)
     assert a.shape == (50,) and len(np.unique(a)) == 50 and np.all(np.diff(a) > 0)
     assert np.array_equal(a, nb101_sample_indices(50, seed=0))

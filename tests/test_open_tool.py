@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from tgnas.cli import main
-from tgnas.spaces.darts import DARTS_V2, DartsSpace, Genotype, format_genotype, parse_genotype
+from tgnas.spaces.darts.arch import DARTS_V2, DartsSpace, Genotype, format_genotype, parse_genotype
 
 #: DARTS's own forms: a node fed twice from node 1, ``none`` ops, ``range(2, 6)`` concats.
 DARTS_CODE = ("Genotype(normal=[('sep_conv_3x3', 1), ('sep_conv_3x3', 1), ('none', 0), ('sep_conv_5x5', 1), "
@@ -245,7 +245,7 @@ def test_generic_cells_with_english_descriptions_score(tmp_path, capsys):
 
 def test_darts_code_genotypes_parse_build_and_score_but_the_surrogate_refuses_them():
     import tgnas
-    from tgnas.benchmarks.nb301 import genotype_to_config
+    from tgnas.spaces.darts.benchmark import genotype_to_config
     from tgnas.proxies import build_net
     from tgnas.search.encoding import DartsEncoding
     g = parse_genotype(DARTS_CODE)
@@ -305,7 +305,7 @@ def test_a_notebook_run_by_hand_writes_to_scratch(env, expected):
 def test_fast_graph_forms_equal_the_step_by_step_rewrites():
     from tgnas import graph_forms as gf
     from tgnas.spaces import get_space
-    from tgnas.spaces.darts import DARTS_OPS
+    from tgnas.spaces.darts.arch import DARTS_OPS
 
     def steps(g, form):
         if form == "full":

@@ -11,7 +11,7 @@ from tgnas.cli import main
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory):
-    from tgnas.benchmarks.nb101 import load_nb101
+    from tgnas.spaces.nb101.benchmark import load_nb101
     from tgnas.datafiles import DataFileError
     try:
         load_nb101()
@@ -99,7 +99,7 @@ def test_score_plus_with_a_stamped_rule(checkpoint, tmp_path, capsys):
     assert main(["score", "--checkpoint", str(checkpoint), "--space", "nb201", "--plus", "--rule", str(wrong),
                  "--arch", good]) == 2
     assert "made for another predictor checkpoint" in capsys.readouterr().err
-    from tgnas.spaces.darts import DARTS_V2
+    from tgnas.spaces.darts.arch import DARTS_V2
     # TG-NAS+ scores DARTS cells when the rule has a DARTS reference; this one has only NB201's
     assert main(["score", "--checkpoint", str(checkpoint), "--space", "darts", "--plus", "--rule", str(rule_path),
                  "--arch", str(DARTS_V2)]) == 2

@@ -12,9 +12,9 @@ from torch import nn
 from tgnas import datafiles
 from tgnas.proxies import zero_cost as P
 from tgnas.nets import count_flops, count_params
-from tgnas.nets.nb201 import build_nb201_net
-from tgnas.spaces.darts import DARTS_V2
-from tgnas.spaces.nb201 import NB201_OPS, NB201Arch
+from tgnas.spaces.nb201.net import build_nb201_net
+from tgnas.spaces.darts.arch import DARTS_V2
+from tgnas.spaces.nb201.arch import NB201_OPS, NB201Arch
 
 CELL = "|nor_conv_3x3~0|+|avg_pool_3x3~0|skip_connect~1|+|skip_connect~0|nor_conv_1x1~1|nor_conv_3x3~2|"
 ALL_CONV3 = ("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+"
@@ -160,7 +160,7 @@ def test_params_and_flops_all_cells_against_table():
     (it counts BN/ReLU/pool FLOPs too, see test_nets)."""
     from scipy import stats
 
-    from tgnas.benchmarks.nb201 import load_nb201_proxies
+    from tgnas.spaces.nb201.benchmark import load_nb201_proxies
 
     df = P.params_and_flops_all()
     assert len(df) == 15_625 and df.index.name == "nb201_index"

@@ -9,8 +9,8 @@ import pytest
 
 from tgnas.search import (BudgetExceeded, ContinuousEncoding, CountingScorer, EvolutionConfig, PruneConfig,
                           aging_evolution, continuous_evolution, hybrid, prune, random_search, run_search)
-from tgnas.spaces.darts import CELL_TYPES, DARTS_OPS, INTERMEDIATE_NODES, SEARCH_OPS, DartsSpace, Genotype
-from tgnas.spaces.nb201 import NB201_OPS, NB201Arch, NB201Space
+from tgnas.spaces.darts.arch import CELL_TYPES, DARTS_OPS, INTERMEDIATE_NODES, SEARCH_OPS, DartsSpace, Genotype
+from tgnas.spaces.nb201.arch import NB201_OPS, NB201Arch, NB201Space
 
 NB201 = NB201Space()
 DARTS = DartsSpace()

@@ -11,8 +11,8 @@ import pytest
 from tgnas.cli import main
 from tgnas.search import CountingScorer, cascade, make_scorer, plus_scorer, run_search
 from tgnas.search.cascade import cascade_pool
-from tgnas.spaces.darts import DartsSpace
-from tgnas.spaces.nb201 import NB201Space
+from tgnas.spaces.darts.arch import DartsSpace
+from tgnas.spaces.nb201.arch import NB201Space
 from test_search import nb201_additive  # the seeded additive NB201 score (score, optimum, table)
 
 NB201 = NB201Space()

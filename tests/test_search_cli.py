@@ -12,8 +12,8 @@ from tgnas.cli import main
 from tgnas.search import CountingScorer, flops_scorer, make_scorer, predictor_scorer, prune
 from tgnas.search.draw import draw_genotype, plot_surrogate_rank
 from tgnas.search.evaluate import nb201_accuracy, nb201_optimum, nb201_top_threshold
-from tgnas.spaces.darts import DARTS_V2
-from tgnas.spaces.nb201 import NB201Arch, NB201Space
+from tgnas.spaces.darts.arch import DARTS_V2
+from tgnas.spaces.nb201.arch import NB201Arch, NB201Space
 
 matplotlib.use("Agg")
 

@@ -86,7 +86,7 @@ def test_importing_spaces_stays_light():
     import subprocess
     import sys
     code = ("import sys, tgnas.spaces; tgnas.spaces.get_space('darts'); tgnas.spaces.get_record('nb201'); "
-            "heavy = [m for m in ('torch', 'pandas', 'tgnas.benchmarks', 'tgnas.datafiles', 'tgnas.graphs') "
+            "heavy = [m for m in ('torch', 'pandas', 'tgnas.datasets', 'tgnas.datafiles', 'tgnas.graphs') "
             "if m in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

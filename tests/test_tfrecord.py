@@ -8,8 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from tgnas.benchmarks.nb101 import load_nb101
-from tgnas.benchmarks.tfrecord import (
+from tgnas.spaces.nb101.benchmark import load_nb101
+from tgnas.spaces.nb101.tfrecord import (
     TFRecordError,
     crc32c,
     crc32c_many,

@@ -17,7 +17,7 @@ from PIL import Image
 
 from tgnas import datafiles
 from tgnas.cli import main
-from tgnas.spaces.darts import DARTS_V2, format_genotype
+from tgnas.spaces.darts.arch import DARTS_V2, format_genotype
 from tgnas.train import config as tcfg
 from tgnas.train import data as tdata
 from tgnas.train import loop as tloop

@@ -268,10 +268,10 @@ def _report_scores(args: argparse.Namespace, ids, column: str) -> int:
 
 def _score_plus_all(args: argparse.Namespace, pred, checkpoint: Path | None) -> int:
     """``tgnas score --plus --all``: TG-NAS+ of every NB201 cell (lite proxies from the cached table)."""
-    from tgnas.benchmarks.nb201 import enumerate_archs
+    from tgnas.spaces.nb201.benchmark import enumerate_archs
     from tgnas.experiments.tgnas_plus.signals import SIGNALS, nb201_signal_table
     from tgnas.scoring import load_rule
-    from tgnas.spaces.nb201 import NB201Space
+    from tgnas.spaces.nb201.arch import NB201Space
     if args.space != "nb201":
         raise ValueError(f"--plus --all scores nb201 cells (their lite proxies are one cached table), got "
                          f"--space {args.space}; give the cells with --archs FILE")

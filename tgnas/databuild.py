@@ -3,7 +3,7 @@
 NAS-Bench-101 (``nb101/nb101_full_test_acc_run0.npz``) is built from the ObfuNAS arrays
 (``data/test.npy``, ``data/flops.npy``: run-0 108-epoch test accuracy and FLOPs of every
 cell, in sorted module-hash order) joined with the project's enumeration of the space
-(:mod:`tgnas.spaces.nb101_enumerate`, hashed with :mod:`tgnas.spaces.nb101_hash`). This
+(:mod:`tgnas.spaces.nb101.enumerate`, hashed with :mod:`tgnas.spaces.nb101.hashing`). This
 route is the default because it is 7 MB instead of 0.5 GB, carries FLOPs (the official
 file has none), and its result is checked byte for byte against the recorded SHA256. The
 official ``nasbench_only108.tfrecord`` (optional original ``nb101_tfrecord``) adds all three
@@ -38,7 +38,7 @@ def nb101_full_arrays(test_acc: np.ndarray, flops: np.ndarray, cells) -> dict[st
     Args:
         test_acc: ``(N,)`` float64, accuracy of the ``k``-th cell in sorted-hash order.
         flops: ``(N,)`` float64, same order.
-        cells: an :class:`~tgnas.spaces.nb101_enumerate.NB101Enumeration` of ``N`` cells.
+        cells: an :class:`~tgnas.spaces.nb101.enumerate.NB101Enumeration` of ``N`` cells.
     """
     n = len(cells)
     for name, arr in (("test.npy", test_acc), ("flops.npy", flops)):
@@ -69,7 +69,7 @@ def write_npz(path: Path, arrays: dict[str, np.ndarray], sha256: str | None,
 
 def build_nb101_full(root: Path, overwrite: bool = True, progress: bool = True) -> Path:
     """Build ``nb101_full`` below ``root`` from the ObfuNAS originals (about a minute)."""
-    from tgnas.spaces.nb101_enumerate import enumerate_nb101
+    from tgnas.spaces.nb101.enumerate import enumerate_nb101
 
     entry = datafiles.get("nb101_full")
     test_acc, flops = (np.load(_original_path(root, k), allow_pickle=False) for k in entry.built_from)
@@ -91,14 +91,14 @@ def nb101_runs_arrays(df) -> dict[str, np.ndarray]:
     """All 108-epoch runs of an official NB101 TFRecord as arrays sorted by module hash.
 
     Args:
-        df: :func:`tgnas.benchmarks.tfrecord.read_nasbench_tfrecord` output.
+        df: :func:`tgnas.spaces.nb101.tfrecord.read_nasbench_tfrecord` output.
 
     Returns:
         ``hash`` (N,), ``adjacency`` (N, 7, 7) int8, ``ops`` (N, 7) int8, ``num_vertices``
         (N,) int8, ``params`` (N,) int64, ``val_acc_108`` and ``test_acc_108`` (N, R)
         float64 (final accuracies, fractions; R = 3 runs in file order).
     """
-    from tgnas.benchmarks.tfrecord import to_nb101_table
+    from tgnas.spaces.nb101.tfrecord import to_nb101_table
 
     runs = sorted(df.loc[df["epochs"] == 108, "run"].unique().tolist())
     if not runs:
@@ -125,7 +125,7 @@ def build_nb101_runs(root: Path, overwrite: bool = True, progress: bool = True) 
     Every record's CRC32C is verified while reading. When the ObfuNAS table is present,
     its cells and run-0 test accuracies must equal the TFRecord's.
     """
-    from tgnas.benchmarks.tfrecord import read_nasbench_tfrecord
+    from tgnas.spaces.nb101.tfrecord import read_nasbench_tfrecord
 
     tfrecord = root / datafiles.original("nb101_tfrecord").relpath
     if not tfrecord.is_file():

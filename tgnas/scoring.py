@@ -118,7 +118,7 @@ class _Converter:
         if isinstance(item, str):
             arch = self.sp.parse(item)
         elif isinstance(item, Mapping) and self.space == "cell":
-            from tgnas.spaces.cell import cell_from_dict
+            from tgnas.spaces.cell.arch import cell_from_dict
             arch = cell_from_dict(dict(item))
         else:
             arch = self.sp.validate(item)
@@ -279,7 +279,7 @@ def _combine(rule, table: pd.DataFrame, space: str, normalise: str) -> np.ndarra
         from tgnas.spaces import get_record
         ref_space = space
         if get_record(space).builds_as is not None:
-            ref_space = "nb101"  # generic cells that build are NB101 cells (tgnas.spaces.cell.as_known_space)
+            ref_space = "nb101"  # generic cells that build are NB101 cells (tgnas.spaces.cell.arch.as_known_space)
         return rule.score(table, ref_space)
     if len(table) < MIN_WITHIN:
         raise ValueError(f"normalise='within' ranks within the scored set and needs >= {MIN_WITHIN} "

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from tgnas.benchmarks.nb201 import NB201_DATASETS
+from tgnas.spaces.nb201.benchmark import NB201_DATASETS
 from tgnas.experiments.common import seed_summary
 
 __all__ = ["SUMMARY_COLUMNS", "search_table", "search_summary", "plus_searches", "darts_cascades",

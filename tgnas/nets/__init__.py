@@ -1,8 +1,8 @@
 """Real PyTorch networks for search-space architectures, and their size.
 
-* :func:`build_nb201_net` — the NAS-Bench-201 network of a cell (:mod:`tgnas.nets.nb201`).
+* :func:`build_nb201_net` — the NAS-Bench-201 network of a cell (:mod:`tgnas.spaces.nb201.net`).
 * :class:`NetworkCIFAR`, :class:`NetworkImageNet` — DARTS evaluation networks
-  (:mod:`tgnas.nets.darts`).
+  (:mod:`tgnas.spaces.darts.net`).
 * :func:`count_params`, :func:`count_flops` — size of any network.
 """
 
@@ -11,18 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["build_nb201_net", "NetworkCIFAR", "NetworkImageNet", "count_params", "count_flops"]
-
-
-def __getattr__(name: str):
-    # lazy: importing tgnas.nets must not import both network families
-    if name == "build_nb201_net":
-        from tgnas.nets.nb201 import build_nb201_net
-        return build_nb201_net
-    if name in ("NetworkCIFAR", "NetworkImageNet"):
-        from tgnas.nets import darts
-        return getattr(darts, name)
-    raise AttributeError(f"module 'tgnas.nets' has no attribute {name!r}")
+__all__ = ["count_params", "count_flops"]
 
 
 def count_params(net: nn.Module, exclude_auxiliary: bool = True) -> int:

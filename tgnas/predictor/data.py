@@ -2,7 +2,7 @@
 
 Each space gives a :class:`SpaceData` (a :class:`~tgnas.graphs.GraphSet` and one label per
 graph). Graphs are built once per process and space: NB101 with array operations from the
-benchmark table (and cached on disk, see :func:`tgnas.benchmarks.nb101.table_graphset`), NB201 and
+benchmark table (and cached on disk, see :func:`tgnas.spaces.nb101.benchmark.table_graphset`), NB201 and
 DARTS from their :class:`~tgnas.spaces.base.CellGraph` conversions; each space record names its loader.
 
 Labels (units differ per space; training standardises them per space):

@@ -59,7 +59,7 @@ def provenance() -> dict[str, Any]:
 
 def reference_cells() -> dict[str, list[str]]:
     """A few fixed cells per space (texts) whose scores the provenance records."""
-    from tgnas.spaces.darts import DARTS_V1, DARTS_V2, format_genotype, parse_genotype
+    from tgnas.spaces.darts.arch import DARTS_V1, DARTS_V2, format_genotype, parse_genotype
     # a DARTS-code genotype outside the search space: same-input pair and a none op
     odd = format_genotype(parse_genotype(
         "Genotype(normal=[('sep_conv_3x3', 1), ('sep_conv_3x3', 1), ('none', 0), ('sep_conv_5x5', 1), "

@@ -166,7 +166,7 @@ def nb201_az_lite_table(config: LiteConfig = AZ_DEFAULT_LITE, inputs: str = "noi
     Returns:
         DataFrame (15625, 5), columns :data:`AZ_LITE_COLUMNS`, index ``nb201_index``.
     """
-    from tgnas.benchmarks.nb201 import enumerate_archs
+    from tgnas.spaces.nb201.benchmark import enumerate_archs
 
     out = nb201_az_lite_path(config, inputs)
     if not resume and out.is_file():

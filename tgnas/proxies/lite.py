@@ -262,7 +262,7 @@ def nb201_lite_table(config: LiteConfig = DEFAULT_LITE, resume: bool = True,
     Returns:
         DataFrame (15625, 3), columns :data:`LITE_COLUMNS`, index ``nb201_index``.
     """
-    from tgnas.benchmarks.nb201 import enumerate_archs
+    from tgnas.spaces.nb201.benchmark import enumerate_archs
 
     out = nb201_lite_path(config)
     if not resume and out.is_file():

@@ -15,8 +15,8 @@ __all__ = ["nb101_params", "nb201_params", "darts_params"]
 
 def nb101_params(archs: Sequence) -> np.ndarray:
     """Closed-form count of the NB101 network (C=128, 3 cells per stack)."""
-    from tgnas.nets.nb101 import nb101_cost
-    from tgnas.spaces.nb101 import NB101Space
+    from tgnas.spaces.nb101.net import nb101_cost
+    from tgnas.spaces.nb101.arch import NB101Space
     sp = NB101Space()
     return np.array([nb101_cost(sp.parse(a) if isinstance(a, str) else a).params / 1e6 for a in archs],
                     dtype=np.float64)

@@ -216,7 +216,7 @@ DATA_FREE: frozenset[str] = frozenset({"params", "flops", "synflow", "az_nas_exp
 #: Proxies whose ``-inf`` is an honest lowest score (e.g. AZ-NAS expressivity of a cell whose
 #: output is all zeros), which :func:`compute_proxy` returns rather than refuses.
 NEG_INF_OK: frozenset[str] = frozenset({"az_nas_expressivity", "az_nas_progressivity", "az_nas_trainability"})
-#: Column of the precomputed NB201 table (:func:`tgnas.benchmarks.nb201.load_nb201_proxies`).
+#: Column of the precomputed NB201 table (:func:`tgnas.spaces.nb201.benchmark.load_nb201_proxies`).
 TABLE_COLUMN: dict[str, str] = {
     "params": "params", "flops": "flops", "synflow": "synflow", "naswot": "nwot",
     "grad_norm": "grad_norm", "snip": "snip", "jacob_cov": "jacov",
@@ -245,12 +245,12 @@ def cifar10_minibatch(batch_size: int = 64, seed: int = 0, pool: int = 1000,
     """A seeded random CIFAR-10 minibatch, normalised with :data:`CIFAR10_MEAN`/`STD`.
 
     Draws ``batch_size`` distinct images from the class-balanced first ``pool`` images of
-    ``split`` (:func:`tgnas.benchmarks.cifar10.load_cifar10` with ``limit=pool``).
+    ``split`` (:func:`tgnas.datasets.cifar10.load_cifar10` with ``limit=pool``).
 
     Returns:
         images (B, 3, 32, 32) float32, labels (B,) int64.
     """
-    from tgnas.benchmarks.cifar10 import load_cifar10
+    from tgnas.datasets.cifar10 import load_cifar10
 
     if not 1 <= batch_size <= pool:
         raise ValueError(f"batch_size must be in 1..pool={pool}, got {batch_size}")
@@ -355,8 +355,8 @@ def _cost_model_path(num_classes: int, C: int, N: int):
 
 def nb201_cost_model(num_classes: int = 10, C: int = 16, N: int = 5, cache: bool = True) -> NB201CostModel:
     """Measure (or read from ``CACHE_DIR``) the per-op costs of NB201 networks (32x32 input)."""
-    from tgnas.nets.nb201 import build_nb201_net
-    from tgnas.spaces.nb201 import NB201_OPS, NB201Arch
+    from tgnas.spaces.nb201.net import build_nb201_net
+    from tgnas.spaces.nb201.arch import NB201_OPS, NB201Arch
 
     path = _cost_model_path(num_classes, C, N)
     if cache and path.is_file():
@@ -384,15 +384,15 @@ def params_and_flops_all(archs: Sequence | None = None, num_classes: int = 10, C
 
     Args:
         archs: NB201 archs (objects or strings); ``None`` for all 15,625 in benchmark
-            index order (:func:`tgnas.benchmarks.nb201.enumerate_archs`).
+            index order (:func:`tgnas.spaces.nb201.benchmark.enumerate_archs`).
 
     Returns:
         DataFrame with columns ``arch`` (string), ``params``, ``flops``, one row per arch
         in input order (index = position, which is the benchmark index when
         ``archs is None``).
     """
-    from tgnas.nets.nb201 import as_arch
-    from tgnas.benchmarks.nb201 import enumerate_archs
+    from tgnas.spaces.nb201.net import as_arch
+    from tgnas.spaces.nb201.benchmark import enumerate_archs
 
     model = nb201_cost_model(num_classes, C, N, cache=cache)
     items = enumerate_archs() if archs is None else [as_arch(a) for a in archs]

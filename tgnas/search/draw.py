@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tgnas.spaces.darts import CELL_TYPES, INTERMEDIATE_NODES, Genotype, check_genotype
+from tgnas.spaces.darts.arch import CELL_TYPES, INTERMEDIATE_NODES, Genotype, check_genotype
 
 _OP_COLOURS: dict[str, str] = {
     "none": "#bbbbbb", "max_pool_3x3": "#1f77b4", "avg_pool_3x3": "#17becf", "skip_connect": "#7f7f7f",

@@ -4,10 +4,10 @@ A choice among ``n`` options owns the interval [0, 1] cut into ``n`` equal bins;
 ``j`` is bin ``[j/n, (j+1)/n)`` (1.0 falls in the last bin). Decoding (discretisation) maps
 a vector to an architecture; encoding maps an architecture to the bin centres.
 
-* NB201: 6 genes, the op of each edge among :data:`~tgnas.spaces.nb201.NB201_OPS`.
+* NB201: 6 genes, the op of each edge among :data:`~tgnas.spaces.nb201.arch.NB201_OPS`.
 * DARTS: 24 genes, per cell (normal, then reduce) and intermediate node ``k = 2..5``: one
   gene for the node's input pair among the ``C(k, 2)`` pairs ``(i, j)``, ``i < j < k``, and
-  one for the op of each of its two edges among :data:`~tgnas.spaces.darts.SEARCH_OPS`
+  one for the op of each of its two edges among :data:`~tgnas.spaces.darts.arch.SEARCH_OPS`
   (``none`` is not a choice). Layout: ``[pair_2, op_2a, op_2b, pair_3, ...]`` per cell.
 """
 
@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from tgnas.spaces.base import SearchSpace
-from tgnas.spaces.darts import CELL_TYPES, INTERMEDIATE_NODES, SEARCH_OPS, Genotype
-from tgnas.spaces.nb201 import NB201_EDGES, NB201_OPS, NB201Arch
+from tgnas.spaces.darts.arch import CELL_TYPES, INTERMEDIATE_NODES, SEARCH_OPS, Genotype
+from tgnas.spaces.nb201.arch import NB201_EDGES, NB201_OPS, NB201Arch
 from tgnas.spaces.registry import get_record, space_names
 
 _PAIRS: dict[int, tuple[tuple[int, int], ...]] = {
@@ -104,7 +104,7 @@ class EdgeOpEncoding(ContinuousEncoding):
 
 
 class NB201Encoding(EdgeOpEncoding):
-    """NB201: one gene per edge, its op among :data:`~tgnas.spaces.nb201.NB201_OPS`."""
+    """NB201: one gene per edge, its op among :data:`~tgnas.spaces.nb201.arch.NB201_OPS`."""
 
     dim = len(NB201_EDGES)
     ops = NB201_OPS

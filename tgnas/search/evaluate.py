@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tgnas.benchmarks.nb201 import NB201_DATASETS
+from tgnas.spaces.nb201.benchmark import NB201_DATASETS
 from tgnas.search.records import SearchResult
 
 
@@ -28,7 +28,7 @@ def nb201_accuracy(archs: Sequence[Any]) -> pd.DataFrame:
         DataFrame, one row per arch in input order, columns ``arch``, ``nb201_index`` and
         :data:`NB201_DATASETS`.
     """
-    from tgnas.benchmarks.nb201 import load_nb201
+    from tgnas.spaces.nb201.benchmark import load_nb201
 
     table = load_nb201()
     index_of = {s: i for i, s in zip(table.index, table["arch"])}
@@ -44,7 +44,7 @@ def nb201_accuracy(archs: Sequence[Any]) -> pd.DataFrame:
 
 def nb201_optimum() -> dict[str, float]:
     """Best test accuracy (%) in the space per dataset (94.37 / 73.51 / 47.31)."""
-    from tgnas.benchmarks.nb201 import load_nb201
+    from tgnas.spaces.nb201.benchmark import load_nb201
 
     table = load_nb201()
     return {d: float(table[d].max()) for d in NB201_DATASETS}
@@ -52,7 +52,7 @@ def nb201_optimum() -> dict[str, float]:
 
 def nb201_percentile(accuracy: float, dataset: str = "cifar10") -> float:
     """Share (%) of the 15,625 NB201 cells with a test accuracy strictly below ``accuracy``."""
-    from tgnas.benchmarks.nb201 import load_nb201
+    from tgnas.spaces.nb201.benchmark import load_nb201
 
     col = load_nb201()[dataset].to_numpy()
     return float(100.0 * np.mean(col < accuracy))
@@ -61,15 +61,15 @@ def nb201_percentile(accuracy: float, dataset: str = "cifar10") -> float:
 def darts_params(genotype: Any, C: int = 36, layers: int = 20) -> int:
     """Parameters of the CIFAR-10 evaluation network (``NetworkCIFAR(36, 10, 20)``, no auxiliary head)."""
     from tgnas.nets import count_params
-    from tgnas.nets.darts import NetworkCIFAR
+    from tgnas.spaces.darts.net import NetworkCIFAR
 
     return int(count_params(NetworkCIFAR(C, 10, layers, auxiliary=False, genotype=genotype)))
 
 
 def _surrogate_and_randoms(n_random: int, seed: int):
     """The NB301 surrogate and its ``(n_random,)`` accuracies of uniformly sampled genotypes."""
-    from tgnas.benchmarks.nb301 import NB301Surrogate
-    from tgnas.spaces.darts import DartsSpace
+    from tgnas.spaces.darts.benchmark import NB301Surrogate
+    from tgnas.spaces.darts.arch import DartsSpace
 
     space = DartsSpace()
     rng = np.random.default_rng(seed)
@@ -161,7 +161,7 @@ def nb201_top_threshold(top_pct: float = 1.0, dataset: str = "cifar10") -> float
 
     It is the accuracy of the ``ceil(N * top_pct / 100)``-th best of the N = 15,625 cells.
     """
-    from tgnas.benchmarks.nb201 import load_nb201
+    from tgnas.spaces.nb201.benchmark import load_nb201
 
     if not 0 < top_pct <= 100:
         raise ValueError(f"top_pct must be in (0, 100], got {top_pct!r}")

@@ -2,7 +2,7 @@
 
 State: a *supernet*, the set of ops still allowed on every edge. It starts with every op on
 every edge (NB201: the 5 ops on each of the 6 edges, ``none`` included; DARTS: the 8
-:data:`~tgnas.spaces.darts.DARTS_OPS` on each of the 14 possible edges of both cells). Each
+:data:`~tgnas.spaces.darts.arch.DARTS_OPS` on each of the 14 possible edges of both cells). Each
 round, for every edge ``e`` and remaining op ``o``, the supernet is scored with ``o`` removed
 from ``e``; ``ΔP(e, o) = P(S) − P(S \\ {o on e})``, and on every edge the op whose removal
 costs least (smallest ΔP, i.e. removing it *raises* the score most) is pruned. Rounds repeat
@@ -65,8 +65,8 @@ from tqdm.auto import tqdm
 from tgnas.search.records import SearchResult
 from tgnas.search.scorers import CountingScorer, ScoreFn, as_counting
 from tgnas.spaces.base import SearchSpace
-from tgnas.spaces.darts import CELL_TYPES, DARTS_OPS, INTERMEDIATE_NODES, Genotype
-from tgnas.spaces.nb201 import NB201_EDGES, NB201_OPS, NB201Arch
+from tgnas.spaces.darts.arch import CELL_TYPES, DARTS_OPS, INTERMEDIATE_NODES, Genotype
+from tgnas.spaces.nb201.arch import NB201_EDGES, NB201_OPS, NB201Arch
 from tgnas.spaces.registry import get_record, get_space, space_names
 
 

@@ -147,29 +147,29 @@ def get_space(name: str):
 
 
 register(SpaceRecord(
-    name="nb101", space="tgnas.spaces.nb101:NB101Space", benchmark="NB101",
-    net="tgnas.nets.nb101:build_nb101_net", proxy_C=128, proxy_N=3,  # the benchmark's own network
-    cells="tgnas.benchmarks.nb101:cell_graphs", cell_ids="tgnas.benchmarks.nb101:cell_ids",
-    labelled="tgnas.benchmarks.nb101:labelled_cells", enumerable=True, datasets=("cifar10",),
+    name="nb101", space="tgnas.spaces.nb101.arch:NB101Space", benchmark="NB101",
+    net="tgnas.spaces.nb101.net:build_nb101_net", proxy_C=128, proxy_N=3,  # the benchmark's own network
+    cells="tgnas.spaces.nb101.benchmark:cell_graphs", cell_ids="tgnas.spaces.nb101.benchmark:cell_ids",
+    labelled="tgnas.spaces.nb101.benchmark:labelled_cells", enumerable=True, datasets=("cifar10",),
     size="tgnas.proxies.size:nb101_params"))
 register(SpaceRecord(
-    name="nb201", space="tgnas.spaces.nb201:NB201Space", benchmark="NB201",
-    net="tgnas.nets.nb201:build_nb201_net", proxy_C=16, proxy_N=5,  # the benchmark's CIFAR-10 network
-    final_net="tgnas.nets.nb201:build_final_net", final_datasets=("cifar10",), text_prefix="|",
-    cells="tgnas.benchmarks.nb201:cell_graphs", cell_ids="tgnas.benchmarks.nb201:cell_ids",
-    labelled="tgnas.benchmarks.nb201:labelled_cells", enumerable=True,
+    name="nb201", space="tgnas.spaces.nb201.arch:NB201Space", benchmark="NB201",
+    net="tgnas.spaces.nb201.net:build_nb201_net", proxy_C=16, proxy_N=5,  # the benchmark's CIFAR-10 network
+    final_net="tgnas.spaces.nb201.net:build_final_net", final_datasets=("cifar10",), text_prefix="|",
+    cells="tgnas.spaces.nb201.benchmark:cell_graphs", cell_ids="tgnas.spaces.nb201.benchmark:cell_ids",
+    labelled="tgnas.spaces.nb201.benchmark:labelled_cells", enumerable=True,
     datasets=("cifar10", "cifar100", "imagenet16-120"), accuracy="tgnas.search.evaluate:nb201_accuracy",
     encoding="tgnas.search.encoding:NB201Encoding", supernet="tgnas.search.pruning:NB201Supernet",
     flops_model="tgnas.proxies:nb201_cost_model", size="tgnas.proxies.size:nb201_params"))
 register(SpaceRecord(
-    name="darts", space="tgnas.spaces.darts:DartsSpace", benchmark="NB301",
+    name="darts", space="tgnas.spaces.darts.arch:DartsSpace", benchmark="NB301",
     # the DARTS space was called "nb301" in training configs: stored configs still load, and
     # data splits keep their seed (so trained predictors do not change)
     aliases=("nb301",), seed_key="nb301",
-    net="tgnas.nets.darts:build_darts_net", proxy_C=16, proxy_N=8,  # the small net zero-cost studies of NB301 use
-    final_net="tgnas.nets.darts:build_final_net", final_datasets=("cifar10", "imagenet"), text_prefix="Genotype",
-    cells="tgnas.benchmarks.nb301:cell_graphs", cell_ids="tgnas.benchmarks.nb301:cell_ids",
-    labelled="tgnas.benchmarks.nb301:labelled_cells", subsample=False, datasets=("cifar10",),
+    net="tgnas.spaces.darts.net:build_darts_net", proxy_C=16, proxy_N=8,  # the small net zero-cost studies of NB301 use
+    final_net="tgnas.spaces.darts.net:build_final_net", final_datasets=("cifar10", "imagenet"), text_prefix="Genotype",
+    cells="tgnas.spaces.darts.benchmark:cell_graphs", cell_ids="tgnas.spaces.darts.benchmark:cell_ids",
+    labelled="tgnas.spaces.darts.benchmark:labelled_cells", subsample=False, datasets=("cifar10",),
     encoding="tgnas.search.encoding:DartsEncoding", supernet="tgnas.search.pruning:DartsSupernet",
     size="tgnas.proxies.size:darts_params", lite_N=3))
 
@@ -178,4 +178,4 @@ register(SpaceRecord(
 SPACE_NAMES: tuple[str, ...] = space_names()
 
 # Any cell-based architecture as a JSON node-op graph; a file format, so it samples nothing.
-register(SpaceRecord(name="cell", space="tgnas.spaces.cell:CellSpace", builds_as="tgnas.spaces.cell:as_known_space"))
+register(SpaceRecord(name="cell", space="tgnas.spaces.cell.arch:CellSpace", builds_as="tgnas.spaces.cell.arch:as_known_space"))

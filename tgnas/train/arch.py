@@ -27,7 +27,7 @@ class ParsedArch:
 
 def named_genotypes() -> dict[str, Any]:
     """Published DARTS genotypes accepted by name (``DARTS_V1``, ``DARTS_V2``)."""
-    from tgnas.spaces.darts import DARTS_V1, DARTS_V2
+    from tgnas.spaces.darts.arch import DARTS_V1, DARTS_V2
     return {"DARTS_V1": DARTS_V1, "DARTS_V2": DARTS_V2}
 
 

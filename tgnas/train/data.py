@@ -88,13 +88,13 @@ def balanced_subset(labels: torch.Tensor, n: int) -> torch.Tensor:
 
 
 def load_cifar10_split(split: str, n: int | None = None, source: str | None = None) -> TensorSplit:
-    """CIFAR-10 ``split`` (``"train"``/``"test"``) from :func:`tgnas.benchmarks.cifar10.load_cifar10`.
+    """CIFAR-10 ``split`` (``"train"``/``"test"``) from :func:`tgnas.datasets.cifar10.load_cifar10`.
 
     ``n`` = ``None`` for the whole split, else a class-balanced subset of ``n`` images (any
     ``n``; the loader itself needs a multiple of 10, so a few more are decoded and cut).
     ``source``: ``None`` for the shared JPEG zip or an official ``cifar-10-batches-py`` folder.
     """
-    from tgnas.benchmarks.cifar10 import load_cifar10
+    from tgnas.datasets.cifar10 import load_cifar10
 
     limit = None if n is None else 10 * math.ceil(n / 10)
     data = load_cifar10(split, limit=limit, source=source)

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from tgnas import paths
-from tgnas.benchmarks import nb201 as nb201_benchmark
+from tgnas.spaces.nb201 import benchmark as nb201_benchmark
 from tgnas.fileio import save_figure
 from tgnas.experiments.common import NB201_DATASETS, PAPER_REFERENCE, nb201_truth
 from tgnas.graphs import graphset
@@ -43,7 +43,7 @@ def computed_baselines(dataset: str) -> dict[str, np.ndarray]:
 def precomputed_proxies(dataset: str) -> pd.DataFrame:
     """The precomputed NAS-Bench-Suite-Zero proxies (9,445 rows, index = NB201 index) for
     ``dataset`` (see :data:`PROXY_DATASET`); ``params``/``flops`` renamed ``*_zc``."""
-    from tgnas.benchmarks.nb201 import load_nb201_proxies
+    from tgnas.spaces.nb201.benchmark import load_nb201_proxies
     df = load_nb201_proxies(PROXY_DATASET[dataset])
     return df.rename(columns={c: c + _DUPLICATE_SUFFIX for c in ("params", "flops") if c in df})
 
@@ -168,7 +168,7 @@ def measure_proxies(n_cells: int, seed: int = 0, names: tuple[str, ...] | None =
     from tqdm import tqdm
 
     from tgnas.proxies import PROXIES, cifar10_minibatch, compute_proxy
-    from tgnas.benchmarks.nb201 import enumerate_archs
+    from tgnas.spaces.nb201.benchmark import enumerate_archs
 
     if n_cells < 1:
         raise ValueError(f"n_cells must be >= 1, got {n_cells}")

@@ -13,7 +13,7 @@ Signals (all "higher is better"; the columns of the tables below):
 
 Fitting tables (labelled, never NB201):
 
-* ``nb101``: cells of a seeded uniform NB101 sample (:func:`tgnas.proxies.nb101_sample.
+* ``nb101``: cells of a seeded uniform NB101 sample (:func:`tgnas.experiments.tgnas_plus.nb101_sample.
   nb101_lite_sample`) that the predictor did NOT train or validate on
   (:func:`tgnas.predictor.train.used_cells`), with their test accuracy. The predictor is
   *in-domain* there (held-out NB101 tau about 0.8 against about 0.2 on NB301), so a fit on
@@ -73,7 +73,7 @@ def nb201_signal_table(pred: Predictor, cells: np.ndarray | None = None, progres
             first time, then cached).
     """
     from tgnas.proxies import params_and_flops_all
-    from tgnas.benchmarks.nb201 import enumerate_archs
+    from tgnas.spaces.nb201.benchmark import enumerate_archs
     from tgnas.proxies.lite import DEFAULT_LITE, arch_list_hash, lite_table, nb201_lite_table
     size = params_and_flops_all()
     scores = score_nb201(pred)
@@ -111,7 +111,7 @@ def nb101_signal_table(pred: Predictor, n: int = 2000, seed: int = 0, progress: 
             are unseen by it.
     """
     from tgnas.graphs import graphset
-    from tgnas.proxies.nb101_sample import nb101_lite_sample
+    from tgnas.experiments.tgnas_plus.nb101_sample import nb101_lite_sample
     if "nb101" not in pred.config.train_spaces:
         raise ValueError(f"the source fit needs a predictor trained on nb101, got {pred.config.train_spaces}")
     df = nb101_lite_sample(n=n, seed=seed, progress=progress)
@@ -135,12 +135,12 @@ def nb101_signal_table(pred: Predictor, n: int = 2000, seed: int = 0, progress: 
 
 def nb101_az_sample(n: int = 2000, seed: int = 0, progress: bool = True) -> pd.DataFrame:
     """Lite AZ-NAS components (:data:`tgnas.proxies.az_nas_lite.AZ_LITE_COLUMNS`) of the NB101 sample
-    of :func:`tgnas.proxies.nb101_sample.nb101_lite_sample` (same cells, same order), cached as
+    of :func:`tgnas.experiments.tgnas_plus.nb101_sample.nb101_lite_sample` (same cells, same order), cached as
     ``nb101_az_nas_noise_<config>_n<n>_seed<seed>.npz`` under ``tgnas.paths.LITE_PROXY_DIR``."""
-    from tgnas.benchmarks.nb101 import load_nb101
+    from tgnas.spaces.nb101.benchmark import load_nb101
     from tgnas.proxies.az_nas_lite import AZ_DEFAULT_LITE, az_nas_lite_table
-    from tgnas.proxies.nb101_sample import nb101_sample_indices
-    from tgnas.spaces.nb101 import NB101Space
+    from tgnas.experiments.tgnas_plus.nb101_sample import nb101_sample_indices
+    from tgnas.spaces.nb101.arch import NB101Space
     table, space = load_nb101(), NB101Space()
     archs = [space.format(table.cell(int(i))) for i in nb101_sample_indices(n, seed)]
     return az_nas_lite_table(archs, "nb101", AZ_DEFAULT_LITE, progress=progress,
@@ -159,7 +159,7 @@ def nb301_lite_table(n: int, progress: bool = True) -> pd.DataFrame:
     ``tgnas.paths.LITE_PROXY_DIR``."""
     from dataclasses import replace
 
-    from tgnas.benchmarks.nb301 import load_nb301
+    from tgnas.spaces.darts.benchmark import load_nb301
     from tgnas.proxies.lite import DEFAULT_LITE, lite_table
     cfg = replace(DEFAULT_LITE, N=NB301_LITE_CELLS)
     genotypes = [str(g) for g in load_nb301()["genotype_str"][:n]]
@@ -177,7 +177,7 @@ def nb301_signal_table(pred: Predictor, n: int | None = None, progress: bool = T
     (the proxy network of :func:`tgnas.proxies.build_net`); lite proxies are cached under
     ``tgnas.paths.LITE_PROXY_DIR``.
     """
-    from tgnas.benchmarks.nb301 import load_nb301
+    from tgnas.spaces.darts.benchmark import load_nb301
     from tgnas.predictor.data import load_space_data
     df = load_nb301()
     n = len(df) if n is None else int(n)
@@ -201,7 +201,7 @@ def nb301_az_table(n: int, progress: bool = True) -> pd.DataFrame:
     under ``tgnas.paths.LITE_PROXY_DIR``."""
     from dataclasses import replace
 
-    from tgnas.benchmarks.nb301 import load_nb301
+    from tgnas.spaces.darts.benchmark import load_nb301
     from tgnas.proxies.az_nas_lite import AZ_DEFAULT_LITE, az_nas_lite_table
     cfg = replace(AZ_DEFAULT_LITE, N=NB301_LITE_CELLS)
     genotypes = [str(g) for g in load_nb301()["genotype_str"][:n]]
@@ -213,7 +213,7 @@ def nb301_az_table(n: int, progress: bool = True) -> pd.DataFrame:
 def _nb301_params(n: int) -> np.ndarray:
     """``(n,)`` parameter counts (M) of the first ``n`` NB301 cells' proxy networks (built
     once per process: about 30 ms a network)."""
-    from tgnas.benchmarks.nb301 import load_nb301
+    from tgnas.spaces.darts.benchmark import load_nb301
     from tgnas.proxies import build_net, params
     genotypes = load_nb301()["genotype"][:n]
     return np.array([params(build_net(g, "darts")) for g in genotypes])

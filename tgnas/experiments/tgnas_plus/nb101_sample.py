@@ -2,9 +2,9 @@
 
 TG-NAS+ fits its rule for combining the predictor with cheap proxies on the *source*
 space only, NAS-Bench-101 (never on NB201 labels). This module draws a seeded uniform
-sample of the 423,624 unique NB101 cells (:func:`tgnas.benchmarks.nb101.load_nb101`),
+sample of the 423,624 unique NB101 cells (:func:`tgnas.spaces.nb101.benchmark.load_nb101`),
 computes the lite proxies of :mod:`tgnas.proxies.lite` on the NB101 network
-(:func:`tgnas.nets.nb101.build_nb101_net` at the lite config's width and depth), and
+(:func:`tgnas.spaces.nb101.net.build_nb101_net` at the lite config's width and depth), and
 joins them with the cells' test accuracy and full-size network size.
 
 Files (under ``tgnas.paths.LITE_PROXY_DIR``, fixed names):
@@ -25,9 +25,9 @@ import pandas as pd
 
 from tgnas import paths
 from tgnas.fileio import atomic_output
-from tgnas.benchmarks.nb101 import NUM_CELLS, load_nb101
-from tgnas.nets.nb101 import nb101_cost
-from tgnas.spaces.nb101 import NB101Space
+from tgnas.spaces.nb101.benchmark import NUM_CELLS, load_nb101
+from tgnas.spaces.nb101.net import nb101_cost
+from tgnas.spaces.nb101.arch import NB101Space
 
 __all__ = ["nb101_sample_indices", "nb101_lite_path", "nb101_lite_sample", "SAMPLE_COLUMNS"]
 
@@ -81,7 +81,7 @@ def nb101_lite_sample(n: int = 2000, seed: int = 0, config=None, resume: bool = 
         (build + both proxies, one thread as run), ``params`` (millions) and ``flops``
         (conv + linear MACs in millions, :func:`tgnas.nets.count_flops`'s convention) of
         the *full-size* benchmark network (C=128, N=3), counted by
-        :func:`tgnas.nets.nb101.nb101_cost`.
+        :func:`tgnas.spaces.nb101.net.nb101_cost`.
     """
     from tgnas.proxies.lite import DEFAULT_LITE, lite_table
 

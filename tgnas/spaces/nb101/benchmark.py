@@ -28,8 +28,8 @@ import numpy as np
 import pandas as pd
 
 from tgnas import datafiles
-from tgnas.spaces.nb101 import NB101Cell, NB101Space
-from tgnas.spaces.nb101_hash import hash_cell
+from tgnas.spaces.nb101.arch import NB101Cell, NB101Space
+from tgnas.spaces.nb101.hashing import hash_cell
 
 #: The table's op codes (``-3`` marks padding beyond ``num_vertices``).
 NB101_OP_CODES: dict[int, str] = {-1: "input", -2: "output", 0: "conv3x3-bn-relu",

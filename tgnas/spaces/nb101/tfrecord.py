@@ -42,7 +42,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 if TYPE_CHECKING:
-    from tgnas.benchmarks.nb101 import NB101Table
+    from tgnas.spaces.nb101.benchmark import NB101Table
 
 _MASK_DELTA = 0xA282EAD8
 _HEADER = struct.Struct("<QI")  # length, masked crc of the 8 length bytes
@@ -276,13 +276,13 @@ def read_nasbench_tfrecord(path: str | Path, progress: bool = True) -> pd.DataFr
 
 
 def to_nb101_table(df: pd.DataFrame, epochs: int = 108, run: int = 0) -> NB101Table:
-    """The :class:`~tgnas.benchmarks.nb101.NB101Table` of one epoch budget and run.
+    """The :class:`~tgnas.spaces.nb101.benchmark.NB101Table` of one epoch budget and run.
 
-    Rows are sorted by module hash (as :func:`~tgnas.benchmarks.nb101.load_nb101`), cells
+    Rows are sorted by module hash (as :func:`~tgnas.spaces.nb101.benchmark.load_nb101`), cells
     zero-padded to 7 vertices, ``test_acc`` = final test accuracy, ``flops`` = NaN (the
     official file has no FLOPs).
     """
-    from tgnas.benchmarks.nb101 import MAX_VERTICES, NB101_OP_CODES, PAD_CODE, NB101Table
+    from tgnas.spaces.nb101.benchmark import MAX_VERTICES, NB101_OP_CODES, PAD_CODE, NB101Table
 
     sel = df[(df["epochs"] == epochs) & (df["run"] == run)].sort_values("module_hash")
     if sel.empty:

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from tgnas.spaces.base import CellGraph, SearchSpace
-from tgnas.spaces.nb101_hash import hash_cell
+from tgnas.spaces.nb101.hashing import hash_cell
 
 INPUT = "input"
 OUTPUT = "output"
@@ -277,7 +277,7 @@ class NB101Space(SearchSpace):
         return CellGraph(adjacency=arch.matrix().astype(np.uint8), ops=arch.ops)
 
     def from_table(self, table: Any, i: int) -> NB101Cell:
-        """Row ``i`` of an :class:`tgnas.benchmarks.nb101.NB101Table` as a validated cell."""
+        """Row ``i`` of an :class:`tgnas.spaces.nb101.benchmark.NB101Table` as a validated cell."""
         return self.validate(table.cell(i))
 
     # ---------------------------------------------------------------- sampling

@@ -44,7 +44,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from tgnas.spaces.nb101 import CONV1X1, CONV3X3, MAXPOOL3X3, NB101Cell, NB101Space
+from tgnas.spaces.nb101.arch import CONV1X1, CONV3X3, MAXPOOL3X3, NB101Cell, NB101Space
 
 __all__ = ["ConvBnRelu", "NB101CellModule", "NB101Network", "build_nb101_net",
            "compute_vertex_channels", "as_cell", "NB101Cost", "nb101_cost",

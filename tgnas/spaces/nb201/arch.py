@@ -13,7 +13,7 @@ Three textual forms meet in this project:
 * the node-op graph the predictor reads (:meth:`NB201Space.to_graph`).
 
 The benchmark's own index order (0..15624) is not the product order of the ops; it is
-taken from the test-accuracy table (:func:`tgnas.benchmarks.nb201.enumerate_archs`); this module
+taken from the test-accuracy table (:func:`tgnas.spaces.nb201.benchmark.enumerate_archs`); this module
 reads no data.
 """
 
@@ -191,7 +191,7 @@ def _check_arch(arch: object) -> NB201Arch:
 def product_archs() -> tuple[NB201Arch, ...]:
     """All 15,625 cells in product order: :data:`NB201_OPS` per edge in arch-string order, the
     last edge varying fastest (needs no data; the benchmark's index order is
-    :func:`tgnas.benchmarks.nb201.enumerate_archs`)."""
+    :func:`tgnas.spaces.nb201.benchmark.enumerate_archs`)."""
     return tuple(NB201Arch(ops) for ops in itertools.product(NB201_OPS, repeat=len(NB201_EDGES)))
 
 

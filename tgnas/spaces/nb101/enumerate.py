@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from tqdm.auto import tqdm
 
-from tgnas.spaces.nb101_hash import _hash_from_lists
+from tgnas.spaces.nb101.hashing import _hash_from_lists
 
 MAX_VERTICES = 7
 MAX_EDGES = 9

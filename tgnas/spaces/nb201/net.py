@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from tgnas.nets.ops import ReLUConvBN, Zero
-from tgnas.spaces.nb201 import NB201_EDGES, NB201Arch, NB201Space
+from tgnas.spaces.nb201.arch import NB201_EDGES, NB201Arch, NB201Space
 
 __all__ = ["NB201Cell", "ResNetBasicBlock", "NB201Network", "build_nb201_net", "make_op", "as_arch"]
 

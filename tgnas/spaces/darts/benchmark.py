@@ -1,7 +1,7 @@
 """NAS-Bench-301 (DARTS space): the 500 labelled cells and the surrogate model.
 
 Labelled cells (:func:`load_nb301`): NAS-Bench-Suite-Zero's ``zc_nasbench301.json``, 500
-DARTS genotypes (NASLib compact keys, see :mod:`tgnas.spaces.darts`) with CIFAR-10
+DARTS genotypes (NASLib compact keys, see :mod:`tgnas.spaces.darts.arch`) with CIFAR-10
 validation accuracy (%) and 11 zero-cost proxies.
 
 Surrogate (:class:`NB301Surrogate`): YAHPO Gym's ONNX export of a NAS-Bench-301 surrogate
@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from tgnas import datafiles
-from tgnas.spaces.darts import (
+from tgnas.spaces.darts.arch import (
     CELL_TYPES,
     DEFAULT_CONCAT,
     INTERMEDIATE_NODES,

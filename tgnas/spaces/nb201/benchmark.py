@@ -2,7 +2,7 @@
 
 Every table is indexed by the NAS-Bench-201 index (0..15624, the order of the benchmark's
 test-accuracy table). Files from other sources are joined on the arch string (NASLib
-6-tuples are converted with :func:`tgnas.spaces.nb201.from_naslib_tuple`), never on their
+6-tuples are converted with :func:`tgnas.spaces.nb201.arch.from_naslib_tuple`), never on their
 own row numbers.
 
 Loaders cache their result for the process (keyed on the verified file path, so pointing
@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from tgnas import datafiles
-from tgnas.spaces.nb201 import NUM_ARCHS, NB201Arch, NB201Space, from_naslib_tuple, parse_arch, product_archs
+from tgnas.spaces.nb201.arch import NUM_ARCHS, NB201Arch, NB201Space, from_naslib_tuple, parse_arch, product_archs
 
 #: Dataset names as used in column names, in the benchmark's order.
 NB201_DATASETS: tuple[str, ...] = ("cifar10", "cifar100", "imagenet16-120")
@@ -76,7 +76,7 @@ def enumerate_archs(order: str = "benchmark") -> tuple[NB201Arch, ...]:
     Args:
         order: ``"benchmark"`` (NAS-Bench-201 index order, read from the test-accuracy table;
             needs the data file ``nb201_test_acc``) or ``"product"``
-            (:func:`tgnas.spaces.nb201.product_archs`; needs no data).
+            (:func:`tgnas.spaces.nb201.arch.product_archs`; needs no data).
     """
     if order == "benchmark":
         # The cache is keyed on the verified file path, so a changed TGNAS_DATA takes effect.

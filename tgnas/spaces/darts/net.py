@@ -1,4 +1,4 @@
-"""DARTS evaluation networks for a :class:`~tgnas.spaces.darts.Genotype`.
+"""DARTS evaluation networks for a :class:`~tgnas.spaces.darts.arch.Genotype`.
 
 Follows the DARTS evaluation protocol (Liu et al., 2019): ``NetworkCIFAR`` (3-channel-fold
 stem, ``layers`` cells with reductions at ``layers // 3`` and ``2 * layers // 3``, an
@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from tgnas.nets.ops import FactorizedReduce, ReLUConvBN, Zero, drop_path
-from tgnas.spaces.darts import Genotype, check_genotype
+from tgnas.spaces.darts.arch import Genotype, check_genotype
 
 __all__ = ["SepConv", "DilConv", "make_darts_op", "DartsCell", "AuxiliaryHeadCIFAR",
            "AuxiliaryHeadImageNet", "NetworkCIFAR", "NetworkImageNet"]
@@ -238,7 +238,7 @@ def build_darts_net(arch: Genotype | str, num_classes: int = 10, C: int = 16, N:
     """A freshly initialised CIFAR network of ``arch`` (a :class:`Genotype` or its string) with
     ``C`` initial channels and ``N`` cells, no auxiliary head (the defaults are the small
     evaluation network zero-cost studies of NB301 use)."""
-    from tgnas.spaces.darts import DartsSpace
+    from tgnas.spaces.darts.arch import DartsSpace
     g = arch if isinstance(arch, Genotype) else DartsSpace().parse(arch)
     return NetworkCIFAR(C, num_classes, N, auxiliary=False, genotype=g)
 

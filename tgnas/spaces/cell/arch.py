@@ -186,7 +186,7 @@ def as_known_space(arch: Cell) -> tuple[str, Any]:
     Raises:
         ValueError: the cell's operators or shape have no network builder, naming them.
     """
-    from tgnas.spaces.nb101 import NB101Space
+    from tgnas.spaces.nb101.arch import NB101Space
     sp = NB101Space()
     g = CellSpace().validate(arch).graph
     unknown = sorted(set(g.ops) - set(sp.graph_ops))

@@ -1,1 +1,0 @@
-"""Loaders for benchmark tables (NAS-Bench-101/201/301) and image datasets (CIFAR-10)."""

@@ -1,0 +1,1 @@
+"""Image datasets the networks train and score on (CIFAR-10)."""

@@ -1,0 +1,1 @@
+"""The cell search space: everything specific to it lives in this folder."""
