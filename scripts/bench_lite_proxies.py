@@ -41,6 +41,7 @@ from tgnas.spaces.nb201.benchmark import enumerate_archs, load_nb201_proxies
 from tgnas.fileio import write_json
 from tgnas.proxies.lite import DEFAULT_LITE, LiteConfig, lite_batch, lite_signals
 from tgnas.spaces.nb201.arch import NUM_ARCHS
+from tgnas.spaces.catalog import SPACES
 
 #: Full-size reference (the table's own setting: C=16, N=5, 64 images of 32x32).
 FULL_SIZE = (16, 5, 64, 32)
@@ -116,7 +117,7 @@ def main(argv=None) -> dict:
     for (C, N, B, side) in cands:
         cfg = LiteConfig(C=C, N=N, batch_size=B, side=side, seed=args.seed)
         batch = lite_batch(cfg)
-        res = [lite_signals(archs[i], "nb201", cfg, batch)
+        res = [lite_signals(archs[i], SPACES["nb201"], cfg, batch)
                for i in tqdm(cells, desc=cfg.key(), unit="cell", leave=False)]
         nw = np.array([r["naswot"] for r in res])
         syn = np.array([r["synflow"] for r in res])

@@ -41,6 +41,7 @@ from tgnas.predictor import Predictor, TrainConfig, gcn_preset, train
 from tgnas.spaces.nb201 import benchmark as nb201_benchmark
 from tgnas.graphs import graphset
 from tgnas.predictor.data import load_space_data
+from tgnas.spaces.catalog import SPACES
 
 
 def _best_of(fn, repeats: int) -> tuple[float, float]:
@@ -56,7 +57,7 @@ def bench_scoring(ckpt: Path, repeats: int = 7) -> dict:
     res: dict = {}
     nb201_benchmark.cell_graphs.cache_clear()
     t0 = time.perf_counter()
-    graphs = graphset("nb201", "full")
+    graphs = graphset(SPACES["nb201"], "full")
     res["build_nb201_graphs_s"] = time.perf_counter() - t0
     p = Predictor.load(ckpt, device="cpu")
     t0 = time.perf_counter()

@@ -28,9 +28,11 @@ from scipy import stats
 from tqdm.auto import tqdm
 
 from tgnas import paths
+from tgnas.spaces.catalog import SPACES
 from tgnas.spaces.nb201.benchmark import load_nb201, load_nb201_proxies
 from tgnas.fileio import write_json
-from tgnas.proxies import TABLE_COLUMN, cifar10_minibatch, compute_proxy, params_and_flops_all
+from tgnas.proxies import TABLE_COLUMN, cifar10_minibatch, compute_proxy
+from tgnas.spaces.nb201.cost import params_and_flops_all
 from tgnas.spaces.nb201.arch import NUM_ARCHS
 
 
@@ -72,7 +74,7 @@ def main(argv=None) -> dict:
     for i, idx in enumerate(tqdm(cells, desc="cells", unit="cell")):
         for p in args.proxies:
             try:
-                v, s = compute_proxy(p, archs[idx], batch=(images, labels), seed=args.seed,
+                v, s = compute_proxy(p, archs[idx], SPACES["nb201"], batch=(images, labels), seed=args.seed,
                                      device=args.device)
             except ValueError as e:          # e.g. jacob_cov of a cell whose output ignores the input
                 failures[p].append(f"{int(idx)}: {e}")

@@ -44,6 +44,7 @@ from tgnas.proxies.az_nas_lite import AZ_INPUTS, az_nas_lite_table
 from tgnas.proxies.lite import DEFAULT_LITE, LiteConfig
 from tgnas.proxies.zero_cost import build_net, cifar10_minibatch
 from tgnas.spaces.nb201.arch import NUM_ARCHS
+from tgnas.spaces.catalog import SPACES
 
 #: Lee & Ham, CVPR 2024, Table 1: NB201 CIFAR-10, all 15,625 cells.
 PUBLISHED = {"aggregate": {"kendall": 0.741, "spearman": 0.913}}
@@ -119,7 +120,7 @@ def main(argv=None) -> dict:
     for k, i in enumerate(tqdm(full_cells, desc="AZ-NAS full size", unit="cell", mininterval=5.0)):
         start = time.perf_counter()
         torch.manual_seed(args.seed)            # build_net's default init is overwritten anyway
-        comp = az_nas_components(build_net(archs[i], "nb201"), images, seed=args.seed)
+        comp = az_nas_components(build_net(archs[i], SPACES["nb201"]), images, seed=args.seed)
         seconds[k] = time.perf_counter() - start
         for c in AZ_COMPONENTS:
             full[c][k] = comp[c]
@@ -128,7 +129,7 @@ def main(argv=None) -> dict:
     # ---- lite
     lite_out = []
     for cfg in args.lite:
-        table = az_nas_lite_table([archs[i] for i in lite_cells], "nb201", cfg, progress=True, inputs=args.input)
+        table = az_nas_lite_table([archs[i] for i in lite_cells], SPACES["nb201"], cfg, progress=True, inputs=args.input)
         vals = {c: table[c].to_numpy() for c in AZ_COMPONENTS}
         same = {c: v[:args.n_cells] for c, v in vals.items()}
         agree = {c: float(stats.spearmanr(stats.rankdata(same[c]), stats.rankdata(full[c])).statistic)

@@ -37,6 +37,7 @@ from tgnas.fileio import write_json
 from tgnas.predictor import Predictor, TrainConfig, gcn_preset, train
 from tgnas.graphs import graphset
 from tgnas.predictor.data import load_space_data
+from tgnas.spaces.catalog import SPACES
 
 
 def _embed_fn():
@@ -79,7 +80,7 @@ def main() -> None:
             out["epochs"].append(rec)
             ckpt = res.path
         p = Predictor.load(ckpt, device="cuda")
-        graphs = graphset("nb201", "full")
+        graphs = graphset(SPACES["nb201"], "full")
         p.score(graphs, batch_size=16384)  # warm-up (CUDA kernels, embedding table)
         for bs in (4096, 16384):
             times = []

@@ -28,7 +28,8 @@ import numpy as np
 
 
 def _genotype_file(path: Path, n: int, seed: int = 0) -> None:
-    from tgnas.spaces.darts.arch import DartsSpace, Genotype, format_genotype
+    from tgnas.spaces.darts.arch import Genotype, format_genotype
+from tgnas.spaces.darts.space import DartsSpace
     sp = DartsSpace()
     rng = np.random.default_rng(seed)
     with open(path, "w") as fh:
@@ -58,7 +59,7 @@ def rate(n: int, plus_n: int) -> dict:
         t0 = time.perf_counter()
         texts_all = [t for _i, t, _w in read_archs(f)]
         t_read = time.perf_counter() - t0
-        from tgnas.spaces import get_space
+        from tgnas.spaces.catalog import get_space
         sp = get_space("darts")
         t0 = time.perf_counter()
         for t in texts_all:

@@ -18,6 +18,8 @@ same probe gives before/after counts.
 
 from __future__ import annotations
 
+from tgnas.spaces.catalog import SPACES
+
 import argparse
 import contextlib
 import io
@@ -125,7 +127,7 @@ def build_cases(tmp: Path) -> list[tuple[str, str, Callable[[], object], bool, l
     from tgnas.graphs import GraphSet
     from tgnas.predictor import Predictor, TrainConfig, gcn_preset, train
     from tgnas.predictor.data import SpaceData
-    from tgnas.spaces import get_space
+    from tgnas.spaces.catalog import get_space
     from tgnas.spaces.base import CellGraph
 
     marker = tmp / "payload-ran"
@@ -243,10 +245,10 @@ def build_cases(tmp: Path) -> list[tuple[str, str, Callable[[], object], bool, l
 
     # --- API
     p = Predictor.load(ck, device="cpu")
-    api("score batch 0", lambda: p.score([NB201], space="nb201", batch_size=0))
-    api("score batch -1", lambda: p.score([NB201], space="nb201", batch_size=-1))
-    api("score describe typo", lambda: p.score([NB201], space="nb201", descriptions={"nor_conv3x3": "x"}))
-    api("score empty", lambda: p.score([], space="nb201"))
+    api("score batch 0", lambda: p.score([NB201], space=get_space("nb201"), batch_size=0))
+    api("score batch -1", lambda: p.score([NB201], space=get_space("nb201"), batch_size=-1))
+    api("score describe typo", lambda: p.score([NB201], space=get_space("nb201"), descriptions={"nor_conv3x3": "x"}))
+    api("score empty", lambda: p.score([], space=get_space("nb201")))
     api("load junk", lambda: Predictor.load(tmp / "junk.pt"))
     api("load pickled", lambda: Predictor.load(tmp / "evil.pt"))
     api("load nan", lambda: Predictor.load(tmp / "nan.pt"))
@@ -270,8 +272,8 @@ def build_cases(tmp: Path) -> list[tuple[str, str, Callable[[], object], bool, l
 
 def _random_exhaust():
     from tgnas.search.random_search import random_search
-    from tgnas.spaces import get_space
-    res = random_search(get_space("nb201"), lambda archs: np.zeros(len(archs)), budget=10**9, progress=False)
+    from tgnas.spaces.catalog import get_space
+    res = random_search(get_space(SPACES["nb201"]), lambda archs: np.zeros(len(archs)), budget=10**9, progress=False)
     return res  # ends: fine (expected no error)
 
 

@@ -34,7 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     from tgnas import paths
     from tgnas.spaces.darts.benchmark import load_nb301
     from tgnas.experiments.tgnas_plus.signals import nb301_lite_table
-    from tgnas.proxies.lite import nb201_lite_path, nb201_lite_table
+    from tgnas.proxies.lite import benchmark_lite_path, benchmark_lite_table
+    from tgnas.spaces.catalog import SPACES
     from tgnas.experiments.tgnas_plus.nb101_sample import nb101_lite_path, nb101_lite_sample
 
     torch.set_num_threads(args.threads)
@@ -42,8 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     n301 = len(load_nb301())
     nb301_lite_table(n301)
     nb101_lite_sample(n=args.nb101_sample, seed=0)
-    nb201_lite_table()
-    made = [nb201_lite_path(), nb101_lite_path(args.nb101_sample, 0),
+    benchmark_lite_table(SPACES["nb201"])
+    made = [benchmark_lite_path(SPACES["nb201"]), nb101_lite_path(args.nb101_sample, 0),
             *paths.LITE_PROXY_DIR.glob(f"nb301_lite_*_n{n301}.npz")]
     paths.ensure_dir(paths.RECORDED_LITE_DIR)
     for f in made:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 import torch.nn.functional as F
@@ -15,6 +16,7 @@ from tgnas.proxies import az_nas_lite as AL
 from tgnas.proxies import zero_cost as P
 from tgnas.proxies.lite import LiteConfig
 from tgnas.spaces.darts.arch import DARTS_V2
+from tgnas.spaces.catalog import SPACES
 
 CELL = "|nor_conv_3x3~0|+|avg_pool_3x3~0|skip_connect~1|+|skip_connect~0|nor_conv_1x1~1|nor_conv_3x3~2|"
 ALL_NONE = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"
@@ -126,7 +128,7 @@ def test_aggregate_log_ranks_rejects_bad_tables():
 
 
 def test_components_on_tiny_nb201_network(batch):
-    net = P.build_net(CELL, "nb201", C=4, N=1)
+    net = P.build_net(CELL, SPACES["nb201"], C=4, N=1)
     assert len(A.feature_modules(net)) == 1 + 3 * 1 + 2          # stem, 3N cells, 2 reductions
     comp = A.az_nas_components(net, batch[0], seed=0)
     assert set(comp) == set(A.AZ_COMPONENTS)
@@ -137,31 +139,31 @@ def test_components_on_tiny_nb201_network(batch):
 
 def test_components_deterministic_and_leave_global_rng_alone(batch):
     state = torch.get_rng_state()
-    a = A.az_nas_components(P.build_net(CELL, "nb201", C=4, N=1), batch[0], seed=3)
+    a = A.az_nas_components(P.build_net(CELL, SPACES["nb201"], C=4, N=1), batch[0], seed=3)
     torch.manual_seed(123)                        # a different default init: overwritten
-    b = A.az_nas_components(P.build_net(CELL, "nb201", C=4, N=1), batch[0], seed=3)
-    c = A.az_nas_components(P.build_net(CELL, "nb201", C=4, N=1), batch[0], seed=4)
+    b = A.az_nas_components(P.build_net(CELL, SPACES["nb201"], C=4, N=1), batch[0], seed=3)
+    c = A.az_nas_components(P.build_net(CELL, SPACES["nb201"], C=4, N=1), batch[0], seed=4)
     assert a == b
     assert a["expressivity"] != c["expressivity"] and a["trainability"] != c["trainability"]
     torch.set_rng_state(state)
     before = torch.get_rng_state()
-    A.az_nas_components(P.build_net(CELL, "nb201", C=4, N=1), batch[0], seed=3)
-    AL.az_nas_lite_signals(CELL, "nb201", TINY)
+    A.az_nas_components(P.build_net(CELL, SPACES["nb201"], C=4, N=1), batch[0], seed=3)
+    AL.az_nas_lite_signals(CELL, SPACES["nb201"], TINY)
     # build_net draws from the global RNG, az_nas_lite_signals must not
     torch.set_rng_state(before)
-    AL.az_nas_lite_signals(CELL, "nb201", TINY)
+    AL.az_nas_lite_signals(CELL, SPACES["nb201"], TINY)
     assert torch.equal(torch.get_rng_state(), before)
 
 
 def test_degenerate_cells_rank_last(batch):
-    none = A.az_nas_components(P.build_net(ALL_NONE, "nb201", C=4, N=1), batch[0])
-    ident = A.az_nas_components(P.build_net(IDENTITY, "nb201", C=4, N=1), batch[0])
+    none = A.az_nas_components(P.build_net(ALL_NONE, SPACES["nb201"], C=4, N=1), batch[0])
+    ident = A.az_nas_components(P.build_net(IDENTITY, SPACES["nb201"], C=4, N=1), batch[0])
     assert none["expressivity"] == -math.inf                        # all-zero features
     assert ident["trainability"] == -math.inf                       # identity cells
 
 
 def test_components_on_tiny_darts_network(batch):
-    comp = A.az_nas_components(P.build_net(DARTS_V2, "darts", C=4, N=3), batch[0])
+    comp = A.az_nas_components(P.build_net(DARTS_V2, SPACES["darts"], C=4, N=3), batch[0])
     assert all(math.isfinite(v) for v in comp.values())
 
 
@@ -177,16 +179,16 @@ def test_feature_modules_needs_a_stem_and_a_body():
 def test_registry_entries_match_the_module(comp, batch):
     name = f"az_nas_{comp}"
     assert name in P.PROXIES and name in P.DATA_FREE           # noise inputs, as the authors' NB201 code
-    value, seconds = P.compute_proxy(name, CELL, batch=batch, seed=0, C=4, N=1)
+    value, seconds = P.compute_proxy(name, CELL, SPACES["nb201"], batch=batch, seed=0, C=4, N=1)
     torch.manual_seed(0)                          # what compute_proxy does before building
-    net = P.build_net(CELL, "nb201", C=4, N=1)
+    net = P.build_net(CELL, SPACES["nb201"], C=4, N=1)
     seed = int(torch.randint(0, 2**62, (1,)))
     assert value == A.az_nas_components(net, A.noise_images(8, 32, seed), seed=seed)[comp]
     assert seconds > 0
-    assert P.compute_proxy(name, CELL, batch=batch, seed=1, C=4, N=1)[0] != value
+    assert P.compute_proxy(name, CELL, SPACES["nb201"], batch=batch, seed=1, C=4, N=1)[0] != value
     # data-free: the images' values do not matter, only their shape (default 64 x 32 x 32)
-    assert P.compute_proxy(name, CELL, batch=(batch[0] * 3.0, batch[1]), seed=0, C=4, N=1)[0] == value
-    assert P.compute_proxy(name, CELL, seed=0, C=4, N=1)[0] != value
+    assert P.compute_proxy(name, CELL, SPACES["nb201"], batch=(batch[0] * 3.0, batch[1]), seed=0, C=4, N=1)[0] == value
+    assert P.compute_proxy(name, CELL, SPACES["nb201"], seed=0, C=4, N=1)[0] != value
 
 
 def test_noise_images_seeded_and_checked():
@@ -202,26 +204,26 @@ def test_noise_images_seeded_and_checked():
 
 
 def test_registry_returns_minus_inf_for_degenerate_cells(batch):
-    assert P.compute_proxy("az_nas_expressivity", ALL_NONE, batch=batch, C=4, N=1)[0] == -math.inf
+    assert P.compute_proxy("az_nas_expressivity", ALL_NONE, SPACES["nb201"], batch=batch, C=4, N=1)[0] == -math.inf
     with pytest.raises(ValueError, match="non-finite"):          # other proxies still refuse
-        P.compute_proxy("naswot", ALL_NONE, batch=batch, C=4, N=1)      # -inf too
+        P.compute_proxy("naswot", ALL_NONE, SPACES["nb201"], batch=batch, C=4, N=1)      # -inf too
 
 
 def test_lite_table_resumes_and_refuses_other_runs(tmp_path):
     archs = [CELL, ALL_NONE, IDENTITY]
     out = tmp_path / "az.npz"
-    first = AL.az_nas_lite_table(archs, "nb201", TINY, out=out, progress=False, checkpoint_every=1)
+    first = AL.az_nas_lite_table(archs, SPACES["nb201"], TINY, out=out, progress=False, checkpoint_every=1)
     assert list(first.columns) == list(AL.AZ_LITE_COLUMNS) and len(first) == 3
     assert first.loc[1, "expressivity"] == -math.inf and first.loc[2, "trainability"] == -math.inf
-    again = AL.az_nas_lite_table(archs, "nb201", TINY, out=out, progress=False)   # read back
+    again = AL.az_nas_lite_table(archs, SPACES["nb201"], TINY, out=out, progress=False)   # read back
     assert again.equals(first)
     with pytest.raises(ValueError, match="written for another run"):
-        AL.az_nas_lite_table(archs, "nb201", LiteConfig(C=4, N=1, batch_size=8, side=16, seed=1), out=out,
+        AL.az_nas_lite_table(archs, SPACES["nb201"], LiteConfig(C=4, N=1, batch_size=8, side=16, seed=1), out=out,
                             progress=False)
     with pytest.raises(ValueError, match="written for another run"):
-        AL.az_nas_lite_table(archs, "nb201", TINY, out=out, progress=False, inputs="cifar10")
+        AL.az_nas_lite_table(archs, SPACES["nb201"], TINY, out=out, progress=False, inputs="cifar10")
     # the resumed table equals one computed in a single pass without a file
-    assert AL.az_nas_lite_table(archs, "nb201", TINY, progress=False).drop(columns="seconds").equals(
+    assert AL.az_nas_lite_table(archs, SPACES["nb201"], TINY, progress=False).drop(columns="seconds").equals(
         first.drop(columns="seconds"))
     agg = A.aggregate_log_ranks(first, A.AZ_COMPONENTS)
     assert int(np.argmax(agg)) == 0                                # the real cell beats both
@@ -229,30 +231,32 @@ def test_lite_table_resumes_and_refuses_other_runs(tmp_path):
 
 def test_lite_signals_check_the_image_size(batch):
     with pytest.raises(ValueError, match="expected side 16"):
-        AL.az_nas_lite_signals(CELL, "nb201", TINY, batch[0])
+        AL.az_nas_lite_signals(CELL, SPACES["nb201"], TINY, batch[0])
 
 
-def test_nb201_az_lite_table_caches_per_input(monkeypatch, tmp_path):
+def test_benchmark_az_lite_table_caches_per_input(monkeypatch, tmp_path):
     import tgnas.spaces.nb201.benchmark as nb201_benchmark
     from tgnas import paths
 
     monkeypatch.setattr(paths, "LITE_PROXY_DIR", tmp_path / "lite")
     # three cells stand in for the 15,625 (the wiring is what is under test)
-    monkeypatch.setattr(nb201_benchmark, "enumerate_archs", lambda order="benchmark": (CELL, ALL_NONE, IDENTITY))
-    assert AL.nb201_az_lite_path(TINY) == tmp_path / "lite" / f"nb201_az_nas_noise_{TINY.key()}.npz"
-    df = AL.nb201_az_lite_table(TINY, progress=False)
-    assert AL.nb201_az_lite_path(TINY).is_file() and df.index.name == "nb201_index" and len(df) == 3
-    cached = AL.nb201_az_lite_table(TINY, progress=False)
+    monkeypatch.setattr(nb201_benchmark, "cell_ids", lambda: pd.DataFrame(
+        {"nb201_index": range(3), "arch": [str(a) for a in (CELL, ALL_NONE, IDENTITY)]}))
+    nb201 = SPACES["nb201"]
+    assert AL.benchmark_az_lite_path(nb201, TINY) == tmp_path / "lite" / f"nb201_az_nas_noise_{TINY.key()}.npz"
+    df = AL.benchmark_az_lite_table(nb201, TINY, progress=False)
+    assert AL.benchmark_az_lite_path(nb201, TINY).is_file() and df.index.name == "nb201_index" and len(df) == 3
+    cached = AL.benchmark_az_lite_table(nb201, TINY, progress=False)
     np.testing.assert_array_equal(cached.to_numpy(), df.to_numpy())
-    real = AL.nb201_az_lite_table(TINY, inputs="cifar10", progress=False)
-    assert AL.nb201_az_lite_path(TINY, "cifar10").is_file()
+    real = AL.benchmark_az_lite_table(nb201, TINY, inputs="cifar10", progress=False)
+    assert AL.benchmark_az_lite_path(nb201, TINY, "cifar10").is_file()
     assert real.loc[0, "expressivity"] != df.loc[0, "expressivity"]
     assert real.loc[0, "complexity"] == df.loc[0, "complexity"]
     with pytest.raises(KeyError, match="unknown AZ-NAS input"):
-        AL.nb201_az_lite_path(TINY, "imagenet")
+        AL.benchmark_az_lite_path(nb201, TINY, "imagenet")
 
 
 def test_default_lite_config_gives_finite_components():
     assert AL.AZ_DEFAULT_LITE.key() == "C8_N1_B16_S16_seed0"
-    comp = AL.az_nas_lite_signals(CELL, "nb201", AL.AZ_DEFAULT_LITE)
+    comp = AL.az_nas_lite_signals(CELL, SPACES["nb201"], AL.AZ_DEFAULT_LITE)
     assert set(comp) == set(AL.AZ_LITE_COLUMNS) and all(math.isfinite(v) for v in comp.values())

@@ -18,7 +18,7 @@ from tgnas.descriptions import parse_op_texts
 from tgnas.graphs import GraphSet
 from tgnas.predictor import Predictor, TrainConfig, gcn_preset, train
 from tgnas.predictor.data import SpaceData
-from tgnas.spaces import get_space
+from tgnas.spaces.catalog import get_space
 from tgnas.spaces.base import CellGraph
 from test_predictor import nb201_conv_count_cells  # seeded NB201 cells labelled by their 3x3-conv count
 
@@ -126,7 +126,7 @@ def test_score_out_refuses_existing_files_and_the_checkpoint(checkpoint, tmp_pat
 
 
 def test_search_json_and_embed_out_refuse_existing_files(tmp_path, capsys, monkeypatch):
-    import tgnas.search as search
+    import tgnas.search.scorers as search
 
     monkeypatch.setattr(search, "make_scorer", lambda *a, **k: pytest.fail("searched before the check"))
     js = tmp_path / "r.json"
@@ -175,7 +175,7 @@ def test_describe_naming_an_absent_op_is_an_error(checkpoint, capsys):
     assert "contains spaces" in _error(capsys, [*base, "--describe", " nor_conv_3x3 =conv"], "score")
     p = Predictor.load(checkpoint, device="cpu")
     with pytest.raises(ValueError, match="do not occur in the scored architectures"):
-        p.score([NB201], space="nb201", descriptions={"avg_pool_3x3": "average pooling"})
+        p.score([NB201], space=get_space("nb201"), descriptions={"avg_pool_3x3": "average pooling"})
 
 
 # ------------------------------------------------------------------ 4. bounded parsers
@@ -274,7 +274,7 @@ def test_batch_size_is_validated(checkpoint, capsys):
     p = Predictor.load(checkpoint, device="cpu")
     for bad in (0, -1, 2.5, True):
         with pytest.raises(ValueError, match="batch_size must be a positive integer"):
-            p.score([NB201], space="nb201", batch_size=bad)
+            p.score([NB201], space=get_space("nb201"), batch_size=bad)
     with pytest.raises(SystemExit) as ex:
         main(["score", "--checkpoint", str(checkpoint), "--space", "nb201", "--arch", NB201, "--batch-size", "0"])
     assert ex.value.code == 2 and "positive integer" in capsys.readouterr().err

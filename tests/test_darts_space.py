@@ -8,20 +8,9 @@ import re
 import numpy as np
 import pytest
 
-from tgnas.spaces import get_space
-from tgnas.spaces.darts.arch import (
-    DARTS_OPS,
-    DARTS_V1,
-    DARTS_V2,
-    NASLIB_DARTS_OPS,
-    SEARCH_OPS,
-    DartsSpace,
-    Genotype,
-    from_compact,
-    parse_genotype,
-    to_compact,
-    to_compact_key,
-)
+from tgnas.spaces.catalog import get_space
+from tgnas.spaces.darts.arch import DARTS_OPS, DARTS_V1, DARTS_V2, NASLIB_DARTS_OPS, SEARCH_OPS, Genotype, from_compact, parse_genotype, to_compact, to_compact_key
+from tgnas.spaces.darts.space import DartsSpace
 
 SPACE = DartsSpace()
 

@@ -15,7 +15,7 @@ import pytest
 from tgnas import cli, datafiles, fileio
 from tgnas.datasets.cifar10 import CIFAR10_CLASSES, load_cifar10
 from tgnas.spaces.nb101.tfrecord import encode_nasbench_record, write_tfrecord
-from tgnas.databuild import (NB101_RUNS_RELPATH, BuildError, build, build_nb101_runs, nb101_full_arrays,
+from tgnas.spaces.nb101.databuild import (NB101_RUNS_RELPATH, BuildError, build, build_nb101_runs, nb101_full_arrays,
                              write_npz)
 from tgnas.spaces.nb101.enumerate import NB101Enumeration, full_dags
 from tgnas.spaces.nb101.hashing import hash_cell

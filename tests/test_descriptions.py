@@ -32,7 +32,7 @@ def test_space_ops_are_the_fixed_vocabulary():
 
 @pytest.mark.parametrize("space", ["nb101", "nb201", "darts"])
 def test_space_ops_match_the_space_graph_labels(space):
-    from tgnas.spaces import get_space
+    from tgnas.spaces.catalog import get_space
 
     graph_ops = getattr(get_space(space), "graph_ops", None)
     if graph_ops is None:

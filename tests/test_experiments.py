@@ -24,6 +24,7 @@ from tgnas.graphs import GraphSet
 from tgnas.predictor import TrainConfig, gcn_preset
 from tgnas.predictor.data import SpaceData
 from tgnas.spaces.base import CellGraph
+from tgnas.spaces.catalog import SPACES
 
 OPS = ("input", "conv3x3-bn-relu", "conv1x1-bn-relu", "maxpool3x3", "output")
 
@@ -174,7 +175,7 @@ def test_contains_op_errors():
 def test_nb201_cells_with_avg_pool():
     from tgnas.graphs import graphset
     # 5**6 cells, 4**6 of which use none of the 6 edges for avg_pool_3x3
-    assert int(unseen.contains_op(graphset("nb201", "full"), "avg_pool_3x3").sum()) == 15625 - 4 ** 6
+    assert int(unseen.contains_op(graphset(SPACES["nb201"], "full"), "avg_pool_3x3").sum()) == 15625 - 4 ** 6
 
 
 # ----------------------------------------------------------------------------- independence

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tgnas.spaces import get_space
+from tgnas.spaces.catalog import get_space
 
 SPACES = ("nb101", "nb201", "darts")
 #: Pieces a careless or hostile user might type into an architecture string.

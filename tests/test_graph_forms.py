@@ -5,9 +5,10 @@ import pytest
 
 from tgnas.graph_forms import GRAPH_FORMS, contract_identities, prune, to_form
 from tgnas.spaces.base import CellGraph
-from tgnas.spaces.darts.arch import DartsSpace
-from tgnas.spaces.nb101.arch import NB101Space
-from tgnas.spaces.nb201.arch import NB201Space, parse_arch
+from tgnas.spaces.darts.space import DartsSpace
+from tgnas.spaces.nb101.space import NB101Space
+from tgnas.spaces.nb201.arch import parse_arch
+from tgnas.spaces.nb201.space import NB201Space
 
 
 def edges(g: CellGraph) -> set[tuple[str, str]]:

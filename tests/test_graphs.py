@@ -129,7 +129,7 @@ def nb101():
 
 def test_nb101_vectorised_equals_per_cell_conversion(nb101, tmp_path, monkeypatch):
     from tgnas import paths
-    from tgnas.spaces.nb101.arch import NB101Space
+    from tgnas.spaces.nb101.space import NB101Space
     monkeypatch.setattr(paths, "CACHE_DIR", tmp_path)
     gs = table_graphset(nb101)                      # builds and writes the cache
     assert len(gs) == 423_624 and gs.vocab == NB101_VOCAB and gs.max_nodes == 7

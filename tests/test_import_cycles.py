@@ -103,17 +103,38 @@ def test_finder_finds_a_cycle_and_skips_type_checking(tmp_path):
 
 def test_package_has_no_import_cycle():
     graph = import_graph()
-    assert "tgnas.spaces.registry" in graph and len(graph) > 50
+    assert "tgnas.spaces.catalog" in graph and len(graph) > 50
     cycle = find_cycle(graph)
     if cycle is not None:
         pytest.fail("import cycle: " + " -> ".join(cycle))
 
 
-def test_spaces_import_no_data_code():
-    """Spaces hold no data access: nothing in tgnas.spaces imports benchmarks, data files or torch code."""
+def _folders(graph: dict[str, set[str]]) -> set[str]:
+    """The space folders: ``tgnas.spaces.<name>`` packages."""
+    return {m for m in graph if m.count(".") == 2 and m.startswith("tgnas.spaces.")
+            and (PACKAGE / "spaces" / m.split(".")[2]).is_dir()}
+
+
+def test_generic_layers_never_import_a_space_folder():
+    """Generic code takes a space object: outside ``tgnas/spaces/`` only the catalog (which the
+    CLI, the API, the trainer's config and the paper's experiments use to resolve a name) may
+    reach the space folders."""
     graph = import_graph()
+    folders = _folders(graph)
+    assert {"tgnas.spaces.nb101", "tgnas.spaces.nb201", "tgnas.spaces.darts", "tgnas.spaces.cell"} <= folders
+    bad = []
     for module, deps in graph.items():
-        if module.startswith("tgnas.spaces"):
-            bad = sorted(d for d in deps if d.startswith(("tgnas.datasets", "tgnas.datafiles", "tgnas.nets",
-                                                          "tgnas.graphs", "tgnas.predictor")))
-            assert not bad, f"{module} imports {bad}"
+        if module.startswith(("tgnas.spaces", "tgnas.experiments")):
+            continue
+        bad += [(module, d) for d in deps if any(d == f or d.startswith(f + ".") for f in folders)]
+    assert not bad, f"generic modules import space folders: {bad}"
+
+
+def test_space_folders_never_import_the_catalog():
+    """A space folder stands below the catalog: it may use generic building blocks and another
+    space's folder (the generic cell builds NB101 cells), never the catalog."""
+    graph = import_graph()
+    folders = _folders(graph)
+    bad = [(m, d) for m, deps in graph.items() for d in deps
+           if any(m == f or m.startswith(f + ".") for f in folders) and d == "tgnas.spaces.catalog"]
+    assert not bad, bad

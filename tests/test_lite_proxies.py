@@ -5,14 +5,16 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 import torch.nn.functional as F
 
 from tgnas import paths
 from tgnas.proxies import lite
-from tgnas.proxies.lite import (DEFAULT_LITE, LITE_COLUMNS, LiteConfig, lite_batch, lite_signals, lite_table,
-                                nb201_lite_path)
+from tgnas.proxies.lite import (DEFAULT_LITE, LITE_COLUMNS, LiteConfig, benchmark_lite_path, lite_batch,
+                                lite_signals, lite_table)
+from tgnas.spaces.catalog import SPACES
 
 TINY = LiteConfig(C=4, N=1, batch_size=8)
 
@@ -76,24 +78,24 @@ def test_lite_batch_shapes_and_downsampling():
 
 def test_signals_finite_and_deterministic(tiny_batch):
     for arch in ARCHS[:3]:
-        a = lite_signals(arch, "nb201", TINY, tiny_batch)
-        b = lite_signals(arch, "nb201", TINY, tiny_batch)
+        a = lite_signals(arch, SPACES["nb201"], TINY, tiny_batch)
+        b = lite_signals(arch, SPACES["nb201"], TINY, tiny_batch)
         assert set(a) == {"naswot", "synflow", "seconds"}
         assert math.isfinite(a["naswot"]) and math.isfinite(a["synflow"]) and a["synflow"] > 0
         assert a["seconds"] > 0
         assert (a["naswot"], a["synflow"]) == (b["naswot"], b["synflow"])
     # another init seed gives another synflow (it depends on the weights)
-    other = lite_signals(ARCHS[0], "nb201", LiteConfig(C=4, N=1, batch_size=8, seed=1))
-    assert other["synflow"] != lite_signals(ARCHS[0], "nb201", TINY, tiny_batch)["synflow"]
+    other = lite_signals(ARCHS[0], SPACES["nb201"], LiteConfig(C=4, N=1, batch_size=8, seed=1))
+    assert other["synflow"] != lite_signals(ARCHS[0], SPACES["nb201"], TINY, tiny_batch)["synflow"]
 
 
 def test_signals_load_batch_when_none(tiny_batch):
-    assert (lite_signals(ARCHS[1], "nb201", TINY)["naswot"]
-            == lite_signals(ARCHS[1], "nb201", TINY, tiny_batch)["naswot"])
+    assert (lite_signals(ARCHS[1], SPACES["nb201"], TINY)["naswot"]
+            == lite_signals(ARCHS[1], SPACES["nb201"], TINY, tiny_batch)["naswot"])
 
 
 def test_known_orderings(tiny_batch):
-    v = {op: lite_signals(cell(op), "nb201", TINY, tiny_batch)
+    v = {op: lite_signals(cell(op), SPACES["nb201"], TINY, tiny_batch)
          for op in ("none", "skip_connect", "avg_pool_3x3", "nor_conv_1x1", "nor_conv_3x3")}
     # all-none: the output ignores the input -> no synaptic flow, and every image has the
     # same ReLU codes -> singular NASWOT kernel
@@ -109,27 +111,27 @@ def test_known_orderings(tiny_batch):
 
 def test_signals_wrong_side_raises(tiny_batch):
     with pytest.raises(ValueError, match="expected side 16"):
-        lite_signals(ARCHS[0], "nb201", LiteConfig(C=4, N=1, batch_size=8, side=16), tiny_batch)
+        lite_signals(ARCHS[0], SPACES["nb201"], LiteConfig(C=4, N=1, batch_size=8, side=16), tiny_batch)
 
 
-def test_unknown_space_raises():
-    with pytest.raises(KeyError, match="unknown space"):
-        lite_signals(ARCHS[0], "nb999", TINY)
+def test_a_space_name_instead_of_the_space_is_refused():
+    with pytest.raises(TypeError, match="space object"):
+        lite_signals(ARCHS[0], "nb201", TINY)
 
 
 # --------------------------------------------------------------------------- tables
 
 
 def test_table_matches_signals(tiny_batch):
-    df = lite_table(ARCHS[:2], "nb201", TINY, progress=False)
+    df = lite_table(ARCHS[:2], SPACES["nb201"], TINY, progress=False)
     assert list(df.columns) == list(LITE_COLUMNS) and len(df) == 2
     for i, arch in enumerate(ARCHS[:2]):
-        r = lite_signals(arch, "nb201", TINY, tiny_batch)
+        r = lite_signals(arch, SPACES["nb201"], TINY, tiny_batch)
         assert df.loc[i, "naswot"] == r["naswot"] and df.loc[i, "synflow"] == r["synflow"]
 
 
 def test_table_resumes_from_partial_checkpoint(tmp_path, monkeypatch):
-    full = lite_table(ARCHS, "nb201", TINY, progress=False)
+    full = lite_table(ARCHS, SPACES["nb201"], TINY, progress=False)
     out = tmp_path / "lite.npz"
     real = lite.lite_signals
     calls = []
@@ -142,43 +144,43 @@ def test_table_resumes_from_partial_checkpoint(tmp_path, monkeypatch):
 
     monkeypatch.setattr(lite, "lite_signals", crash_after_three)
     with pytest.raises(KeyboardInterrupt):
-        lite_table(ARCHS, "nb201", TINY, out=out, progress=False, checkpoint_every=2)
+        lite_table(ARCHS, SPACES["nb201"], TINY, out=out, progress=False, checkpoint_every=2)
     assert out.is_file() and not list(tmp_path.glob("*.tmp"))
     with np.load(out) as z:
         assert int(z["done"]) == 2              # the last checkpoint before the crash
 
     calls.clear()
     monkeypatch.setattr(lite, "lite_signals", lambda *a, **k: (calls.append(a[0]), real(*a, **k))[1])
-    resumed = lite_table(ARCHS, "nb201", TINY, out=out, progress=False, checkpoint_every=2)
+    resumed = lite_table(ARCHS, SPACES["nb201"], TINY, out=out, progress=False, checkpoint_every=2)
     assert calls == ARCHS[2:]                   # only the missing rows were computed
     np.testing.assert_array_equal(resumed[["naswot", "synflow"]].to_numpy(),
                                   full[["naswot", "synflow"]].to_numpy())
     # a complete file is read back without computing anything
     calls.clear()
-    again = lite_table(ARCHS, "nb201", TINY, out=out, progress=False)
+    again = lite_table(ARCHS, SPACES["nb201"], TINY, out=out, progress=False)
     assert calls == []
     np.testing.assert_array_equal(again.to_numpy(), resumed.to_numpy())
 
 
 def test_table_mismatch_raises(tmp_path):
     out = tmp_path / "lite.npz"
-    lite_table(ARCHS[:2], "nb201", TINY, out=out, progress=False)
+    lite_table(ARCHS[:2], SPACES["nb201"], TINY, out=out, progress=False)
     with pytest.raises(ValueError, match="lite.npz.*another run.*config"):
-        lite_table(ARCHS[:2], "nb201", LiteConfig(C=4, N=1, batch_size=8, seed=1), out=out,
+        lite_table(ARCHS[:2], SPACES["nb201"], LiteConfig(C=4, N=1, batch_size=8, seed=1), out=out,
                    progress=False)
     with pytest.raises(ValueError, match="lite.npz.*another run.*archs_sha"):
-        lite_table(ARCHS[1:3], "nb201", TINY, out=out, progress=False)
+        lite_table(ARCHS[1:3], SPACES["nb201"], TINY, out=out, progress=False)
 
 
 def test_bad_checkpoint_every_raises():
     with pytest.raises(ValueError, match="checkpoint_every"):
-        lite_table(ARCHS[:1], "nb201", TINY, checkpoint_every=0)
+        lite_table(ARCHS[:1], SPACES["nb201"], TINY, checkpoint_every=0)
 
 
 def test_nb201_cache_path(monkeypatch, tmp_path):
     monkeypatch.setattr(paths, "LITE_PROXY_DIR", tmp_path / "lite")
     cfg = LiteConfig(C=8, N=1, batch_size=16)
-    assert nb201_lite_path(cfg) == tmp_path / "lite" / "nb201_lite_C8_N1_B16_S32_seed0.npz"
+    assert benchmark_lite_path(SPACES["nb201"], cfg) == tmp_path / "lite" / "nb201_lite_C8_N1_B16_S32_seed0.npz"
 
 
 def test_nb201_lite_table_caches_and_recomputes(monkeypatch, tmp_path):
@@ -186,14 +188,15 @@ def test_nb201_lite_table_caches_and_recomputes(monkeypatch, tmp_path):
 
     monkeypatch.setattr(paths, "LITE_PROXY_DIR", tmp_path / "lite")
     # three cells stand in for the 15,625 (the wiring is what is under test)
-    monkeypatch.setattr(nb201_benchmark, "enumerate_archs", lambda order="benchmark": tuple(ARCHS[:3]))
-    df = lite.nb201_lite_table(TINY, progress=False)
+    monkeypatch.setattr(nb201_benchmark, "cell_ids", lambda: pd.DataFrame(
+        {"nb201_index": range(3), "arch": [str(a) for a in ARCHS[:3]]}))
+    df = lite.benchmark_lite_table(SPACES["nb201"], TINY, progress=False)
     path = tmp_path / "lite" / f"nb201_lite_{TINY.key()}.npz"
     assert path.is_file() and df.index.name == "nb201_index" and len(df) == 3
     # resume=True reads the cache; resume=False recomputes (same values, new seconds)
-    cached = lite.nb201_lite_table(TINY, progress=False)
+    cached = lite.benchmark_lite_table(SPACES["nb201"], TINY, progress=False)
     np.testing.assert_array_equal(cached.to_numpy(), df.to_numpy())
-    fresh = lite.nb201_lite_table(TINY, resume=False, progress=False)
+    fresh = lite.benchmark_lite_table(SPACES["nb201"], TINY, resume=False, progress=False)
     np.testing.assert_array_equal(fresh[["naswot", "synflow"]].to_numpy(),
                                   df[["naswot", "synflow"]].to_numpy())
     assert not np.array_equal(fresh["seconds"].to_numpy(), df["seconds"].to_numpy())
@@ -207,16 +210,16 @@ def test_a_recorded_table_is_restored_into_an_empty_cache(tmp_path, monkeypatch)
     monkeypatch.setattr(paths, "RECORDED_LITE_DIR", recorded)
     archs = ["|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|"]
     cfg = lite.LiteConfig(C=4, N=1, batch_size=2, side=8)
-    first = lite.lite_table(archs, "nb201", cfg, out=recorded / "t.npz", progress=False)
+    first = lite.lite_table(archs, SPACES["nb201"], cfg, out=recorded / "t.npz", progress=False)
     cache = tmp_path / "cache" / "t.npz"
     assert lite.restore_recorded(cache) and cache.read_bytes() == (recorded / "t.npz").read_bytes()
     assert not lite.restore_recorded(cache)  # an existing cache is never replaced
-    again = lite.lite_table(archs, "nb201", cfg, out=cache, progress=False)
+    again = lite.lite_table(archs, SPACES["nb201"], cfg, out=cache, progress=False)
     assert again.equals(first)
     # a recorded table of another arch list is refused on load, not silently used
     other = tmp_path / "cache2" / "t.npz"
     with pytest.raises(ValueError, match="another run"):
-        lite.lite_table(archs * 2, "nb201", cfg, out=other, progress=False)
+        lite.lite_table(archs * 2, SPACES["nb201"], cfg, out=other, progress=False)
 
 
 def test_the_recorded_nb201_table_matches_a_recomputation():
@@ -225,7 +228,7 @@ def test_the_recorded_nb201_table_matches_a_recomputation():
     from tgnas.proxies import lite
     from tgnas.spaces.nb201.benchmark import enumerate_archs
 
-    recorded = paths.RECORDED_LITE_DIR / lite.nb201_lite_path().name
+    recorded = paths.RECORDED_LITE_DIR / lite.benchmark_lite_path(SPACES["nb201"]).name
     assert recorded.is_file(), f"{recorded} missing: run `dvc repro --force lite_proxies`"
     with np.load(recorded, allow_pickle=False) as z:
         values, done = z["values"], int(z["done"])
@@ -233,7 +236,7 @@ def test_the_recorded_nb201_table_matches_a_recomputation():
     archs = enumerate_archs()
     batch = lite.lite_batch(lite.DEFAULT_LITE)
     for i in (0, 7_000, 15_624):
-        r = lite.lite_signals(archs[i], "nb201", lite.DEFAULT_LITE, batch)
+        r = lite.lite_signals(archs[i], SPACES["nb201"], lite.DEFAULT_LITE, batch)
         for j, col in enumerate(lite.LITE_COLUMNS):
             if col != "seconds":
                 assert np.isclose(r[col], values[i, j], rtol=1e-4) or (np.isinf(r[col]) and np.isinf(values[i, j])), (i, col)

@@ -17,7 +17,8 @@ from tgnas.spaces.nb101.benchmark import (
     load_nb101_unlabelled,
     load_nb101_zc,
 )
-from tgnas.spaces.nb101.arch import NB101Cell, NB101Space
+from tgnas.spaces.nb101.arch import NB101Cell
+from tgnas.spaces.nb101.space import NB101Space
 
 
 @pytest.fixture(scope="module")

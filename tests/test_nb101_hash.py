@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tgnas.spaces.nb101.benchmark import load_nb101
-from tgnas.spaces.nb101.arch import NB101Space
+from tgnas.spaces.nb101.space import NB101Space
 from tgnas.spaces.nb101.hashing import hash_cell, hash_module, hash_table_rows, labels_from_ops
 
 

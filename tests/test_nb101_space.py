@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 
 from tgnas.spaces.nb101.benchmark import load_nb101
-from tgnas.spaces import CellGraph, get_space
-from tgnas.spaces.nb101.arch import NB101Cell, NB101Space, num_representations
+from tgnas.cellgraph import CellGraph
+from tgnas.spaces.catalog import get_space
+from tgnas.spaces.nb101.arch import NB101Cell, num_representations
+from tgnas.spaces.nb101.space import NB101Space
 
 C3, C1, MP = "conv3x3-bn-relu", "conv1x1-bn-relu", "maxpool3x3"
 SPACE = NB101Space()

@@ -13,7 +13,8 @@ from tgnas import datafiles
 from tgnas.spaces.nb201 import benchmark as nb201
 from tgnas.spaces.nb201.benchmark import PROXY_COLUMNS, load_nb201, load_nb201_proxies, nb201_arch_strings
 from tgnas.spaces.nb201.benchmark import enumerate_archs, index_of
-from tgnas.spaces.nb201.arch import NB201Space, from_naslib_tuple, parse_arch
+from tgnas.spaces.nb201.arch import from_naslib_tuple, parse_arch
+from tgnas.spaces.nb201.space import NB201Space
 
 INDEX0 = ("|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|"
           "skip_connect~2|")

@@ -10,19 +10,10 @@ import pandas as pd
 import pytest
 
 from tgnas import datafiles
-from tgnas.spaces import CellGraph, get_space
-from tgnas.spaces.nb201.arch import (
-    NASLIB_EDGE_ORDER,
-    NASLIB_NB201_CODES,
-    NB201_EDGES,
-    NB201_OPS,
-    NB201Arch,
-    NB201Space,
-    from_naslib_tuple,
-    parse_arch,
-    product_archs,
-    to_naslib_tuple,
-)
+from tgnas.cellgraph import CellGraph
+from tgnas.spaces.catalog import get_space
+from tgnas.spaces.nb201.arch import NASLIB_EDGE_ORDER, NASLIB_NB201_CODES, NB201_EDGES, NB201_OPS, NB201Arch, from_naslib_tuple, parse_arch, product_archs, to_naslib_tuple
+from tgnas.spaces.nb201.space import NB201Space
 from tgnas.spaces.nb201.benchmark import enumerate_archs, index_of  # the benchmark's order needs its data
 
 EXAMPLE = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"

@@ -18,7 +18,8 @@ from tgnas.spaces.darts.benchmark import (
     genotype_to_config,
     load_nb301,
 )
-from tgnas.spaces.darts.arch import DARTS_V1, DARTS_V2, DartsSpace, Genotype, from_compact, to_compact_key
+from tgnas.spaces.darts.arch import DARTS_V1, DARTS_V2, Genotype, from_compact, to_compact_key
+from tgnas.spaces.darts.space import DartsSpace
 
 _PREFIX = "NetworkSelectorDatasetInfo_COLON_darts_COLON_"
 

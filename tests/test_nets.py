@@ -11,7 +11,7 @@ from tgnas.spaces.darts.net import NetworkCIFAR, NetworkImageNet, make_darts_op
 from tgnas.spaces.nb201.net import build_nb201_net
 from tgnas.nets.ops import FactorizedReduce, Zero, drop_path
 from tgnas.spaces.darts.arch import DARTS_V2
-from tgnas.spaces.nb201.arch import NB201Space
+from tgnas.spaces.nb201.space import NB201Space
 
 ALL_NONE = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"
 ALL_CONV3 = ("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+"

@@ -18,7 +18,9 @@ from tgnas.nets import count_flops, count_params
 from tgnas.spaces.nb101.net import (NB101Network, as_cell, build_nb101_net, compute_vertex_channels,
                               nb101_cost)
 from tgnas.proxies import build_net, naswot, synflow
-from tgnas.spaces.nb101.arch import NB101Cell, NB101Space
+from tgnas.spaces.nb101.arch import NB101Cell
+from tgnas.spaces.nb101.space import NB101Space
+from tgnas.spaces.catalog import SPACES
 
 TWO_VERTEX = "01.00/input,output"
 # input -> conv3x3 -> output, input -> maxpool -> conv1x1 -> output, input -> output
@@ -136,14 +138,14 @@ def test_input_forms_and_errors():
 
 def test_build_net_registry_and_proxies():
     torch.manual_seed(0)
-    net = build_net(FIVE_VERTEX, "nb101", C=8, N=1)
+    net = build_net(FIVE_VERTEX, SPACES["nb101"], C=8, N=1)
     assert isinstance(net, NB101Network) and net.stem[0].out_channels == 8
     assert count_params(_meta_net(FIVE_VERTEX)) == count_params(
-        build_net(FIVE_VERTEX, "nb101").to("meta"))
+        build_net(FIVE_VERTEX, SPACES["nb101"]).to("meta"))
     images = torch.randn(8, 3, 32, 32, generator=torch.Generator().manual_seed(0))
     assert np.isfinite(naswot(net, images)) and synflow(net) > 0
-    with pytest.raises(KeyError, match="nb101"):
-        build_net(FIVE_VERTEX, "nb102")
+    with pytest.raises(TypeError, match="space object"):
+        build_net(FIVE_VERTEX, "nb101")
 
 
 def test_closed_form_cost_equals_the_built_network():

@@ -14,7 +14,10 @@ import pandas as pd
 import pytest
 
 from tgnas.cli import main
-from tgnas.spaces.darts.arch import DARTS_V2, DartsSpace, Genotype, format_genotype, parse_genotype
+from tgnas.spaces.catalog import get_space
+from tgnas.spaces.darts.arch import DARTS_V2, Genotype, format_genotype, parse_genotype
+from tgnas.spaces.darts.space import DartsSpace
+from tgnas.spaces.catalog import SPACES
 
 #: DARTS's own forms: a node fed twice from node 1, ``none`` ops, ``range(2, 6)`` concats.
 DARTS_CODE = ("Genotype(normal=[('sep_conv_3x3', 1), ('sep_conv_3x3', 1), ('none', 0), ('sep_conv_5x5', 1), "
@@ -63,7 +66,7 @@ def test_shipped_weights_load_and_reproduce_their_recorded_scores():
     check_rule_matches(PlusRule.load(pre.RULE), pre.CHECKPOINT, pre.RULE)
     pred = Predictor.load(pre.CHECKPOINT, device="cpu")
     for space, rec in prov["recorded_scores"].items():
-        np.testing.assert_allclose(pred.score(rec["cells"], space=space), rec["score"], rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(pred.score(rec["cells"], space=get_space(space)), rec["score"], rtol=1e-5, atol=1e-5)
     # provenance: config, training-space validation, data checksums, NB201/NB301 results, command
     assert prov["config"]["train_spaces"] == ["nb101"] and prov["training_validation"]["val_score"] > 0.5
     assert {"nb101_full", "nb201_test_acc", "nb301_zc"} <= set(prov["data"])
@@ -192,7 +195,7 @@ def test_bad_lines_are_named_or_skipped_and_nothing_is_written_half_way(tmp_path
 
 
 def test_generic_cell_forms_and_errors():
-    from tgnas.spaces import get_space
+    from tgnas.spaces.catalog import get_space
     sp = get_space("cell")
     a = sp.parse(json.dumps(SE_CELL))
     adj = np.zeros((5, 5), dtype=int)
@@ -247,14 +250,14 @@ def test_darts_code_genotypes_parse_build_and_score_but_the_surrogate_refuses_th
     import tgnas
     from tgnas.spaces.darts.benchmark import genotype_to_config
     from tgnas.proxies import build_net
-    from tgnas.search.encoding import DartsEncoding
+    from tgnas.spaces.darts.search import DartsEncoding
     g = parse_genotype(DARTS_CODE)
     assert g.normal[0][1] == g.normal[1][1] == 1 and ("none", 0) in g.normal and g.normal_concat == (2, 3, 4, 5)
     assert DartsSpace().parse(DARTS_CODE) == g == DartsSpace().parse(format_genotype(g))
     # the regex fast path and the syntax-tree path agree (extra spaces force the latter)
     assert parse_genotype(DARTS_CODE.replace("Genotype(", "Genotype (")) == g
     import torch
-    net = build_net(g, "darts", C=8, N=3)
+    net = build_net(g, SPACES["darts"], C=8, N=3)
     logits = net(torch.zeros(2, 3, 32, 32))
     assert (logits[0] if isinstance(logits, tuple) else logits).shape == (2, 10)
     assert np.isfinite(tgnas.score([DARTS_CODE], space="darts")["score"]).all()
@@ -304,7 +307,7 @@ def test_a_notebook_run_by_hand_writes_to_scratch(env, expected):
 
 def test_fast_graph_forms_equal_the_step_by_step_rewrites():
     from tgnas import graph_forms as gf
-    from tgnas.spaces import get_space
+    from tgnas.spaces.catalog import get_space
     from tgnas.spaces.darts.arch import DARTS_OPS
 
     def steps(g, form):

@@ -10,6 +10,7 @@ from tgnas.experiments.tgnas_plus.rules import (SIGNAL_SETS, WEIGHTINGS, ensembl
                                                 summarise_rules, variant_row)
 from tgnas.experiments.tgnas_plus.signals import ALL_SIGNALS
 from tgnas.metrics import kendall_tau
+from tgnas.spaces.catalog import SPACES
 
 
 def _tables(seed: int = 0, n201: int = 400, tgnas_noise: float = 0.5) -> dict[str, pd.DataFrame]:
@@ -94,23 +95,23 @@ def test_plus_signals_compute_what_a_rule_names_and_an_az_rule_scores(tmp_path):
     from tgnas.pretrained import default_checkpoint
     from tgnas.proxies.az_nas_lite import AZ_DEFAULT_LITE, AZ_SIGNALS, az_nas_lite_signals
     from tgnas.scoring import load_predictor, plus_signals
-    from tgnas.spaces import get_space
+    from tgnas.spaces.catalog import get_space
     sp = get_space("nb201")
     rng = np.random.default_rng(0)
     archs = [sp.sample(rng) for _ in range(120)]
     pred = load_predictor()
     signals = ("tgnas", "az_expressivity", "naswot", "az_trainability")
-    t = plus_signals(pred, archs[:3], "nb201", signals=signals)
+    t = plus_signals(pred, archs[:3], SPACES["nb201"], signals=signals)
     assert list(t.columns) == [*signals, "seconds"] and (t["seconds"] > 0).all()
-    az = az_nas_lite_signals(archs[0], "nb201", AZ_DEFAULT_LITE)
+    az = az_nas_lite_signals(archs[0], SPACES["nb201"], AZ_DEFAULT_LITE)
     assert t.loc[0, "az_expressivity"] == pytest.approx(az["expressivity"])
-    other_seed = plus_signals(pred, archs[:3], "nb201", signals=("naswot",), seed=1)
+    other_seed = plus_signals(pred, archs[:3], SPACES["nb201"], signals=("naswot",), seed=1)
     assert not np.allclose(other_seed["naswot"], t["naswot"])  # the seed reaches the lite networks
     with pytest.raises(ValueError, match="unknown TG-NAS\\+ signal"):
-        plus_signals(pred, archs[:3], "nb201", signals=("tgnas", "zico"))
+        plus_signals(pred, archs[:3], SPACES["nb201"], signals=("tgnas", "zico"))
     # a rule over AZ signals, with its own NB201 reference, scores through tgnas.score
     rule = equal_rule(("tgnas", *AZ_SIGNALS))
-    ref = plus_signals(pred, archs, "nb201", signals=rule.signals)
+    ref = plus_signals(pred, archs, SPACES["nb201"], signals=rule.signals)
     for s in AZ_SIGNALS:
         ref[s] = np.where(np.isneginf(ref[s]), ref[s][np.isfinite(ref[s])].min() - 1, ref[s])
     rule.add_reference("nb201", ref)

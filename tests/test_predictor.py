@@ -306,7 +306,7 @@ def test_score_unseen_operator_with_free_text_description(tmp_path, syn):
 def nb201_conv_count_cells(n: int, seed: int) -> tuple[list, list, np.ndarray]:
     """``n`` seeded random NB201 cells, their graphs and labels ``(n,)`` = number of 3x3
     convolutions + N(0, 0.1) noise (a toy target any predictor can learn)."""
-    from tgnas.spaces import get_space
+    from tgnas.spaces.catalog import get_space
     space = get_space("nb201")
     rng = np.random.default_rng(seed)
     archs = [space.sample(rng) for _ in range(n)]
@@ -316,15 +316,15 @@ def nb201_conv_count_cells(n: int, seed: int) -> tuple[list, list, np.ndarray]:
 
 
 def test_score_nb201_text_equals_graphs(tmp_path):
-    from tgnas.spaces import get_space
+    from tgnas.spaces.catalog import get_space
     space = get_space("nb201")
     archs, graphs, y = nb201_conv_count_cells(40, seed=5)
     data = SpaceData("nb201", GraphSet.from_graphs(graphs), y)
     cfg = tiny_config(train_spaces=("nb201",), epochs=1)
     path = train(cfg, tmp_path / "n.pt", data=[data], embed_fn=onehot_embed, progress=False).path
     p = Predictor.load(path, device="cpu")
-    by_text = p.score([space.format(a) for a in archs[:6]], space="nb201")
-    assert np.array_equal(by_text, p.score(archs[:6], space="nb201"))
+    by_text = p.score([space.format(a) for a in archs[:6]], space=get_space("nb201"))
+    assert np.array_equal(by_text, p.score(archs[:6], space=get_space("nb201")))
     assert np.allclose(by_text, p.score(graphs[:6]))
     with pytest.raises(TypeError, match="pass space="):
         p.score(archs[:2])

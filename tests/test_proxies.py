@@ -11,10 +11,12 @@ from torch import nn
 
 from tgnas import datafiles
 from tgnas.proxies import zero_cost as P
+from tgnas.spaces.nb201 import cost as nb201_cost
 from tgnas.nets import count_flops, count_params
 from tgnas.spaces.nb201.net import build_nb201_net
 from tgnas.spaces.darts.arch import DARTS_V2
 from tgnas.spaces.nb201.arch import NB201_OPS, NB201Arch
+from tgnas.spaces.catalog import SPACES
 
 CELL = "|nor_conv_3x3~0|+|avg_pool_3x3~0|skip_connect~1|+|skip_connect~0|nor_conv_1x1~1|nor_conv_3x3~2|"
 ALL_CONV3 = ("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+"
@@ -28,24 +30,24 @@ def batch():
 
 @pytest.mark.parametrize("name", sorted(P.PROXIES))
 def test_each_proxy_finite_on_tiny_network(name, batch):
-    value, seconds = P.compute_proxy(name, CELL, batch=batch, seed=0, C=4, N=1)
+    value, seconds = P.compute_proxy(name, CELL, SPACES["nb201"], batch=batch, seed=0, C=4, N=1)
     assert math.isfinite(value)
     assert seconds > 0
     # same seed, same network, same value
-    again, _ = P.compute_proxy(name, CELL, batch=batch, seed=0, C=4, N=1)
+    again, _ = P.compute_proxy(name, CELL, SPACES["nb201"], batch=batch, seed=0, C=4, N=1)
     assert again == pytest.approx(value, rel=1e-6)
 
 
 @pytest.mark.parametrize("name", ["synflow", "grad_norm", "snip", "jacob_cov"])
 def test_proxy_depends_on_init_seed(name, batch):
-    a, _ = P.compute_proxy(name, CELL, batch=batch, seed=0, C=4, N=1)
-    b, _ = P.compute_proxy(name, CELL, batch=batch, seed=1, C=4, N=1)
+    a, _ = P.compute_proxy(name, CELL, SPACES["nb201"], batch=batch, seed=0, C=4, N=1)
+    b, _ = P.compute_proxy(name, CELL, SPACES["nb201"], batch=batch, seed=1, C=4, N=1)
     assert a != b
 
 
 def test_proxies_on_tiny_darts_network(batch):
     for name in ("params", "naswot"):
-        value, _ = P.compute_proxy(name, DARTS_V2, space="darts", batch=batch, C=4, N=3)
+        value, _ = P.compute_proxy(name, DARTS_V2, space=SPACES["darts"], batch=batch, C=4, N=3)
         assert math.isfinite(value), name
 
 
@@ -53,19 +55,19 @@ def test_unknown_proxy_and_space():
     with pytest.raises(KeyError, match=r"unknown proxy 'zico'.*naswot.*synflow"):
         P.get_proxy("zico")
     with pytest.raises(KeyError, match="unknown proxy"):
-        P.compute_proxy("zico", CELL)
-    with pytest.raises(KeyError, match="unknown space"):
-        P.compute_proxy("params", CELL, space="nb102")
+        P.compute_proxy("zico", CELL, SPACES["nb201"])
+    with pytest.raises(TypeError, match="space object"):
+        P.compute_proxy("params", CELL, "nb201")
 
 
 def test_params_of_known_cells():
     # NAS-Bench-201 / NAS-Bench-Suite-Zero: 1.531546 MB (all nor_conv_3x3), 0.073306 MB (all
     # none), 1.073466 MB (the CIFAR-10 optimum, index 6111)
-    assert P.compute_proxy("params", ALL_CONV3)[0] == pytest.approx(1.531546, abs=1e-9)
-    assert P.compute_proxy("params", "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|")[0] == \
+    assert P.compute_proxy("params", ALL_CONV3, SPACES["nb201"])[0] == pytest.approx(1.531546, abs=1e-9)
+    assert P.compute_proxy("params", "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|", SPACES["nb201"])[0] == \
         pytest.approx(0.073306, abs=1e-9)
     best = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|"
-    assert P.compute_proxy("params", best)[0] == pytest.approx(1.073466, abs=1e-9)
+    assert P.compute_proxy("params", best, SPACES["nb201"])[0] == pytest.approx(1.073466, abs=1e-9)
 
 
 def test_synflow_leaves_network_unchanged_and_ignores_data(batch):
@@ -129,10 +131,10 @@ def test_jacob_cov_rejects_input_independent_network(batch):
 
 
 def test_cost_model_matches_real_networks(tmp_path, monkeypatch):
-    monkeypatch.setattr(P.paths, "CACHE_DIR", tmp_path)
-    model = P.nb201_cost_model(num_classes=10, C=4, N=1)
-    assert P._cost_model_path(10, 4, 1).is_file()
-    assert P.nb201_cost_model(num_classes=10, C=4, N=1) == model     # read back from cache
+    monkeypatch.setattr(nb201_cost.paths, "CACHE_DIR", tmp_path)
+    model = nb201_cost.nb201_cost_model(num_classes=10, C=4, N=1)
+    assert nb201_cost._cost_model_path(10, 4, 1).is_file()
+    assert nb201_cost.nb201_cost_model(num_classes=10, C=4, N=1) == model     # read back from cache
     rng = np.random.default_rng(0)
     for _ in range(8):
         arch = NB201Arch(tuple(rng.choice(NB201_OPS, size=6)))
@@ -142,9 +144,9 @@ def test_cost_model_matches_real_networks(tmp_path, monkeypatch):
 
 
 def test_params_and_flops_all_full_size(tmp_path, monkeypatch):
-    monkeypatch.setattr(P.paths, "CACHE_DIR", tmp_path)
+    monkeypatch.setattr(nb201_cost.paths, "CACHE_DIR", tmp_path)
     cells = [ALL_CONV3, CELL, "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"]
-    df = P.params_and_flops_all(cells)
+    df = nb201_cost.params_and_flops_all(cells)
     assert df["params"].tolist() == pytest.approx([1.531546, 0.587386, 0.073306])
     assert df["flops"].tolist() == pytest.approx([220.11968, 82.49408, 7.78304])
     assert df["arch"].tolist() == cells
@@ -162,7 +164,7 @@ def test_params_and_flops_all_cells_against_table():
 
     from tgnas.spaces.nb201.benchmark import load_nb201_proxies
 
-    df = P.params_and_flops_all()
+    df = nb201_cost.params_and_flops_all()
     assert len(df) == 15_625 and df.index.name == "nb201_index"
     assert df["params"].min() == pytest.approx(0.073306) and df["params"].max() == pytest.approx(1.531546)
     table = load_nb201_proxies("cifar10")

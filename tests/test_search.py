@@ -7,10 +7,18 @@ import itertools
 import numpy as np
 import pytest
 
-from tgnas.search import (BudgetExceeded, ContinuousEncoding, CountingScorer, EvolutionConfig, PruneConfig,
-                          aging_evolution, continuous_evolution, hybrid, prune, random_search, run_search)
-from tgnas.spaces.darts.arch import CELL_TYPES, DARTS_OPS, INTERMEDIATE_NODES, SEARCH_OPS, DartsSpace, Genotype
-from tgnas.spaces.nb201.arch import NB201_OPS, NB201Arch, NB201Space
+from tgnas.search.counting import BudgetExceeded, CountingScorer
+from tgnas.search.encoding import ContinuousEncoding
+from tgnas.search.evolution import EvolutionConfig, aging_evolution, continuous_evolution
+from tgnas.search.hybrid import hybrid
+from tgnas.search.pruning import PruneConfig, prune
+from tgnas.search.random_search import random_search
+from tgnas.search.runner import run_search
+from tgnas.spaces.darts.arch import CELL_TYPES, DARTS_OPS, INTERMEDIATE_NODES, SEARCH_OPS, Genotype
+from tgnas.spaces.darts.space import DartsSpace
+from tgnas.spaces.nb201.arch import NB201_OPS, NB201Arch
+from tgnas.spaces.nb201.space import NB201Space
+from tgnas.spaces.catalog import SPACES
 
 NB201 = NB201Space()
 DARTS = DartsSpace()
@@ -109,7 +117,7 @@ def test_darts_cache_key_is_order_free():
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_nb201_pruning_recovers_additive_optimum(seed):
     score, best, _ = nb201_additive(seed)
-    res = prune("nb201", score, seed=seed, progress=False)
+    res = prune(SPACES["nb201"], score, seed=seed, progress=False)
     assert res.arch == best
     assert res.arch_str == NB201.format(best)
     assert len(res.extra["rounds"]) == len(NB201_OPS) - 1
@@ -122,15 +130,15 @@ def test_nb201_pruning_uses_scores_not_op_order():
     def score(archs):
         return np.array([sum(NB201_OPS.index(o) for o in a.ops) for a in archs], dtype=float)
 
-    res = prune("nb201", score, seed=0, progress=False)
+    res = prune(SPACES["nb201"], score, seed=0, progress=False)
     assert res.arch.ops == ("avg_pool_3x3",) * 6
-    reverse = prune("nb201", lambda archs: -score(archs), seed=0, progress=False)
+    reverse = prune(SPACES["nb201"], lambda archs: -score(archs), seed=0, progress=False)
     assert reverse.arch.ops == ("none",) * 6
 
 
 def test_nb201_pruning_exact_rounds_and_mc_rounds():
     score, _, _ = nb201_additive(0)
-    res = prune("nb201", score, seed=0, config=PruneConfig(n_samples=16), progress=False)
+    res = prune(SPACES["nb201"], score, seed=0, config=PruneConfig(n_samples=16), progress=False)
     methods = [r["method"] for r in res.extra["rounds"]]
     # 5^6 and 4^6 cells cost more than 16 contexts per op; 3^6 = 729 > 16 * 18 = 288 too;
     # 2^6 = 64 <= 16 * 12: enumerated
@@ -142,7 +150,7 @@ def test_nb201_pruning_exact_rounds_and_mc_rounds():
 def test_nb201_pruning_delta_p_is_drop_of_expected_score():
     # on the last (exact) round ΔP must equal P(S) − P(S without o) computed by enumeration
     score, _, V = nb201_additive(4)
-    res = prune("nb201", score, seed=0, config=PruneConfig(n_samples=1000), progress=False)
+    res = prune(SPACES["nb201"], score, seed=0, config=PruneConfig(n_samples=1000), progress=False)
     last = res.extra["rounds"][-1]
     assert last["method"] == "exact"
     before = res.extra["rounds"][-2]["remaining"]
@@ -158,7 +166,7 @@ def test_nb201_pruning_delta_p_is_drop_of_expected_score():
 @pytest.mark.parametrize("seed", [0, 1])
 def test_darts_pruning_recovers_additive_optimum_and_is_valid(seed):
     score, best = darts_additive(seed)
-    res = prune("darts", score, seed=seed, config=PruneConfig(n_samples=2), progress=False)
+    res = prune(SPACES["darts"], score, seed=seed, config=PruneConfig(n_samples=2), progress=False)
     DARTS.validate(res.arch)
     assert_two_distinct_inputs(res.arch)
     assert res.arch.canonical() == best.canonical()
@@ -170,7 +178,7 @@ def test_darts_pruning_with_none_favoured_still_gives_valid_genotype():
     def score(gs):
         return np.array([sum(op == "none" for c in CELL_TYPES for op, _ in g.cell(c)) for g in gs], dtype=float)
 
-    res = prune("darts", score, seed=0, config=PruneConfig(n_samples=2), progress=False)
+    res = prune(SPACES["darts"], score, seed=0, config=PruneConfig(n_samples=2), progress=False)
     DARTS.validate(res.arch)
     assert_two_distinct_inputs(res.arch)
 
@@ -178,8 +186,8 @@ def test_darts_pruning_with_none_favoured_still_gives_valid_genotype():
 def test_pruning_is_reproducible_and_seed_matters_for_contexts():
     score, _ = darts_additive(3)
     noisy = lambda gs: score(gs) + np.array([hash(str(g)) % 97 for g in gs]) * 0.05  # noqa: E731
-    a = prune("darts", noisy, seed=5, config=PruneConfig(n_samples=2), progress=False)
-    b = prune("darts", noisy, seed=5, config=PruneConfig(n_samples=2), progress=False)
+    a = prune(SPACES["darts"], noisy, seed=5, config=PruneConfig(n_samples=2), progress=False)
+    b = prune(SPACES["darts"], noisy, seed=5, config=PruneConfig(n_samples=2), progress=False)
     assert a.arch == b.arch and a.n_distinct == b.n_distinct and a.extra["rounds"] == b.extra["rounds"]
 
 
@@ -195,10 +203,10 @@ def test_budget_never_exceeded_and_result_valid(algorithm, space, budget):
         seen.update(str(a.canonical()) if hasattr(a, "canonical") else str(a) for a in archs)
         return np.array([hash(str(a)) % 1000 for a in archs], dtype=float)
 
-    res = run_search(algorithm, space, score, budget=budget, seed=0, progress=False)
+    sp = NB201 if space == "nb201" else DARTS
+    res = run_search(algorithm, sp, score, budget=budget, seed=0, progress=False)
     assert res.n_distinct <= budget and len(seen) <= budget
     assert res.n_distinct == budget  # the spaces are large enough to spend it all
-    sp = NB201 if space == "nb201" else DARTS
     sp.validate(res.arch)
     assert res.arch_str == sp.format(res.arch)
     assert res.budget == budget and res.algorithm == algorithm and res.seed == 0
@@ -212,8 +220,8 @@ def test_budget_never_exceeded_and_result_valid(algorithm, space, budget):
 def test_budget_respected_on_shared_scorer_with_cache():
     score, _, _ = nb201_additive(0)
     counter = CountingScorer(score, "toy")
-    first = random_search("nb201", counter, 50, seed=0, progress=False)
-    second = continuous_evolution("nb201", counter, 30, seed=1, progress=False)
+    first = random_search(SPACES["nb201"], counter, 50, seed=0, progress=False)
+    second = continuous_evolution(SPACES["nb201"], counter, 30, seed=1, progress=False)
     assert first.n_distinct == 50 and second.n_distinct == 30
     assert counter.n_distinct == 80
 
@@ -225,24 +233,24 @@ def test_evolution_beats_random_on_additive_toy(algorithm):
     evo, rnd = [], []
     for seed in range(4):
         score, _ = darts_additive(10 + seed)
-        evo.append(run_search(algorithm, "darts", score, budget=150, seed=seed, progress=False).score)
-        rnd.append(random_search("darts", score, 150, seed=seed, progress=False).score)
+        evo.append(run_search(algorithm, SPACES["darts"], score, budget=150, seed=seed, progress=False).score)
+        rnd.append(random_search(SPACES["darts"], score, 150, seed=seed, progress=False).score)
     assert np.mean(evo) > np.mean(rnd) + 2.0
 
 
 def test_evolution_is_reproducible():
     score, _ = darts_additive(0)
     for alg in ("evolve", "aging", "random"):
-        a = run_search(alg, "darts", score, budget=40, seed=3, progress=False)
-        b = run_search(alg, "darts", score, budget=40, seed=3, progress=False)
-        c = run_search(alg, "darts", score, budget=40, seed=4, progress=False)
+        a = run_search(alg, SPACES["darts"], score, budget=40, seed=3, progress=False)
+        b = run_search(alg, SPACES["darts"], score, budget=40, seed=3, progress=False)
+        c = run_search(alg, SPACES["darts"], score, budget=40, seed=4, progress=False)
         assert a.arch == b.arch and a.history == b.history
         assert a.history != c.history
 
 
 def test_hybrid_returns_better_part_and_counts_both():
     score, best, _ = nb201_additive(7)
-    res = hybrid("nb201", score, budget=20, seed=0, progress=False)
+    res = hybrid(SPACES["nb201"], score, budget=20, seed=0, progress=False)
     parts = res.extra
     assert res.score == max(parts["prune"]["score"], parts["evolution"]["score"])
     assert res.arch == best  # pruning finds the optimum, evolution with 20 cells may not
@@ -253,9 +261,9 @@ def test_hybrid_returns_better_part_and_counts_both():
 def test_bad_arguments_raise_clearly():
     score, _, _ = nb201_additive(0)
     with pytest.raises(KeyError, match="unknown search algorithm 'anneal'"):
-        run_search("anneal", "nb201", score)
+        run_search("anneal", SPACES["nb201"], score)
     with pytest.raises(ValueError, match="budget must be a positive int"):
-        aging_evolution("nb201", score, 0)
+        aging_evolution(SPACES["nb201"], score, 0)
     with pytest.raises(ValueError, match="n_samples must be a positive int"):
         PruneConfig(n_samples=0)
     with pytest.raises(ValueError, match="mutate_genes"):
@@ -266,7 +274,7 @@ def test_bad_arguments_raise_clearly():
 
 @pytest.mark.parametrize("space", [NB201, DARTS])
 def test_continuous_encoding_round_trip(space):
-    enc = ContinuousEncoding(space)
+    enc = space.encoding()
     rng = np.random.default_rng(0)
     for _ in range(50):
         a = space.sample(rng)

@@ -9,10 +9,14 @@ import numpy as np
 import pytest
 
 from tgnas.cli import main
-from tgnas.search import CountingScorer, cascade, make_scorer, plus_scorer, run_search
+from tgnas.search.cascade import cascade
+from tgnas.search.counting import CountingScorer
+from tgnas.search.runner import run_search
+from tgnas.search.scorers import make_scorer, plus_scorer
 from tgnas.search.cascade import cascade_pool
-from tgnas.spaces.darts.arch import DartsSpace
-from tgnas.spaces.nb201.arch import NB201Space
+from tgnas.spaces.darts.space import DartsSpace
+from tgnas.spaces.nb201.space import NB201Space
+from tgnas.spaces.catalog import SPACES
 from test_search import nb201_additive  # the seeded additive NB201 score (score, optimum, table)
 
 NB201 = NB201Space()
@@ -58,11 +62,11 @@ def test_cascade_picks_expensive_best_of_prescorer_top_k():
 def test_cascade_budget_counts_only_expensive_evaluations():
     pre = _Recorder(nb201_additive(2)[0])
     counter = CountingScorer(nb201_additive(3)[0], "exp")
-    res = run_search("cascade", "nb201", counter, budget=25, seed=0, progress=False, prescorer=pre)
+    res = run_search("cascade", SPACES["nb201"], counter, budget=25, seed=0, progress=False, prescorer=pre)
     assert len(pre.seen) == 15_625  # the whole space pre-scored, none of it counted
     assert res.n_distinct == counter.n_distinct == 25 and res.budget == 25 and res.n_calls == 1
     with pytest.raises(ValueError, match="needs a cheap prescorer"):
-        run_search("cascade", "nb201", counter, budget=5)
+        run_search("cascade", SPACES["nb201"], counter, budget=5)
     with pytest.raises(ValueError, match="plain callable"):
         cascade(NB201, nb201_additive(3)[0], 5, prescorer=CountingScorer(pre), progress=False)
 
@@ -106,7 +110,7 @@ def test_plus_scorer_matches_tgnas_score_plus(shipped):
     import tgnas
     pred, rule = shipped
     archs = [NB201.parse(c) for c in CELLS]
-    fn = plus_scorer(rule, pred, "nb201", seed=0)
+    fn = plus_scorer(rule, pred, SPACES["nb201"], seed=0)
     ours = fn(archs)
     want = tgnas.score(list(CELLS), space="nb201", plus=True)["score"].to_numpy()
     np.testing.assert_allclose(ours, want, rtol=1e-9, atol=1e-9)
@@ -114,25 +118,25 @@ def test_plus_scorer_matches_tgnas_score_plus(shipped):
     np.testing.assert_allclose(plus_scorer(rule, pred, NB201, seed=0)(archs[:1]), ours[:1])
     # DARTS cells need a reference named explicitly when the rule has none of its own
     with pytest.raises(KeyError, match="no reference population 'darts-cells'"):
-        plus_scorer(rule, pred, "darts", reference="darts-cells")
+        plus_scorer(rule, pred, SPACES["darts"], reference="darts-cells")
 
 
 def test_make_scorer_tgnas_plus_checks_checkpoint_and_rule(tmp_path, shipped):
     from tgnas.pretrained import CHECKPOINT, RULE
     with pytest.raises(ValueError, match="needs the TG-NAS\\+ rule"):
-        make_scorer("tgnas+", "nb201", checkpoint=CHECKPOINT)
+        make_scorer("tgnas+", SPACES["nb201"], checkpoint=CHECKPOINT)
     with pytest.raises(ValueError, match="needs a predictor checkpoint"):
-        make_scorer("tgnas+", "nb201", rule=RULE)
+        make_scorer("tgnas+", SPACES["nb201"], rule=RULE)
     with pytest.raises(FileNotFoundError, match="no TG-NAS\\+ rule"):
-        make_scorer("tgnas+", "nb201", checkpoint=CHECKPOINT, rule=tmp_path / "absent.json")
+        make_scorer("tgnas+", SPACES["nb201"], checkpoint=CHECKPOINT, rule=tmp_path / "absent.json")
     other = json.loads(RULE.read_text())
     other["info"]["predictor_sha256"] = "0" * 64
     (tmp_path / "other.json").write_text(json.dumps(other))
     with pytest.raises(ValueError, match="made for another predictor checkpoint"):
-        make_scorer("tgnas+", "nb201", checkpoint=CHECKPOINT, rule=tmp_path / "other.json")
-    fn = make_scorer("tgnas+", "nb201", checkpoint=CHECKPOINT, rule=RULE, seed=0)
+        make_scorer("tgnas+", SPACES["nb201"], checkpoint=CHECKPOINT, rule=tmp_path / "other.json")
+    fn = make_scorer("tgnas+", SPACES["nb201"], checkpoint=CHECKPOINT, rule=RULE, seed=0)
     np.testing.assert_allclose(fn([NB201.parse(CELLS[0])]),
-                               plus_scorer(shipped[1], shipped[0], "nb201", seed=0)([NB201.parse(CELLS[0])]))
+                               plus_scorer(shipped[1], shipped[0], SPACES["nb201"], seed=0)([NB201.parse(CELLS[0])]))
 
 
 # ------------------------------------------------------------------------ CLI
@@ -167,7 +171,7 @@ def test_figures_mark_anchors_and_several_found_genotypes():
     import matplotlib.pyplot as plt
     import pandas as pd
 
-    from tgnas.search.draw import plot_nb201_results, plot_surrogate_rank
+    from tgnas.experiments.search_figures import plot_nb201_results, plot_surrogate_rank
     df = pd.DataFrame({"scorer": ["tgnas+"] * 2, "algorithm": ["cascade"] * 2, "cifar10": [93.8, 94.1]})
     fig = plot_nb201_results(df, {"cifar10": 94.37}, 93.78, anchors={"TE-NAS": 93.9, "AZ-NAS": 93.53})
     labels = fig.axes[0].get_legend_handles_labels()[1]
@@ -189,7 +193,7 @@ def test_run_seeded_gives_each_run_its_seeds_scorer_and_fresh_counts():
         fn.name = f"linear{seed}"
         return fn
 
-    res = run_seeded(["random"], "nb201", scorer_of_seed, [0, 1], 5)
+    res = run_seeded(["random"], SPACES["nb201"], scorer_of_seed, [0, 1], 5)
     assert made == [0, 1] and [r.scorer for r in res] == ["linear0", "linear1"]
     assert [r.n_distinct for r in res] == [5, 5] and [r.seed for r in res] == [0, 1]
 

@@ -9,17 +9,21 @@ import numpy as np
 import pytest
 
 from tgnas.cli import main
-from tgnas.search import CountingScorer, flops_scorer, make_scorer, predictor_scorer, prune
-from tgnas.search.draw import draw_genotype, plot_surrogate_rank
-from tgnas.search.evaluate import nb201_accuracy, nb201_optimum, nb201_top_threshold
+from tgnas.search.counting import CountingScorer
+from tgnas.search.pruning import prune
+from tgnas.search.scorers import flops_scorer, make_scorer, predictor_scorer
+from tgnas.experiments.search_figures import draw_genotype, plot_surrogate_rank
+from tgnas.spaces.nb201.benchmark import nb201_accuracy, nb201_optimum, nb201_top_threshold
 from tgnas.spaces.darts.arch import DARTS_V2
-from tgnas.spaces.nb201.arch import NB201Arch, NB201Space
+from tgnas.spaces.nb201.arch import NB201Arch
+from tgnas.spaces.nb201.space import NB201Space
+from tgnas.spaces.catalog import SPACES
 
 matplotlib.use("Agg")
 
 
 def test_flops_scorer_nb201_orders_ops_by_cost():
-    fn = flops_scorer("nb201")
+    fn = flops_scorer(SPACES["nb201"])
     cells = [NB201Arch((op,) * 6) for op in ("none", "skip_connect", "avg_pool_3x3", "nor_conv_1x1", "nor_conv_3x3")]
     s = fn(cells)
     assert s.shape == (5,)
@@ -28,12 +32,12 @@ def test_flops_scorer_nb201_orders_ops_by_cost():
 
 
 def test_flops_driven_pruning_finds_all_conv3x3():
-    res = prune("nb201", flops_scorer("nb201"), seed=0, progress=False)
+    res = prune(SPACES["nb201"], flops_scorer(SPACES["nb201"]), seed=0, progress=False)
     assert res.arch.ops == ("nor_conv_3x3",) * 6
     assert res.scorer == "flops"
 
 
-def test_predictor_scorer_passes_space_name():
+def test_predictor_scorer_passes_the_space():
     seen = {}
 
     class FakePredictor:
@@ -41,19 +45,20 @@ def test_predictor_scorer_passes_space_name():
             seen["space"] = space
             return np.arange(len(archs), dtype=float)
 
-    fn = predictor_scorer(FakePredictor(), NB201Space())
+    space = NB201Space()
+    fn = predictor_scorer(FakePredictor(), space)
     counter = CountingScorer(fn, "tgnas")
     assert list(counter([NB201Arch(("none",) * 6), NB201Arch(("skip_connect",) * 6)])) == [0.0, 1.0]
-    assert seen["space"] == "nb201"
+    assert seen["space"] is space
 
 
 def test_make_scorer_errors():
     with pytest.raises(KeyError, match="unknown scorer 'zen'"):
-        make_scorer("zen", "nb201")
+        make_scorer("zen", SPACES["nb201"])
     with pytest.raises(ValueError, match="needs a predictor checkpoint"):
-        make_scorer("tgnas", "nb201", checkpoint="")
+        make_scorer("tgnas", SPACES["nb201"], checkpoint="")
     with pytest.raises(FileNotFoundError, match="notebooks/02_train_predictor.ipynb"):
-        make_scorer("tgnas", "nb201", checkpoint="models/does_not_exist.pt")
+        make_scorer("tgnas", SPACES["nb201"], checkpoint="models/does_not_exist.pt")
 
 
 def test_nb201_lookups_match_known_values():

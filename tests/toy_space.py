@@ -1,9 +1,9 @@
-"""A test-only search space: proof that a space is one module plus one registration line.
+"""A test-only search space: proof that a space is one module plus one catalog line.
 
 A toy cell is a chain ``input -> a -> b -> c -> output`` with one op per position out of four
 (4^3 = 64 cells). Its "benchmark" labels are synthetic (convolutions are good, pooling is
-bad). Everything the package needs from a space is here; ``TOY_RECORD`` is the one line a
-test registers (``tgnas.spaces.register(TOY_RECORD)``).
+bad). Everything the package needs from a space is here; ``TOY`` is the object a test adds to
+the catalog (``SPACES["toy"] = TOY``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from tgnas.graph_forms import check_form, to_form
 from tgnas.graphs import GraphSet
 from tgnas.search.encoding import EdgeOpEncoding
 from tgnas.search.pruning import EdgeOpSupernet
-from tgnas.spaces import CellGraph, SearchSpace, SpaceRecord
+from tgnas.cellgraph import CellGraph
+from tgnas.spaces.base import Space
 
 #: Op choices (labels the operator description table knows, so every embedding works).
 TOY_OPS: tuple[str, ...] = ("nor_conv_3x3", "nor_conv_1x1", "avg_pool_3x3", "skip_connect")
@@ -34,7 +35,7 @@ class ToyArch:
             raise ValueError(f"a toy cell is {POSITIONS} ops out of {TOY_OPS}, got {self.ops!r}")
 
 
-class ToySpace(SearchSpace):
+class ToyForm(Space):
     name = "toy"
     ops = TOY_OPS
     graph_ops = ("input", *TOY_OPS, "output")
@@ -76,12 +77,12 @@ def toy_accuracy(arch: ToyArch) -> float:
 
 
 def cell_graphs(form: str = "full") -> GraphSet:
-    space = ToySpace()
+    space = ToyForm()
     return GraphSet.from_graphs([to_form(space.to_graph(a), check_form(form)) for a in all_archs()])
 
 
 def cell_ids() -> pd.DataFrame:
-    return pd.DataFrame({"toy_index": range(len(all_archs())), "arch": [ToySpace().format(a) for a in all_archs()]})
+    return pd.DataFrame({"toy_index": range(len(all_archs())), "arch": [ToyForm().format(a) for a in all_archs()]})
 
 
 def labelled_cells(form: str = "full", surrogate_samples: int = 0, seed: int = 0):
@@ -101,7 +102,25 @@ class ToySupernet(EdgeOpSupernet):
         super().__init__([f"position {k}" for k in range(POSITIONS)], TOY_OPS, ToyArch)
 
 
-TOY_RECORD = SpaceRecord(
-    name="toy", space="toy_space:ToySpace", cells="toy_space:cell_graphs", cell_ids="toy_space:cell_ids",
-    labelled="toy_space:labelled_cells", enumerable=True, encoding="toy_space:ToyEncoding",
-    supernet="toy_space:ToySupernet")
+class ToySpace(ToyForm):
+    """The toy space with its benchmark and search moves (no network: no FLOPs, no TG-NAS+)."""
+
+    enumerable = True
+
+    def cells(self, form: str = "full") -> GraphSet:
+        return cell_graphs(form)
+
+    def cell_ids(self) -> pd.DataFrame:
+        return cell_ids()
+
+    def labelled(self, form: str = "full", surrogate_samples: int = 0, seed: int = 0):
+        return labelled_cells(form, surrogate_samples, seed)
+
+    def encoding(self) -> ToyEncoding:
+        return ToyEncoding(self)
+
+    def supernet(self) -> ToySupernet:
+        return ToySupernet()
+
+
+TOY = ToySpace()

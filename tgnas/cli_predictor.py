@@ -36,10 +36,10 @@ def _field_choices() -> dict[str, tuple[str, ...]]:
     from tgnas.embeddings import MODELS
     from tgnas.descriptions import LENGTHS
     from tgnas.graph_forms import GRAPH_FORMS
-    from tgnas.spaces import get_record, space_names
+    from tgnas.spaces.catalog import SPACES, space_names
     from tgnas.predictor.model import GCN_PRESETS
     from tgnas.predictor.train import LOSSES, PAIRWISE_KINDS, SCHEDULES
-    labelled = [get_record(n) for n in space_names(has="labelled")]
+    labelled = [SPACES[n] for n in space_names(provides="labelled")]
     train_spaces = (*(r.name for r in labelled), *(a for r in labelled for a in r.aliases))  # nb301 = darts
     return {"train_spaces": train_spaces, "graph_form": GRAPH_FORMS, "schedule": SCHEDULES, "loss": LOSSES,
             "pairwise": PAIRWISE_KINDS, "length": LENGTHS, "gcn": tuple(GCN_PRESETS),
@@ -117,11 +117,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
 def _all_of_space(space: str, form: str):
     """(GraphSet, DataFrame of identifiers) for every cell of an enumerable space."""
     from tgnas.graphs import graphset
-    from tgnas.spaces import get_record, space_names
-    record = get_record(space)
-    if not record.enumerable:
-        raise ValueError(f"--all needs an enumerable space {list(space_names(has='enumerable'))}, got {space!r}")
-    return graphset(space, form), record.resolve("cell_ids")()
+    from tgnas.spaces.catalog import SPACES, get_space
+    sp = get_space(space)
+    if not sp.enumerable:
+        enumerable = [n for n, x in SPACES.items() if x.enumerable]
+        raise ValueError(f"--all needs an enumerable space {enumerable}, got {space!r}")
+    return graphset(sp, form), sp.cell_ids()
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
@@ -268,10 +269,9 @@ def _report_scores(args: argparse.Namespace, ids, column: str) -> int:
 
 def _score_plus_all(args: argparse.Namespace, pred, checkpoint: Path | None) -> int:
     """``tgnas score --plus --all``: TG-NAS+ of every NB201 cell (lite proxies from the cached table)."""
-    from tgnas.spaces.nb201.benchmark import enumerate_archs
     from tgnas.experiments.tgnas_plus.signals import SIGNALS, nb201_signal_table
     from tgnas.scoring import load_rule
-    from tgnas.spaces.nb201.arch import NB201Space
+    from tgnas.spaces.catalog import get_space
     if args.space != "nb201":
         raise ValueError(f"--plus --all scores nb201 cells (their lite proxies are one cached table), got "
                          f"--space {args.space}; give the cells with --archs FILE")
@@ -280,13 +280,13 @@ def _score_plus_all(args: argparse.Namespace, pred, checkpoint: Path | None) -> 
     rule = load_rule(args.rule, checkpoint)
     t0 = time.perf_counter()
     table = nb201_signal_table(pred, progress=True)
-    sp = NB201Space()
+    sp = get_space(args.space)
     import pandas as pd
-    ids = pd.DataFrame({"nb201_index": table["nb201_index"], "arch": [sp.format(a) for a in enumerate_archs()]})
+    ids = sp.cell_ids()
     scores = rule.score(table, "nb201") if args.normalise == "reference" else None
     if scores is None:
         from tgnas.scoring import _combine
-        scores = _combine(rule, table, "nb201", "within")
+        scores = _combine(rule, table, sp, "within")
     dt = time.perf_counter() - t0
     for s in SIGNALS:
         ids[s] = table[s].to_numpy()
@@ -316,7 +316,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     _add_config_flags(t)
     t.set_defaults(func=_cmd_train)
 
-    from tgnas.spaces import space_names
+    from tgnas.spaces.catalog import SPACES, space_names
     s = sub.add_parser("score", help="score architectures with a trained predictor (default: the shipped one)",
                        description="Score architectures: --all cells of an enumerable space, --arch texts, or an "
                                    "--archs file (one per line, a CSV column or JSONL field; - for stdin), "
@@ -328,7 +328,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="the architectures' space; 'cell': generic JSON cells (nodes, edges or adjacency, "
                         "descriptions)")
     s.add_argument("--all", action="store_true",
-                   help=f"every cell of the space ({', '.join(space_names(has='enumerable'))})")
+                   help=f"every cell of the space ({', '.join(n for n, x in SPACES.items() if x.enumerable)})")
     s.add_argument("--arch", action="append", help="one architecture in the space's text form (repeatable)")
     s.add_argument("--archs", metavar="FILE", help="file of architectures ('-' = stdin)")
     s.add_argument("--format", choices=("lines", "csv", "jsonl"),

@@ -10,15 +10,18 @@ from tgnas.fileio import check_output, write_json
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
-    from tgnas.search import PruneConfig, make_scorer, run_search
-    from tgnas.search.scorers import CountingScorer
-    from tgnas.spaces import get_record
+    from tgnas.search.pruning import PruneConfig
+    from tgnas.search.runner import run_search
+    from tgnas.search.scorers import make_scorer
+    from tgnas.search.counting import CountingScorer
+    from tgnas.spaces.catalog import get_space
 
     if args.threads:
         import torch
 
         torch.set_num_threads(args.threads)
     json_out = check_output(args.json, args.overwrite, "--json") if args.json else None
+    space = get_space(args.space)
     # Like `tgnas score`: a path given on the command line is relative to the shell's folder;
     # the default is the predictor shipped with tgnas (tgnas.pretrained) and, for TG-NAS+,
     # its rule (another checkpoint's rule is models/tgnas_plus_rule.json unless --rule says).
@@ -42,22 +45,21 @@ def _cmd_search(args: argparse.Namespace) -> int:
         if prescorer not in CHEAP_SCORERS:
             raise ValueError(f"--prescorer must be a cheap scorer, one of {list(CHEAP_SCORERS)}; "
                              f"got {prescorer!r}")
-        options["prescorer"] = make_scorer(prescorer, args.space, checkpoint=checkpoint, device=args.device)
+        options["prescorer"] = make_scorer(prescorer, space, checkpoint=checkpoint, device=args.device)
         options["pool"] = "auto" if args.pool is None else args.pool
     elif args.pool is not None or args.prescorer is not None:
         raise ValueError("--prescorer and --pool belong to --algorithm cascade")
-    fn = make_scorer(args.scorer, args.space, checkpoint=checkpoint, device=args.device, rule=rule,
+    fn = make_scorer(args.scorer, space, checkpoint=checkpoint, device=args.device, rule=rule,
                      seed=args.seed, reference=args.reference)
     counter = CountingScorer(fn, args.scorer)
-    res = run_search(args.algorithm, args.space, counter, budget=args.budget, seed=args.seed,
+    res = run_search(args.algorithm, space, counter, budget=args.budget, seed=args.seed,
                      progress=not args.quiet, prune_config=PruneConfig(n_samples=args.samples), **options)
     print(res.summary())
-    record = get_record(args.space)
-    if record.accuracy is not None:
+    if space.provides("accuracy"):
         try:
-            acc = record.resolve("accuracy")([res.arch]).iloc[0]
+            acc = space.accuracy([res.arch]).iloc[0]
             print("benchmark test accuracy (not used by the search): "
-                  + ", ".join(f"{d} {acc[d]:.2f}%" for d in record.datasets))
+                  + ", ".join(f"{d} {acc[d]:.2f}%" for d in space.datasets))
         except Exception as err:  # the look-up is informative only; the data may be absent
             print(f"(benchmark accuracy not available: {err})")
     if json_out is not None:
@@ -82,12 +84,12 @@ def _user_path(text: str) -> Path:
 def register(sub: argparse._SubParsersAction) -> None:
     from tgnas.search.runner import ALGORITHMS
     from tgnas.search.scorers import SCORER_NAMES
-    from tgnas.spaces import space_names
+    from tgnas.spaces.catalog import space_names
 
     p = sub.add_parser("search", help="search an architecture with the predictor or a baseline scorer",
                        description="Search NB201 or DARTS with a scorer and print the found architecture "
                                    "in the space's textual form, with the run's statistics.")
-    p.add_argument("--space", required=True, choices=space_names(has="encoding"))
+    p.add_argument("--space", required=True, choices=space_names(provides="encoding"))
     p.add_argument("--algorithm", default="hybrid", choices=ALGORITHMS,
                    help="prune: supernet pruning; evolve: the paper's continuous-encoding evolution; "
                         "aging: regularised evolution; hybrid: prune + evolve, the better; random; "

@@ -34,14 +34,14 @@ from collections.abc import Mapping, Sequence
 
 from tgnas.errors import shorten
 
-from tgnas.spaces.registry import SPACE_NAMES, get_space
+from tgnas.spaces.catalog import SPACES
 
 #: The three description lengths, shortest first.
 LENGTHS: tuple[str, ...] = ("short", "medium", "long")
 
-#: Graph-node labels of each built-in search space (inputs/outputs included), as the
-#: ``tgnas.spaces`` graphs emit them (each space's ``graph_ops``).
-SPACE_OPS: dict[str, tuple[str, ...]] = {name: tuple(get_space(name).graph_ops) for name in SPACE_NAMES}
+#: Graph-node labels of each catalog space with a fixed vocabulary (inputs/outputs included),
+#: as its graphs emit them (each space's ``graph_ops``).
+SPACE_OPS: dict[str, tuple[str, ...]] = {name: tuple(sp.graph_ops) for name, sp in SPACES.items() if sp.graph_ops}
 
 #: Every label of every space, once, in space order (NB101, NB201, DARTS).
 ALL_OPS: tuple[str, ...] = tuple(dict.fromkeys(op for ops in SPACE_OPS.values() for op in ops))
@@ -175,6 +175,28 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
     "dil_conv_3x3": _dil_conv(3),
     "dil_conv_5x5": _dil_conv(5),
 }
+
+
+def _add_space_descriptions(table: dict[str, dict[str, str]]) -> None:
+    """Add the labels each space describes itself (``space.descriptions``); a label that two
+    places describe differently is a bug (a label has one meaning across spaces)."""
+    for name, sp in SPACES.items():
+        for op, texts in sp.descriptions.items():
+            if op in table and dict(table[op]) != dict(texts):
+                raise ValueError(f"space {name!r} describes operator {op!r} differently from the table")
+            if set(texts) != set(LENGTHS):
+                raise ValueError(f"space {name!r} describes operator {op!r} in {sorted(texts)}; expected {list(LENGTHS)}")
+            table[op] = dict(texts)
+
+
+def _check_complete(table: dict[str, dict[str, str]]) -> None:
+    missing = sorted(set(ALL_OPS) - set(table))
+    if missing:
+        raise ValueError(f"operators of the catalog's spaces without a description: {missing}")
+
+
+_add_space_descriptions(DESCRIPTIONS)
+_check_complete(DESCRIPTIONS)
 
 
 def describe(op: str, length: str = "short", extra: Mapping[str, str] | None = None) -> str:

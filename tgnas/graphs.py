@@ -33,7 +33,8 @@ import numpy as np
 import torch
 
 from tgnas import paths
-from tgnas.spaces.base import CellGraph
+from tgnas.cellgraph import CellGraph
+from tgnas.graph_forms import check_form
 
 #: Padding value of :attr:`GraphSet.ops`.
 PAD = -1
@@ -213,18 +214,10 @@ class GraphSet:
             return cls(z["ops"], z["adjacency"], z["num_nodes"], tuple(str(v) for v in z["vocab"]))
 
 
-def graphset(space: str, form: str = "full") -> GraphSet:
-    """The benchmark cells of ``space`` as graphs in ``form`` (:mod:`tgnas.graph_forms`), in the
-    benchmark's table order: all 423,624 NB101 cells, all 15,625 NB201 cells, the 500 labelled
-    NB301 cells of the DARTS space (see each space record's ``cells``).
-
-    Raises:
-        KeyError: unknown space.
-        NotImplementedError: the space has no benchmark cells.
-    """
-    from tgnas.graph_forms import check_form
-    from tgnas.spaces.registry import get_record
-    return get_record(space).resolve("cells")(check_form(form))
+def graphset(space, form: str = "full") -> GraphSet:
+    """Every benchmark cell of ``space`` (a :class:`~tgnas.spaces.base.Space`) as graphs of
+    ``form``, in the benchmark's table order (cached per process by the space)."""
+    return space.cells(check_form(form))
 
 
 # ============================================================================ batches

@@ -31,8 +31,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tgnas.proxies.az_nas_lite import AZ_SIGNALS
+from tgnas.cellgraph import CellGraph
+from tgnas.graph_forms import to_form
+from tgnas.graphs import GraphSet
 from tgnas.proxies.az_nas import AZ_COMPONENTS
+from tgnas.proxies.az_nas_lite import AZ_SIGNALS
+from tgnas.spaces.base import Space
+from tgnas.spaces.catalog import SPACES, get_space
 
 __all__ = ["score", "score_stream", "load_predictor", "load_rule", "plus_signals", "reference_table",
            "ScoreStats", "NORMALISATIONS", "MIN_WITHIN", "BATCH", "SIGNAL_COLUMNS", "DEFAULT_SIGNALS",
@@ -98,33 +103,18 @@ def load_rule(rule: Path | str | None, checkpoint: Path | str | None):
 class _Converter:
     """Text or object -> (graph in the predictor's form, arch, descriptions), cached by text."""
 
-    space: str
+    sp: Space
     form: str
-    sp: Any = None
     cache: dict = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        from tgnas.spaces import get_space
-        self.sp = get_space(self.space)
-
     def __call__(self, item: Any):
-        from tgnas.graph_forms import to_form
-        from tgnas.spaces.base import CellGraph
         if isinstance(item, CellGraph):
             return to_form(item, self.form), item, ()
         key = item if isinstance(item, str) else None
         if key is not None and key in self.cache:
             return self.cache[key]
-        if isinstance(item, str):
-            arch = self.sp.parse(item)
-        elif isinstance(item, Mapping) and self.space == "cell":
-            from tgnas.spaces.cell.arch import cell_from_dict
-            arch = cell_from_dict(dict(item))
-        else:
-            arch = self.sp.validate(item)
-        fast = getattr(self.sp, "to_graph_form", None)  # a space's direct route to a graph form
-        graph = fast(arch, self.form) if fast is not None else to_form(self.sp.to_graph(arch), self.form)
-        out = (graph, arch, getattr(arch, "descriptions", ()))
+        arch = self.sp.parse(item) if isinstance(item, str) else self.sp.validate(item)
+        out = (self.sp.to_graph_form(arch, self.form), arch, self.sp.descriptions_of(arch))
         if key is not None and len(self.cache) < _GRAPH_CACHE:
             self.cache[key] = out
         return out
@@ -147,32 +137,31 @@ def _descriptions_of(batch_desc: Iterable[tuple[tuple[str, str], ...]], given: M
 
 # ------------------------------------------------------------------------- TG-NAS+
 
-def _built(space: str, archs: Sequence) -> tuple[str, list]:
+def _built(space: Space, archs: Sequence) -> tuple[Space, list]:
     """(the space whose network builds ``archs``, the archs as that space's objects)."""
-    from tgnas.spaces import get_record, space_names
-    record = get_record(space)
-    if record.builds_as is None:
-        if record.net is None or record.size is None:
-            have = [n for n in space_names() if get_record(n).net and get_record(n).size]
-            raise ValueError(f"TG-NAS+ needs a network builder and a size count; space {space!r} has none "
-                             f"(spaces with both: {have})")
-        return space, list(archs)
-    fn = record.resolve("builds_as")
-    built = [fn(a) for a in archs]
-    target = {s for s, _ in built}
+    built = [space.builds_as(a) for a in archs]
+    target = {s.name: s for s, _ in built} or {space.name: space}
     if len(target) != 1:
         raise ValueError(f"TG-NAS+ scores one kind of network per call; these cells build as {sorted(target)}")
-    return target.pop(), [a for _, a in built]
+    (built_space,) = target.values()
+    if not (built_space.provides("build_net") and built_space.provides("size")):
+        raise ValueError(f"TG-NAS+ needs a network builder and a size count; space {built_space.name!r} has "
+                         f"none (spaces with both: {_plus_spaces()})")
+    return built_space, [a for _, a in built]
 
 
-def plus_signals(pred, archs: Sequence, space: str, tgnas_scores: np.ndarray | None = None,
+def _plus_spaces() -> list[str]:
+    return [n for n, sp in SPACES.items() if sp.provides("build_net") and sp.provides("size")]
+
+
+def plus_signals(pred, archs: Sequence, space: Space, tgnas_scores: np.ndarray | None = None,
                  progress: bool = False, signals: Sequence[str] = DEFAULT_SIGNALS, seed: int = 0) -> pd.DataFrame:
     """TG-NAS+ signals of ``archs`` (objects of ``space``): the columns ``signals`` and ``seconds``.
 
     Args:
         pred: the predictor (for ``tgnas``, unless ``tgnas_scores`` ``(M,)`` are given).
-        space: a space with a network builder (``net``) and ``size``, or one whose record's
-            ``builds_as`` maps its cells to such a space (generic NB101-shaped cells).
+        space: a space with a network builder and ``size``, or one whose ``builds_as`` maps
+            its cells to such a space (generic NB101-shaped cells).
         signals: names of :data:`KNOWN_SIGNALS` to compute (a rule's ``signals``); the lite
             networks are built only for the groups asked for.
         seed: seed of the lite networks' initialisation and minibatch (``LiteConfig.seed``).
@@ -183,8 +172,6 @@ def plus_signals(pred, archs: Sequence, space: str, tgnas_scores: np.ndarray | N
     """
     from tgnas.proxies.az_nas_lite import AZ_DEFAULT_LITE, az_lite_images, az_nas_lite_signals
     from tgnas.proxies.lite import DEFAULT_LITE, lite_batch, lite_signals
-    from tgnas.spaces import get_record
-    from tgnas.spaces.base import CellGraph
     signals = _check_signals(signals)
     archs = list(archs)
     if any(isinstance(a, CellGraph) for a in archs):
@@ -194,18 +181,17 @@ def plus_signals(pred, archs: Sequence, space: str, tgnas_scores: np.ndarray | N
         out["tgnas"] = np.asarray(pred.score(archs, space=space) if tgnas_scores is None else tgnas_scores,
                                   dtype=np.float64)
     built_space, built = _built(space, archs)
-    record = get_record(built_space)
     seconds = np.zeros(len(archs))
     if "params" in signals:
-        out["params"] = np.asarray(record.resolve("size")(built), dtype=np.float64)
+        out["params"] = np.asarray(built_space.size(built), dtype=np.float64)
     it = built
     if progress:
         from tqdm.auto import tqdm
-        it = tqdm(built, desc=f"lite proxies ({built_space})", unit="arch")
+        it = tqdm(built, desc=f"lite proxies ({built_space.name})", unit="arch")
     want_lite = any(s in signals for s in LITE_SIGNALS)
     want_az = any(s in signals for s in AZ_SIGNALS)
-    cfg = replace(DEFAULT_LITE, N=record.lite_N, seed=seed)
-    az_cfg = replace(AZ_DEFAULT_LITE, N=record.lite_N, seed=seed)
+    cfg = replace(DEFAULT_LITE, N=built_space.lite_N, seed=seed)
+    az_cfg = replace(AZ_DEFAULT_LITE, N=built_space.lite_N, seed=seed)
     batch = lite_batch(cfg) if want_lite else None
     images = az_lite_images(az_cfg) if want_az else None
     rows = []
@@ -228,7 +214,7 @@ def plus_signals(pred, archs: Sequence, space: str, tgnas_scores: np.ndarray | N
     return frame
 
 
-def reference_table(pred, space: str, n: int = 500, seed: int = 0, progress: bool = True,
+def reference_table(pred, space: Space, n: int = 500, seed: int = 0, progress: bool = True,
                     signals: Sequence[str] = DEFAULT_SIGNALS) -> pd.DataFrame:
     """Signals of a seeded uniform sample of ``n`` cells of ``space`` (its ``sample``), the
     space's reference population for a rule; lite values cached under
@@ -236,10 +222,8 @@ def reference_table(pred, space: str, n: int = 500, seed: int = 0, progress: boo
     from tgnas import paths
     from tgnas.proxies.az_nas_lite import AZ_DEFAULT_LITE, az_nas_lite_table
     from tgnas.proxies.lite import DEFAULT_LITE, lite_table
-    from tgnas.spaces import get_record
     signals = _check_signals(signals)
-    record = get_record(space)
-    sp = record.make_space()
+    sp = space
     rng = np.random.default_rng(seed)
     archs = [sp.sample(rng) for _ in range(n)]
     texts = [sp.format(a) for a in archs]
@@ -247,16 +231,16 @@ def reference_table(pred, space: str, n: int = 500, seed: int = 0, progress: boo
     if "tgnas" in signals:
         out["tgnas"] = pred.score(archs, space=space)
     if "params" in signals:
-        out["params"] = record.resolve("size")(archs)
+        out["params"] = sp.size(archs)
     if any(s in signals for s in LITE_SIGNALS):
-        cfg = replace(DEFAULT_LITE, N=record.lite_N)
+        cfg = replace(DEFAULT_LITE, N=sp.lite_N)
         lite = lite_table(texts, space, cfg, progress=progress,
-                          out=paths.LITE_PROXY_DIR / f"{space}_reference_{cfg.key()}_n{n}_seed{seed}.npz")
+                          out=paths.LITE_PROXY_DIR / f"{sp.name}_reference_{cfg.key()}_n{n}_seed{seed}.npz")
         out.update({s: lite[s].to_numpy() for s in LITE_SIGNALS})
     if any(s in signals for s in AZ_SIGNALS):
-        cfg = replace(AZ_DEFAULT_LITE, N=record.lite_N)
+        cfg = replace(AZ_DEFAULT_LITE, N=sp.lite_N)
         az = az_nas_lite_table(texts, space, cfg, progress=progress,
-                               out=paths.LITE_PROXY_DIR / f"{space}_reference_az_nas_{cfg.key()}_n{n}_seed{seed}.npz")
+                               out=paths.LITE_PROXY_DIR / f"{sp.name}_reference_az_nas_{cfg.key()}_n{n}_seed{seed}.npz")
         # -inf (a degenerate component) is the lowest value; a reference needs finite quantiles
         from tgnas.ensemble import floor_neg_inf
         out.update({s: floor_neg_inf(az[c].to_numpy()) for s, c in zip(AZ_SIGNALS, AZ_COMPONENTS)})
@@ -271,16 +255,13 @@ def _check_signals(signals: Sequence[str]) -> tuple[str, ...]:
     return signals
 
 
-def _combine(rule, table: pd.DataFrame, space: str, normalise: str) -> np.ndarray:
+def _combine(rule, table: pd.DataFrame, space: Space, normalise: str) -> np.ndarray:
     """``(M,)`` TG-NAS+ scores of a signal table."""
     from tgnas.ensemble import normal_scores
     from tgnas.ensemble import floor_neg_inf
     if normalise == "reference":
-        from tgnas.spaces import get_record
-        ref_space = space
-        if get_record(space).builds_as is not None:
-            ref_space = "nb101"  # generic cells that build are NB101 cells (tgnas.spaces.cell.arch.as_known_space)
-        return rule.score(table, ref_space)
+        # generic cells are scored against the population of the space that builds them
+        return rule.score(table, space.reference_space().name)
     if len(table) < MIN_WITHIN:
         raise ValueError(f"normalise='within' ranks within the scored set and needs >= {MIN_WITHIN} "
                          f"architectures, got {len(table)}; use normalise='reference'")
@@ -305,7 +286,7 @@ def _check_normalise(normalise: str) -> None:
         raise ValueError(f"unknown normalise {normalise!r}; expected one of {list(NORMALISATIONS)}")
 
 
-def score_stream(items: Iterable[tuple[Any, Any]], space: str, checkpoint: Path | str | None = None,
+def score_stream(items: Iterable[tuple[Any, Any]], space: str | Space, checkpoint: Path | str | None = None,
                  plus: bool = False, rule: Path | str | None = None, normalise: str = "reference",
                  descriptions: Mapping[str, str] | None = None, skip_bad: bool = False,
                  batch: int = BATCH, batch_size: int = 1024, device: str = "cpu",
@@ -324,10 +305,8 @@ def score_stream(items: Iterable[tuple[Any, Any]], space: str, checkpoint: Path 
         ValueError: bad input (see above), an unknown space or normalisation, a described
             operator that occurs in no scored architecture, a rule for another checkpoint.
     """
-    from tgnas.graphs import GraphSet
-    from tgnas.spaces import get_record
     _check_normalise(normalise)
-    get_record(space)
+    space = get_space(space) if isinstance(space, str) else space
     if batch < 1:
         raise ValueError(f"batch must be >= 1, got {batch}")
     stats = stats if stats is not None else ScoreStats()
@@ -405,7 +384,7 @@ def score_stream(items: Iterable[tuple[Any, Any]], space: str, checkpoint: Path 
         yield allf
 
 
-def score(archs: Iterable[Any] | str, space: str, checkpoint: Path | str | None = None, plus: bool = False,
+def score(archs: Iterable[Any] | str, space: str | Space, checkpoint: Path | str | None = None, plus: bool = False,
           rule: Path | str | None = None, normalise: str = "reference",
           descriptions: Mapping[str, str] | None = None, batch_size: int = 1024, device: str = "cpu") -> pd.DataFrame:
     """Score architectures of ``space`` with a trained predictor (or TG-NAS+).
@@ -414,7 +393,7 @@ def score(archs: Iterable[Any] | str, space: str, checkpoint: Path | str | None 
         archs: texts of the space (DARTS genotype strings, NB201 strings, NB101 strings,
             JSON cells), the space's objects, :class:`~tgnas.spaces.base.CellGraph` s, or
             (``space="cell"``) dicts.
-        space: a registered space (``"nb101"``, ``"nb201"``, ``"darts"``, ``"cell"``, ...).
+        space: a catalog space's name (``"nb101"``, ``"nb201"``, ``"darts"``, ``"cell"``, ...) or object.
         checkpoint: a predictor checkpoint; ``None``: the predictor shipped with tgnas.
         plus: TG-NAS+ (predictor + #params + lite NASWOT/synflow under the rule's weights).
         rule: the TG-NAS+ rule file (``None``: the one belonging to the default checkpoint).

@@ -75,7 +75,7 @@ def ship(checkpoint: Path | str, rule: Path | str, dest: Path | str = PRETRAINED
     from tgnas.predictor import Predictor
     from tgnas.predictor.train import load_checkpoint
     from tgnas.scoring import plus_signals, reference_table
-    from tgnas.spaces import get_record, space_names
+    from tgnas.spaces.catalog import SPACES, get_space, space_names
     src, rule_src = Path(checkpoint).expanduser().resolve(), Path(rule).expanduser().resolve()
     dest = Path(dest).expanduser().resolve()
     out_ckpt, out_rule, out_prov = dest / CHECKPOINT.name, dest / RULE.name, dest / PROVENANCE.name
@@ -90,16 +90,16 @@ def ship(checkpoint: Path | str, rule: Path | str, dest: Path | str = PRETRAINED
         cells = reference_cells()
         scores = {}
         for space, texts in cells.items():
-            a, b = source.score(texts, space=space), shipped.score(texts, space=space)
+            a, b = source.score(texts, space=get_space(space)), shipped.score(texts, space=get_space(space))
             if not np.array_equal(a, b):
                 raise ValueError(f"the slim checkpoint scores {space} cells differently ({a} vs {b})")
             scores[space] = b
         slim_sha = sha256_file(tmp)
         t0 = time.perf_counter()
-        for space in space_names(has="size"):
-            if space not in plus_rule.references and get_record(space).net is not None:
-                plus_rule.add_reference(space, reference_table(shipped, space, n=reference_n, progress=progress,
-                                                                       signals=plus_rule.signals))
+        for space in space_names(provides="size"):
+            if space not in plus_rule.references and SPACES[space].provides("build_net"):
+                plus_rule.add_reference(space, reference_table(shipped, SPACES[space], n=reference_n,
+                                                               progress=progress, signals=plus_rule.signals))
                 plus_rule.info.setdefault("reference_samples", {})[space] = {"n": reference_n, "seed": 0,
                                                                              "how": "uniform sample of the space"}
         ref_seconds = time.perf_counter() - t0
@@ -109,8 +109,8 @@ def ship(checkpoint: Path | str, rule: Path | str, dest: Path | str = PRETRAINED
         for space, texts in cells.items():
             row = {"cells": texts, "score": [float(v) for v in scores[space]]}
             if space in plus_rule.references:
-                archs = [get_record(space).make_space().parse(t) for t in texts]
-                table = plus_signals(shipped, archs, space, tgnas_scores=scores[space], signals=plus_rule.signals)
+                archs = [get_space(space).parse(t) for t in texts]
+                table = plus_signals(shipped, archs, get_space(space), tgnas_scores=scores[space], signals=plus_rule.signals)
                 row["plus_score"] = [float(v) for v in plus_rule.score(table, space)]
             recorded[space] = row
         if results is None:

@@ -27,7 +27,8 @@ from tgnas.graphs import GraphSet, graphset
 from tgnas.predictor import Predictor, TrainConfig, load_checkpoint, train
 from tgnas.predictor.data import SpaceData, load_space_data
 from tgnas.published import published
-from tgnas.spaces.registry import canonical_name
+from tgnas.spaces.catalog import canonical_name
+from tgnas.spaces.catalog import SPACES
 
 __all__ = ["NB201_DATASETS", "PAPER_REFERENCE", "load_default_predictor",
            "nb201_truth", "space_data", "config_key", "check_no_nb201_labels", "train_cached",
@@ -149,7 +150,7 @@ def score_nb201(predictor: Predictor, form: str | None = None) -> np.ndarray:
 
     ``form``: graph form (:mod:`tgnas.graph_forms`; default: the predictor's own setting).
     """
-    graphs: GraphSet = graphset("nb201", predictor.config.graph_form if form is None else form)
+    graphs: GraphSet = graphset(SPACES["nb201"], predictor.config.graph_form if form is None else form)
     return predictor.score(graphs)
 
 

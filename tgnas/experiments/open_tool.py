@@ -21,6 +21,7 @@ import pandas as pd
 from scipy import stats
 
 from tgnas.ensemble import PlusRule, Reference, normal_scores
+from tgnas.spaces.catalog import SPACES
 
 __all__ = ["corr", "signal_correlations", "normalisation_study", "shipped_results"]
 
@@ -127,6 +128,6 @@ def shipped_results(pred, rule: PlusRule, progress: bool = False, with_study: bo
     if with_study:
         from tgnas.scoring import reference_table
         res["nb201"]["normalisation"] = normalisation_study(rule, nb201, y201, ref201, sizes=(100, 1000))
-        darts_ref = reference_table(pred, "darts", n=500, seed=0, progress=progress, signals=rule.signals)
+        darts_ref = reference_table(pred, SPACES["darts"], n=500, seed=0, progress=progress, signals=rule.signals)
         res["nb301"]["normalisation"] = normalisation_study(rule, nb301, y301, darts_ref, sizes=(100,))
     return res

@@ -15,6 +15,7 @@ import pandas as pd
 
 from tgnas.spaces.nb201.benchmark import NB201_DATASETS
 from tgnas.experiments.common import seed_summary
+from tgnas.spaces.catalog import SPACES
 
 __all__ = ["SUMMARY_COLUMNS", "search_table", "search_summary", "plus_searches", "darts_cascades",
            "darts_cascade_summary", "anchor_rows"]
@@ -58,6 +59,7 @@ def plus_searches(predictor: Any, rule: Any, algorithms: Sequence[str], seeds: S
     from tgnas.search.evaluate import run_seeded
     from tgnas.search.scorers import plus_scorer, predictor_scorer
 
+    space = SPACES[space]
     results = []
     for alg in algorithms:
         options: dict[str, Any] = {"prune_config": prune_config}
@@ -72,7 +74,7 @@ def darts_cascades(predictor: Any, rule: Any, seeds: Sequence[int], budget: int,
                    n_random: int = 10_000, progress: bool = False) -> tuple[list, pd.DataFrame]:
     """DARTS cascade searches (``pool`` seeded random genotypes ranked by the predictor,
     TG-NAS+ on the top ``budget``, lite seed = search seed), each judged by the NB301
-    surrogate against ``n_random`` random genotypes (:func:`~tgnas.search.evaluate.surrogate_ranks`).
+    surrogate against ``n_random`` random genotypes (:func:`~tgnas.spaces.darts.benchmark.surrogate_ranks`).
 
     Args:
         reference: the rule's reference population for DARTS cells (``"nb301"`` for the
@@ -83,12 +85,13 @@ def darts_cascades(predictor: Any, rule: Any, seeds: Sequence[int], budget: int,
         ``prescore_seconds``, ``winner_prescore_rank`` and the surrogate's ``accuracy``,
         ``rank``, ``percentile``, ``random_mean``, ``random_max``, ``n_random``.
     """
-    from tgnas.search.evaluate import run_seeded, surrogate_ranks
+    from tgnas.search.evaluate import run_seeded
+    from tgnas.spaces.darts.benchmark import surrogate_ranks
     from tgnas.search.scorers import plus_scorer, predictor_scorer
 
-    results = run_seeded(["cascade"], "darts",
-                         lambda s: plus_scorer(rule, predictor, "darts", seed=s, reference=reference),
-                         seeds, budget, progress=progress, prescorer=predictor_scorer(predictor, "darts"), pool=pool)
+    results = run_seeded(["cascade"], SPACES["darts"],
+                         lambda s: plus_scorer(rule, predictor, SPACES["darts"], seed=s, reference=reference),
+                         seeds, budget, progress=progress, prescorer=predictor_scorer(predictor, SPACES["darts"]), pool=pool)
     ranks = surrogate_ranks([r.arch for r in results], n_random=n_random, seed=0)
     frame = pd.DataFrame([{"seed": r.seed, "arch_str": r.arch_str, "wall_time_s": r.wall_time_s,
                            "prescore_seconds": r.extra["prescore_seconds"],

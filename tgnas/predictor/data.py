@@ -22,7 +22,7 @@ import numpy as np
 
 from tgnas.graph_forms import check_form
 from tgnas.graphs import GraphSet
-from tgnas.spaces.registry import get_record, space_names
+from tgnas.spaces import catalog
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,10 +56,10 @@ class SpaceData:
 
 def load_space_data(space: str, *, graph_form: str = "full", nb301_surrogate_samples: int = 0,
                     seed: int = 0) -> SpaceData:
-    """Load one space's graphs and labels (the space record's ``labelled`` cells; see the module docstring).
+    """Load one space's graphs and labels (the space's ``labelled`` cells; see the module docstring).
 
     Args:
-        space: a registered space with labelled cells (:data:`TRAIN_SPACES`); the old name
+        space: the name of a catalog space with labelled cells (:data:`TRAIN_SPACES`); the old name
             ``"nb301"`` is read as ``"darts"``.
         graph_form: graph form of NB201 / DARTS cells (:data:`tgnas.graph_forms.GRAPH_FORMS`;
             NB101 cells are the same in every form).
@@ -69,17 +69,18 @@ def load_space_data(space: str, *, graph_form: str = "full", nb301_surrogate_sam
     """
     check_form(graph_form)
     try:
-        record = get_record(space)
-        load = record.resolve("labelled")
-    except (KeyError, NotImplementedError):
-        raise KeyError(f"unknown training space {space!r}; expected one of {list(train_spaces())}") from None
-    graphs, labels = load(graph_form, surrogate_samples=nb301_surrogate_samples, seed=seed)
-    return SpaceData(record.name, graphs, labels)
+        sp = catalog.get_space(space)
+    except KeyError:
+        sp = None
+    if sp is None or not sp.provides("labelled"):
+        raise KeyError(f"unknown training space {space!r}; expected one of {list(train_spaces())}")
+    graphs, labels = sp.labelled(graph_form, surrogate_samples=nb301_surrogate_samples, seed=seed)
+    return SpaceData(sp.name, graphs, labels)
 
 
 def train_spaces() -> tuple[str, ...]:
-    """Registered spaces with labelled cells (spaces registered later included)."""
-    return space_names(has="labelled")
+    """Catalog spaces with labelled cells (spaces added to the catalog later included)."""
+    return catalog.space_names(provides="labelled")
 
 
 #: The built-in spaces :func:`load_space_data` knows.

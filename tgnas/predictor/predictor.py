@@ -29,7 +29,8 @@ from tgnas.predictor.model import TGNASPredictorNet
 from tgnas.predictor.train import (EmbedFn, TrainConfig, _table_for, default_embed_fn, load_checkpoint,
                                    predict_graphs, resolve_device)
 from tgnas.checkpoints import check_finite
-from tgnas.spaces.base import CellGraph
+from tgnas.cellgraph import CellGraph
+from tgnas.spaces.base import Space
 
 
 class Predictor:
@@ -100,40 +101,39 @@ class Predictor:
             self._tables[key] = _table_for(vocab, known, known_table, embed)
         return self._tables[key]
 
-    def to_graphset(self, items: GraphSet | Sequence[Any], space: str | None = None) -> GraphSet:
+    def to_graphset(self, items: GraphSet | Sequence[Any], space: Space | None = None) -> GraphSet:
         """Convert ``items`` (GraphSet, CellGraphs, space archs or their textual forms) to a GraphSet."""
         if isinstance(items, GraphSet):
             return items
         if isinstance(items, (str, CellGraph)):
             items = [items]
         items = list(items)
-        sp = None
-        if space is not None:
-            from tgnas.spaces import get_space
-            sp = get_space(space)
+        if isinstance(space, str):
+            raise TypeError(f"space must be a space object, not its name {space!r}: "
+                            f"tgnas.spaces.catalog.get_space({space!r})")
+        sp = space
         graphs = []
         for k, it in enumerate(items):
             if isinstance(it, CellGraph):
                 graphs.append(to_form(it, self.config.graph_form))
                 continue
             if sp is None:
-                from tgnas.spaces import space_names
                 raise TypeError(f"items[{k}] is a {type(it).__name__}, not a CellGraph: pass space= "
-                                f"(one of {list(space_names())}) to convert architectures or their text")
+                                f"(a space object) to convert architectures or their text")
             arch = sp.parse(it) if isinstance(it, str) else it
             graphs.append(to_form(sp.to_graph(arch), self.config.graph_form))
         if not graphs:
             raise ValueError("nothing to score: items is empty")
         return GraphSet.from_graphs(graphs)
 
-    def score(self, items: GraphSet | Sequence[Any], space: str | None = None, batch_size: int = 1024,
+    def score(self, items: GraphSet | Sequence[Any], space: Space | None = None, batch_size: int = 1024,
               descriptions: Mapping[str, str] | None = None) -> np.ndarray:
         """Score architectures (higher = predicted better).
 
         Args:
             items: a GraphSet, CellGraphs, or (with ``space``) architectures of that space or
                 their textual forms.
-            space: a registered space (``"nb101"``, ``"nb201"``, ``"darts"``, ...) when ``items``
+            space: the space object (``tgnas.spaces.catalog.get_space(name)``) when ``items``
                 are not graphs.
             batch_size: graphs per forward pass (1,024 keeps a layer's activations,
                 about 2 MB for NB201, in the CPU cache; larger is slower on CPU).

@@ -57,7 +57,7 @@ from tgnas.graph_forms import check_form
 from tgnas.graphs import BatchMaker, GraphSet
 from tgnas.metrics import kendall_tau, spearman_rho
 from tgnas.runtime import resolve_device, set_seed
-from tgnas.spaces.registry import canonical_name, get_record, space_names
+from tgnas.spaces import catalog
 from tgnas.predictor.data import SpaceData, load_space_data
 from tgnas.predictor.model import GCN_PRESETS, GCNConfig, TGNASPredictorNet, check_fields, gcn_preset
 
@@ -129,7 +129,7 @@ class TrainConfig:
     average_from: int = 0
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "train_spaces", tuple(canonical_name(s) for s in self.train_spaces))
+        object.__setattr__(self, "train_spaces", tuple(catalog.canonical_name(s) for s in self.train_spaces))
         if isinstance(self.gcn, str):  # a preset name
             object.__setattr__(self, "gcn", gcn_preset(self.gcn))
         if not self.train_spaces or len(set(self.train_spaces)) != len(self.train_spaces):
@@ -222,13 +222,14 @@ class _Split:
 
 
 def _space_seed(seed: int, space: str) -> list[int]:
-    # a registered space may keep an older key (darts: "nb301"); other names (synthetic data) as they are
-    key = get_record(space).seed_key if space in space_names() else ""
-    return [seed, zlib.crc32((key or space).encode())]
+    # a catalog space may keep an older key (its split_key); other names (synthetic data) as they are
+    sp = catalog.SPACES.get(space)
+    return [seed, zlib.crc32((sp.seed_key if sp is not None else space).encode())]
 
 
 def _subsampled(space: str) -> bool:
-    return get_record(space).subsample if space in space_names() else True
+    sp = catalog.SPACES.get(space)
+    return sp.subsample if sp is not None else True
 
 
 def used_cells(config: TrainConfig, space: str, m: int) -> np.ndarray:

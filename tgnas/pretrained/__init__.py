@@ -23,6 +23,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from tgnas.spaces.catalog import SPACES
+
 __all__ = ["PRETRAINED_DIR", "CHECKPOINT", "RULE", "PROVENANCE", "available", "default_checkpoint",
            "provenance", "reference_cells"]
 
@@ -31,12 +33,6 @@ CHECKPOINT: Path = PRETRAINED_DIR / "tgnas_nb101.pt"
 RULE: Path = PRETRAINED_DIR / "tgnas_plus_rule.json"
 PROVENANCE: Path = PRETRAINED_DIR / "provenance.json"
 
-#: Cells of each space whose scores the provenance records (and a test reproduces).
-_NB201_CELLS = ("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|",
-                "|avg_pool_3x3~0|+|none~0|skip_connect~1|+|nor_conv_1x1~0|none~1|avg_pool_3x3~2|")
-_NB101_CELLS = ("0110.0001.0001.0000/input,conv3x3-bn-relu,maxpool3x3,output",
-                "0100000.0010000.0001000.0000100.0000010.0000001.0000000/input,conv3x3-bn-relu,conv1x1-bn-relu,"
-                "maxpool3x3,conv3x3-bn-relu,conv3x3-bn-relu,output")
 
 
 def available() -> bool:
@@ -58,14 +54,5 @@ def provenance() -> dict[str, Any]:
 
 
 def reference_cells() -> dict[str, list[str]]:
-    """A few fixed cells per space (texts) whose scores the provenance records."""
-    from tgnas.spaces.darts.arch import DARTS_V1, DARTS_V2, format_genotype, parse_genotype
-    # a DARTS-code genotype outside the search space: same-input pair and a none op
-    odd = format_genotype(parse_genotype(
-        "Genotype(normal=[('sep_conv_3x3', 1), ('sep_conv_3x3', 1), ('none', 0), ('sep_conv_5x5', 1), "
-        "('skip_connect', 0), ('dil_conv_3x3', 2), ('sep_conv_3x3', 0), ('skip_connect', 3)], "
-        "normal_concat=range(2, 6), reduce=[('max_pool_3x3', 0), ('max_pool_3x3', 0), ('skip_connect', 2), "
-        "('max_pool_3x3', 1), ('avg_pool_3x3', 0), ('skip_connect', 2), ('skip_connect', 2), ('none', 1)], "
-        "reduce_concat=range(2, 6))"))
-    return {"nb101": list(_NB101_CELLS), "nb201": list(_NB201_CELLS),
-            "darts": [format_genotype(DARTS_V1), format_genotype(DARTS_V2), odd]}
+    """A few fixed cells per space (texts, each space's ``examples``) whose scores the provenance records."""
+    return {name: list(sp.examples) for name, sp in SPACES.items() if sp.examples}

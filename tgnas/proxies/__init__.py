@@ -8,13 +8,13 @@ works; lite proxies are imported from their module.
 """
 
 from tgnas.proxies.zero_cost import (CIFAR10_MEAN, CIFAR10_STD, DATA_FREE, NEG_INF_OK, PROXIES, TABLE_COLUMN,
-                                     NB201CostModel, build_net, cifar10_minibatch, compute_proxy, flops, get_proxy,
-                                     grad_norm, jacob_cov, naswot, nb201_cost_model, params, params_and_flops_all,
+                                     build_net, cifar10_minibatch, compute_proxy, flops, get_proxy,
+                                     grad_norm, jacob_cov, naswot, params,
                                      random_minibatch, snip, synflow)
 
 __all__ = [
     "PROXIES", "TABLE_COLUMN", "DATA_FREE", "NEG_INF_OK", "CIFAR10_MEAN", "CIFAR10_STD",
     "get_proxy", "compute_proxy", "cifar10_minibatch", "random_minibatch",
     "params", "flops", "synflow", "naswot", "grad_norm", "snip", "jacob_cov",
-    "NB201CostModel", "nb201_cost_model", "params_and_flops_all", "build_net",
+    "build_net",
 ]

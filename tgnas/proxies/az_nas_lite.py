@@ -24,11 +24,12 @@ from tqdm.auto import tqdm
 from tgnas import paths
 from tgnas.fileio import atomic_output
 from tgnas.proxies.az_nas import AZ_COMPONENTS, az_nas_components, noise_images
-from tgnas.proxies.lite import LiteConfig, arch_list_hash, lite_batch
+from tgnas.proxies.lite import LiteConfig, arch_list_hash, benchmark_archs, lite_batch
 from tgnas.proxies.zero_cost import build_net
+from tgnas.spaces.base import Space
 
 __all__ = ["AZ_SIGNALS", "AZ_LITE_COLUMNS", "AZ_INPUTS", "AZ_DEFAULT_LITE", "az_lite_images", "az_nas_lite_signals",
-           "az_nas_lite_table", "nb201_az_lite_path", "nb201_az_lite_table"]
+           "az_nas_lite_table", "benchmark_az_lite_path", "benchmark_az_lite_table"]
 
 #: TG-NAS+ signal names of the components (:data:`tgnas.proxies.az_nas.AZ_COMPONENTS`, same order).
 AZ_SIGNALS: tuple[str, ...] = tuple(f"az_{c}" for c in AZ_COMPONENTS)
@@ -57,13 +58,13 @@ def az_lite_images(config: LiteConfig, inputs: str = "noise") -> torch.Tensor:
     raise KeyError(f"unknown AZ-NAS input {inputs!r}; expected one of {list(AZ_INPUTS)}")
 
 
-def az_nas_lite_signals(arch, space: str, config: LiteConfig, images: torch.Tensor | None = None,
+def az_nas_lite_signals(arch, space: Space, config: LiteConfig, images: torch.Tensor | None = None,
                         inputs: str = "noise") -> dict[str, float]:
     """AZ-NAS components of ``arch`` on one small network built with ``config``.
 
     Args:
         arch: an architecture of ``space`` (object or string).
-        space: a space name of :func:`tgnas.proxies.zero_cost.build_net`.
+        space: a space with a network builder.
         config: a :class:`tgnas.proxies.lite.LiteConfig` (width ``C``, cells per stage ``N``,
             batch size, image side, seed of the initialisation, the probes and the noise).
         images: (B, 3, side, side); ``None`` makes :func:`az_lite_images` of ``inputs``
@@ -90,12 +91,12 @@ def az_nas_lite_signals(arch, space: str, config: LiteConfig, images: torch.Tens
     return out
 
 
-def _meta(archs: Sequence, space: str, config: LiteConfig, inputs: str) -> dict:
-    return {"kind": "az_nas", "version": _FORMAT_VERSION, "space": space, "config": config.to_dict(), "inputs": inputs,
+def _meta(archs: Sequence, space: Space, config: LiteConfig, inputs: str) -> dict:
+    return {"kind": "az_nas", "version": _FORMAT_VERSION, "space": space.name, "config": config.to_dict(), "inputs": inputs,
             "n_archs": len(archs), "archs_sha": arch_list_hash(archs)}
 
 
-def az_nas_lite_table(archs: Sequence, space: str, config: LiteConfig, out: Path | None = None,
+def az_nas_lite_table(archs: Sequence, space: Space, config: LiteConfig, out: Path | None = None,
                       progress: bool = True, checkpoint_every: int = 500, inputs: str = "noise") -> pd.DataFrame:
     """Lite AZ-NAS components of every arch, in order, optionally checkpointed and resumable.
 
@@ -137,7 +138,7 @@ def az_nas_lite_table(archs: Sequence, space: str, config: LiteConfig, out: Path
                 values, done = z["values"].copy(), int(z["done"])
     if done < n:
         images = az_lite_images(config, inputs)
-        for i in tqdm(range(done, n), total=n, initial=done, desc=f"az-nas {space} {config.key()}",
+        for i in tqdm(range(done, n), total=n, initial=done, desc=f"az-nas {space.name} {config.key()}",
                       unit="arch", disable=not progress):
             r = az_nas_lite_signals(archs[i], space, config, images)
             values[i] = [r[c] for c in AZ_LITE_COLUMNS]
@@ -149,28 +150,28 @@ def az_nas_lite_table(archs: Sequence, space: str, config: LiteConfig, out: Path
     return pd.DataFrame(values[:n], columns=list(AZ_LITE_COLUMNS))
 
 
-def nb201_az_lite_path(config: LiteConfig = AZ_DEFAULT_LITE, inputs: str = "noise") -> Path:
-    """Cache file of :func:`nb201_az_lite_table` (under ``tgnas.paths.LITE_PROXY_DIR``)."""
+def benchmark_az_lite_path(space: Space, config: LiteConfig = AZ_DEFAULT_LITE, inputs: str = "noise") -> Path:
+    """Cache file of :func:`benchmark_az_lite_table` (under ``tgnas.paths.LITE_PROXY_DIR``)."""
     if inputs not in AZ_INPUTS:
         raise KeyError(f"unknown AZ-NAS input {inputs!r}; expected one of {list(AZ_INPUTS)}")
-    return paths.LITE_PROXY_DIR / f"nb201_az_nas_{inputs}_{config.key()}.npz"
+    return paths.LITE_PROXY_DIR / f"{space.name}_az_nas_{inputs}_{config.key()}.npz"
 
 
-def nb201_az_lite_table(config: LiteConfig = AZ_DEFAULT_LITE, inputs: str = "noise", resume: bool = True,
-                        progress: bool = True) -> pd.DataFrame:
-    """Lite AZ-NAS components of all 15,625 NB201 cells in benchmark index order (cached).
+def benchmark_az_lite_table(space: Space, config: LiteConfig = AZ_DEFAULT_LITE, inputs: str = "noise",
+                            resume: bool = True, progress: bool = True) -> pd.DataFrame:
+    """Lite AZ-NAS components of every benchmark cell of an enumerable ``space``, in its table
+    order (cached).
 
     Args:
         resume: reuse (and complete) the cache file; ``False`` recomputes from scratch.
 
     Returns:
-        DataFrame (15625, 5), columns :data:`AZ_LITE_COLUMNS`, index ``nb201_index``.
+        DataFrame (cells, 5), columns :data:`AZ_LITE_COLUMNS`, indexed like ``space.cell_ids()``.
     """
-    from tgnas.spaces.nb201.benchmark import enumerate_archs
-
-    out = nb201_az_lite_path(config, inputs)
+    archs, index_name = benchmark_archs(space)
+    out = benchmark_az_lite_path(space, config, inputs)
     if not resume and out.is_file():
         out.unlink()
-    df = az_nas_lite_table(enumerate_archs(), "nb201", config, out=out, progress=progress, inputs=inputs)
-    df.index.name = "nb201_index"
+    df = az_nas_lite_table(archs, space, config, out=out, progress=progress, inputs=inputs)
+    df.index.name = index_name
     return df

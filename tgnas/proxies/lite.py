@@ -33,10 +33,11 @@ from tqdm.auto import tqdm
 from tgnas import paths
 from tgnas.fileio import atomic_output
 from tgnas.proxies.zero_cost import build_net, cifar10_minibatch, naswot, synflow
+from tgnas.spaces.base import Space
 
 __all__ = [
     "LiteConfig", "DEFAULT_LITE", "LITE_COLUMNS", "lite_batch", "lite_signals", "lite_table",
-    "nb201_lite_table", "nb201_lite_path", "arch_list_hash", "restore_recorded",
+    "benchmark_lite_table", "benchmark_lite_path", "benchmark_archs", "arch_list_hash", "restore_recorded",
 ]
 
 #: Columns of :func:`lite_table`.
@@ -111,14 +112,14 @@ def lite_batch(config: LiteConfig) -> tuple[torch.Tensor, torch.Tensor]:
     return images, labels
 
 
-def lite_signals(arch, space: str, config: LiteConfig,
+def lite_signals(arch, space: Space, config: LiteConfig,
                  batch: tuple[torch.Tensor, torch.Tensor] | None = None) -> dict[str, float]:
     """Lite NASWOT and synflow of ``arch`` on one network built with ``config``.
 
     Args:
         arch: an architecture of ``space`` (object or string), as :func:`tgnas.proxies.zero_cost.build_net`
             takes it.
-        space: a space name of :func:`tgnas.proxies.zero_cost.build_net` (``"nb201"``, ``"darts"``, ...).
+        space: a space with a network builder.
         batch: ``(images (B, 3, side, side), labels (B,))``; ``None`` loads :func:`lite_batch`
             (loading is not timed). Its spatial size must equal ``config.side``.
 
@@ -166,8 +167,8 @@ def arch_list_hash(archs: Sequence) -> str:
     return h.hexdigest()[:16]
 
 
-def _meta(archs: Sequence, space: str, config: LiteConfig) -> dict:
-    return {"version": _FORMAT_VERSION, "space": space, "config": config.to_dict(),
+def _meta(archs: Sequence, space: Space, config: LiteConfig) -> dict:
+    return {"version": _FORMAT_VERSION, "space": space.name, "config": config.to_dict(),
             "n_archs": len(archs), "archs_sha": arch_list_hash(archs)}
 
 
@@ -201,7 +202,7 @@ def restore_recorded(out: Path) -> bool:
     return True
 
 
-def lite_table(archs: Sequence, space: str, config: LiteConfig, out: Path | None = None,
+def lite_table(archs: Sequence, space: Space, config: LiteConfig, out: Path | None = None,
                progress: bool = True, checkpoint_every: int = 500) -> pd.DataFrame:
     """Lite NASWOT/synflow of every arch, in order, optionally checkpointed and resumable.
 
@@ -234,7 +235,7 @@ def lite_table(archs: Sequence, space: str, config: LiteConfig, out: Path | None
             values, done = _load(out, meta)
     if done < n:
         batch = lite_batch(config)
-        bar = tqdm(range(done, n), total=n, initial=done, desc=f"lite {space} {config.key()}",
+        bar = tqdm(range(done, n), total=n, initial=done, desc=f"lite {space.name} {config.key()}",
                    unit="arch", disable=not progress)
         for i in bar:
             r = lite_signals(archs[i], space, config, batch)
@@ -247,26 +248,34 @@ def lite_table(archs: Sequence, space: str, config: LiteConfig, out: Path | None
     return pd.DataFrame(values[:n], columns=list(LITE_COLUMNS))
 
 
-def nb201_lite_path(config: LiteConfig = DEFAULT_LITE) -> Path:
-    """Cache file of :func:`nb201_lite_table` (under ``tgnas.paths.LITE_PROXY_DIR``)."""
-    return paths.LITE_PROXY_DIR / f"nb201_lite_{config.key()}.npz"
+def benchmark_lite_path(space: Space, config: LiteConfig = DEFAULT_LITE) -> Path:
+    """Cache file of :func:`benchmark_lite_table` (under ``tgnas.paths.LITE_PROXY_DIR``)."""
+    return paths.LITE_PROXY_DIR / f"{space.name}_lite_{config.key()}.npz"
 
 
-def nb201_lite_table(config: LiteConfig = DEFAULT_LITE, resume: bool = True,
-                     progress: bool = True) -> pd.DataFrame:
-    """Lite proxies of all 15,625 NB201 cells in benchmark index order (cached).
+def benchmark_archs(space: Space) -> tuple[list, str]:
+    """Every benchmark cell of an enumerable ``space`` as objects, in its table order, and the
+    name of its index column (the first column of ``space.cell_ids()``)."""
+    if not space.enumerable:
+        raise ValueError(f"space {space.name!r} is not enumerable: its benchmark cells are not the whole space")
+    ids = space.cell_ids()
+    return [space.parse(t) for t in ids["arch"]], str(ids.columns[0])
+
+
+def benchmark_lite_table(space: Space, config: LiteConfig = DEFAULT_LITE, resume: bool = True,
+                         progress: bool = True) -> pd.DataFrame:
+    """Lite proxies of every benchmark cell of an enumerable ``space``, in its table order (cached).
 
     Args:
         resume: reuse (and complete) the cache file; ``False`` recomputes from scratch.
 
     Returns:
-        DataFrame (15625, 3), columns :data:`LITE_COLUMNS`, index ``nb201_index``.
+        DataFrame (cells, 3), columns :data:`LITE_COLUMNS`, indexed like ``space.cell_ids()``.
     """
-    from tgnas.spaces.nb201.benchmark import enumerate_archs
-
-    out = nb201_lite_path(config)
+    archs, index_name = benchmark_archs(space)
+    out = benchmark_lite_path(space, config)
     if not resume and out.is_file():
         out.unlink()
-    df = lite_table(enumerate_archs(), "nb201", config, out=out, progress=progress)
-    df.index.name = "nb201_index"
+    df = lite_table(archs, space, config, out=out, progress=progress)
+    df.index.name = index_name
     return df

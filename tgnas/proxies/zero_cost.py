@@ -47,13 +47,14 @@ from torch import nn
 from tgnas import paths
 from tgnas.fileio import write_json
 from tgnas.nets import count_flops, count_params
+from tgnas.spaces.base import Space
 from tgnas.proxies.az_nas import az_nas_expressivity, az_nas_progressivity, az_nas_trainability
 
 __all__ = [
     "PROXIES", "TABLE_COLUMN", "DATA_FREE", "NEG_INF_OK", "CIFAR10_MEAN", "CIFAR10_STD",
     "get_proxy", "compute_proxy", "cifar10_minibatch", "random_minibatch",
     "params", "flops", "synflow", "naswot", "grad_norm", "snip", "jacob_cov",
-    "NB201CostModel", "nb201_cost_model", "params_and_flops_all", "build_net",
+    "build_net",
 ]
 
 #: Per-channel statistics of the CIFAR-10 training set (RGB, on [0, 1] pixels).
@@ -270,17 +271,15 @@ def random_minibatch(batch_size: int = 8, num_classes: int = 10, side: int = 32,
 # --------------------------------------------------------------------------- one architecture
 
 
-def build_net(arch, space: str, num_classes: int = 10, C: int | None = None, N: int | None = None) -> nn.Module:
-    """A freshly initialised network of ``arch`` in ``space`` (``C``/``N``: width and cells per
-    stage; ``None`` = the space record's proxy default: NB101 the benchmark's C=128, N=3;
-    NB201 C=16, N=5; DARTS C=16, 8 cells). Seed torch before calling for a fixed init."""
-    from tgnas.spaces.registry import get_record
-    record = get_record(space)
-    return record.resolve("net")(arch, num_classes=num_classes, C=record.proxy_C if C is None else C,
-                                 N=record.proxy_N if N is None else N)
+def build_net(arch, space: Space, num_classes: int = 10, C: int | None = None, N: int | None = None) -> nn.Module:
+    """A freshly initialised proxy network of ``arch`` in ``space`` (``C``/``N``: width and cells
+    per stage; ``None`` = the space's proxy default). Seed torch before calling for a fixed init."""
+    if not isinstance(space, Space):
+        raise TypeError(f"space must be a space object (tgnas.spaces.catalog.get_space(name)), got {space!r}")
+    return space.build_net(arch, num_classes=num_classes, C=C, N=N)
 
 
-def compute_proxy(name: str, arch, space: str = "nb201",
+def compute_proxy(name: str, arch, space: Space,
                   batch: tuple[torch.Tensor, torch.Tensor] | None = None, seed: int = 0,
                   num_classes: int = 10, C: int | None = None, N: int | None = None,
                   device: str | torch.device = "cpu") -> tuple[float, float]:
@@ -288,9 +287,8 @@ def compute_proxy(name: str, arch, space: str = "nb201",
 
     Args:
         name: a key of :data:`PROXIES`.
-        arch: an NB201 arch (object or string) or a DARTS genotype (object or string).
-        space: ``"nb201"`` (C=16, N=5 by default) or ``"darts"`` (NetworkCIFAR, C=16,
-            8 cells by default; ``N`` is the number of cells).
+        arch: an architecture of ``space`` (object or text form).
+        space: a space with a network builder (its proxy width and depth by default).
         batch: ``(images (B, 3, H, W) float, labels (B,))``; if ``None``, data-dependent
             proxies load :func:`cifar10_minibatch` (64 images, this ``seed``).
         seed: seeds the weight initialisation (``torch.manual_seed``).
@@ -314,93 +312,3 @@ def compute_proxy(name: str, arch, space: str = "nb201",
     if not (np.isfinite(value) or (value == -np.inf and name in NEG_INF_OK)):
         raise ValueError(f"proxy {name!r} gave a non-finite value {value} for {arch}")
     return float(value), seconds
-
-
-# --------------------------------------------------------------------------- all NB201 cells
-
-
-@dataclass(frozen=True)
-class NB201CostModel:
-    """Params and FLOPs of an NB201 network as ``base + Σ_edges cost[op]``.
-
-    Exact because the macro skeleton is fixed and every cell edge is a stride-1 op on
-    the same channels: an op costs the same on each of the six edges. The costs are
-    measured on real networks (all-``none`` cell for the base, all-``op`` cells for each
-    op), not written by hand.
-    """
-
-    num_classes: int
-    C: int
-    N: int
-    base_params: int
-    base_flops: int
-    op_params: dict[str, int]
-    op_flops: dict[str, int]
-
-    def params_of(self, arch) -> int:
-        return self.base_params + sum(self.op_params[op] for op in arch.ops)
-
-    def flops_of(self, arch) -> int:
-        return self.base_flops + sum(self.op_flops[op] for op in arch.ops)
-
-
-#: Bump when the networks or the counting change, so that stale caches are not read.
-_COST_MODEL_VERSION = 1
-
-
-def _cost_model_path(num_classes: int, C: int, N: int):
-    return (paths.CACHE_DIR / "nb201_costs"
-            / f"cost_model_v{_COST_MODEL_VERSION}_cls{num_classes}_C{C}_N{N}_32x32.json")
-
-
-def nb201_cost_model(num_classes: int = 10, C: int = 16, N: int = 5, cache: bool = True) -> NB201CostModel:
-    """Measure (or read from ``CACHE_DIR``) the per-op costs of NB201 networks (32x32 input)."""
-    from tgnas.spaces.nb201.net import build_nb201_net
-    from tgnas.spaces.nb201.arch import NB201_OPS, NB201Arch
-
-    path = _cost_model_path(num_classes, C, N)
-    if cache and path.is_file():
-        return NB201CostModel(**json.loads(path.read_text()))
-    measured = {}
-    for op in NB201_OPS:
-        net = build_nb201_net(NB201Arch((op,) * 6), num_classes=num_classes, C=C, N=N)
-        measured[op] = (count_params(net), count_flops(net, (1, 3, 32, 32)))
-    base_p, base_f = measured["none"]
-    op_p, op_f = {}, {}
-    for op, (p, f) in measured.items():
-        if (p - base_p) % 6 or (f - base_f) % 6:
-            raise RuntimeError(f"NB201 op {op!r} does not cost the same on each edge "
-                               f"(params {p - base_p}, flops {f - base_f} not divisible by 6)")
-        op_p[op], op_f[op] = (p - base_p) // 6, (f - base_f) // 6
-    model = NB201CostModel(num_classes, C, N, base_p, base_f, op_p, op_f)
-    if cache:
-        write_json(model.__dict__, path)
-    return model
-
-
-def params_and_flops_all(archs: Sequence | None = None, num_classes: int = 10, C: int = 16,
-                         N: int = 5, cache: bool = True) -> pd.DataFrame:
-    """Params (M) and FLOPs (M MACs, 32x32 input) of NB201 networks, from the cost model.
-
-    Args:
-        archs: NB201 archs (objects or strings); ``None`` for all 15,625 in benchmark
-            index order (:func:`tgnas.spaces.nb201.benchmark.enumerate_archs`).
-
-    Returns:
-        DataFrame with columns ``arch`` (string), ``params``, ``flops``, one row per arch
-        in input order (index = position, which is the benchmark index when
-        ``archs is None``).
-    """
-    from tgnas.spaces.nb201.net import as_arch
-    from tgnas.spaces.nb201.benchmark import enumerate_archs
-
-    model = nb201_cost_model(num_classes, C, N, cache=cache)
-    items = enumerate_archs() if archs is None else [as_arch(a) for a in archs]
-    df = pd.DataFrame({
-        "arch": [str(a) for a in items],
-        "params": [model.params_of(a) / 1e6 for a in items],
-        "flops": [model.flops_of(a) / 1e6 for a in items],
-    })
-    if archs is None:
-        df.index.name = "nb201_index"
-    return df

@@ -17,30 +17,28 @@ import numpy as np
 
 from tgnas.search.evolution import _check_budget, _Run, _space
 from tgnas.search.records import SearchResult
-from tgnas.search.scorers import CountingScorer, ScoreFn, arch_key, as_counting
-from tgnas.spaces.base import SearchSpace
-from tgnas.spaces.registry import get_record
+from tgnas.search.counting import CountingScorer, ScoreFn, arch_key, as_counting
+from tgnas.spaces.base import Space
 
 #: Pool size of a non-enumerable space when none is given.
 DEFAULT_POOL = 10_000
 
 
-def cascade_pool(space: SearchSpace, pool: int | None = DEFAULT_POOL, seed: int = 0) -> tuple[list[Any], bool]:
+def cascade_pool(space: Space, pool: int | None = DEFAULT_POOL, seed: int = 0) -> tuple[list[Any], bool]:
     """Stage 1's candidates: ``(archs, enumerated)``.
 
-    Every cell (from the record's ``cell_ids`` ``arch`` texts) when the space's record is
+    Every cell (from the space's ``cell_ids`` ``arch`` texts) when the space is
     ``enumerable`` and ``pool`` is ``None``; else ``pool`` cells drawn with
-    :meth:`SearchSpace.sample` from ``default_rng(seed)`` (repeats kept: they are dropped
+    :meth:`Space.sample` from ``default_rng(seed)`` (repeats kept: they are dropped
     when ranking).
 
     Raises:
         ValueError: ``pool`` is not a positive int, or is ``None`` for a space that cannot be enumerated.
     """
-    record = get_record(space.name)
     if pool is None:
-        if not record.enumerable or record.cell_ids is None:
+        if not space.enumerable or not space.provides("cell_ids"):
             raise ValueError(f"space {space.name!r} cannot be enumerated; give pool=<number of sampled cells>")
-        ids = record.resolve("cell_ids")()
+        ids = space.cell_ids()
         if "arch" not in ids.columns:
             raise ValueError(f"space {space.name!r}: cell_ids() has no 'arch' column to enumerate; give pool=")
         return [space.parse(t) for t in ids["arch"]], True
@@ -50,7 +48,7 @@ def cascade_pool(space: SearchSpace, pool: int | None = DEFAULT_POOL, seed: int 
     return [space.sample(rng) for _ in range(int(pool))], False
 
 
-def cascade(space: SearchSpace | str, scorer: ScoreFn | CountingScorer, budget: int,
+def cascade(space: Space, scorer: ScoreFn | CountingScorer, budget: int,
             prescorer: ScoreFn, seed: int = 0, pool: int | None | str = "auto",
             progress: bool = True) -> SearchResult:
     """Pre-score a pool with ``prescorer``, score its top ``budget`` distinct cells with ``scorer``.
@@ -77,7 +75,7 @@ def cascade(space: SearchSpace | str, scorer: ScoreFn | CountingScorer, budget: 
     run = _Run(counter, budget, f"cascade {space.name}", progress)
     t0 = time.perf_counter()
     if pool == "auto":
-        pool = None if get_record(space.name).enumerable else DEFAULT_POOL
+        pool = None if space.enumerable else DEFAULT_POOL
     archs, enumerated = cascade_pool(space, pool, seed)
     # distinct cells in pool order (a sampled pool repeats some), then a stable ranking, so
     # ties keep the pool's order and a run is reproducible

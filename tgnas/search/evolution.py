@@ -7,7 +7,7 @@
   ``population`` of parents and children survive).
 * :func:`aging_evolution` — regularised evolution (Real et al., 2019): a queue of
   ``population`` cells; each cycle samples ``sample`` members, mutates the best
-  (:meth:`SearchSpace.mutate`), appends the child and removes the oldest member.
+  (:meth:`Space.mutate`), appends the child and removes the oldest member.
 
 Both stop when ``budget`` distinct architectures have been scored (re-visiting a scored
 cell is free, through the :class:`~tgnas.search.scorers.CountingScorer` cache) and never
@@ -27,8 +27,8 @@ from tqdm.auto import tqdm
 
 from tgnas.search.encoding import ContinuousEncoding
 from tgnas.search.records import SearchResult
-from tgnas.search.scorers import CountingScorer, ScoreFn, as_counting, score_within_budget
-from tgnas.spaces.base import SearchSpace
+from tgnas.search.counting import CountingScorer, ScoreFn, as_counting, score_within_budget
+from tgnas.spaces.base import Space
 
 
 def _check_budget(budget: int) -> int:
@@ -37,10 +37,12 @@ def _check_budget(budget: int) -> int:
     return int(budget)
 
 
-def _space(space: SearchSpace | str) -> SearchSpace:
-    from tgnas.spaces import get_space
-
-    return get_space(space) if isinstance(space, str) else space
+def _space(space: Space) -> Space:
+    """``space`` itself: search takes the space object, never its name."""
+    if isinstance(space, str):
+        raise TypeError(f"search takes a space object, not its name {space!r}: "
+                        f"tgnas.spaces.catalog.get_space({space!r})")
+    return space
 
 
 class _Run:
@@ -60,7 +62,7 @@ class _Run:
                 self.best = (a, float(s))
         self.bar.update(self.counter.n_distinct - self.distinct0 - self.bar.n)
 
-    def result(self, algorithm: str, space: SearchSpace, seed: int, extra: dict[str, Any]) -> SearchResult:
+    def result(self, algorithm: str, space: Space, seed: int, extra: dict[str, Any]) -> SearchResult:
         self.bar.close()
         if self.best is None:
             raise RuntimeError(f"{algorithm} scored no architecture")
@@ -118,7 +120,7 @@ def _reflect(x: np.ndarray) -> np.ndarray:
     return np.where(x > 1.0, 2.0 - x, x)
 
 
-def continuous_evolution(space: SearchSpace | str, scorer: ScoreFn | CountingScorer, budget: int,
+def continuous_evolution(space: Space, scorer: ScoreFn | CountingScorer, budget: int,
                          seed: int = 0, config: EvolutionConfig | None = None,
                          progress: bool = True) -> SearchResult:
     """The paper's evolutionary search on the continuous encoding (see the module docstring).
@@ -134,7 +136,9 @@ def continuous_evolution(space: SearchSpace | str, scorer: ScoreFn | CountingSco
     """
     space, budget = _space(space), _check_budget(budget)
     config = config or EvolutionConfig()
-    enc = ContinuousEncoding(space)
+    if not space.provides("encoding"):
+        raise ValueError(f"no continuous encoding for space {space.name!r}: evolution needs a space that provides one")
+    enc = space.encoding()
     counter = as_counting(scorer)
     rng = np.random.default_rng(seed)
     run = _Run(counter, budget, f"evolve {space.name}", progress)
@@ -191,7 +195,7 @@ class AgingConfig:
                              f"{self.population}, {self.sample}")
 
 
-def aging_evolution(space: SearchSpace | str, scorer: ScoreFn | CountingScorer, budget: int,
+def aging_evolution(space: Space, scorer: ScoreFn | CountingScorer, budget: int,
                     seed: int = 0, config: AgingConfig | None = None, progress: bool = True) -> SearchResult:
     """Regularised (aging) evolution with ``budget`` distinct architectures (see the module docstring)."""
     space, budget = _space(space), _check_budget(budget)

@@ -8,7 +8,7 @@ from tgnas.search.evolution import (AgingConfig, EvolutionConfig, _check_budget,
                                     continuous_evolution)
 from tgnas.search.pruning import PruneConfig, prune
 from tgnas.search.records import SearchResult
-from tgnas.search.scorers import CountingScorer, ScoreFn, as_counting
+from tgnas.search.counting import CountingScorer, ScoreFn, as_counting
 
 #: Evolution variants the hybrid can run.
 EVOLUTIONS: tuple[str, ...] = ("evolve", "aging")

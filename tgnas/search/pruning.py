@@ -37,17 +37,8 @@ with the lowest conditional mean ``m_e(o)``. ``m_e(o)`` is computed
   no sampling noise from the rest of the cell — for a scorer that is a sum of per-edge
   values, the Monte-Carlo choice is exact whatever ``n_samples``.
 
-DARTS edge selection
---------------------
-After the op rounds every one of the 14 edges per cell holds one op (possibly ``none``).
-Each intermediate node then keeps two incoming edges from distinct earlier nodes, in both
-cells: for every candidate input pair ``(i, j)`` of node ``k`` the expected score of the
-cells that use that pair (the other nodes' pairs drawn uniformly from *their* candidate
-pairs, common contexts again) is computed, and the best pair is kept — "the two strongest
-incoming edges" measured by the predicted score of the resulting cells. ``none`` is never
-kept: edges whose op is ``none`` are not candidates (``none`` means "no edge"); only when a
-node has fewer than two other edges are its ``none`` edges considered, each with its
-runner-up op (the op pruned in the last round on that edge).
+A space may end with more than op rounds (the DARTS space selects two input edges per
+node): its supernet's :meth:`Supernet.finish` does that.
 """
 
 from __future__ import annotations
@@ -63,11 +54,8 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from tgnas.search.records import SearchResult
-from tgnas.search.scorers import CountingScorer, ScoreFn, as_counting
-from tgnas.spaces.base import SearchSpace
-from tgnas.spaces.darts.arch import CELL_TYPES, DARTS_OPS, INTERMEDIATE_NODES, Genotype
-from tgnas.spaces.nb201.arch import NB201_EDGES, NB201_OPS, NB201Arch
-from tgnas.spaces.registry import get_record, get_space, space_names
+from tgnas.search.counting import CountingScorer, ScoreFn, as_counting
+from tgnas.spaces.base import Space
 
 
 @dataclass(frozen=True)
@@ -172,104 +160,6 @@ class EdgeOpSupernet(Supernet):
         return self.make(tuple(c[0] for c in self.candidates))
 
 
-class NB201Supernet(EdgeOpSupernet):
-    """NB201: 6 edges, each with a subset of :data:`NB201_OPS`; a cell picks one op per edge."""
-
-    def __init__(self) -> None:
-        super().__init__([f"({t}<-{s})" for t, s in NB201_EDGES], NB201_OPS, NB201Arch)
-
-
-#: DARTS edges: (cell index, target node, input node), 14 per cell, both cells.
-DARTS_EDGES: tuple[tuple[int, int, int], ...] = tuple(
-    (c, k, i) for c in range(len(CELL_TYPES)) for k in INTERMEDIATE_NODES for i in range(k))
-_DARTS_EDGE_INDEX: dict[tuple[int, int, int], int] = {e: n for n, e in enumerate(DARTS_EDGES)}
-_NODE_SLOTS: tuple[tuple[int, int], ...] = tuple((c, k) for c in range(len(CELL_TYPES)) for k in INTERMEDIATE_NODES)
-
-
-@dataclass
-class _DartsContexts:
-    u: np.ndarray                      # (n, 28) uniforms for the op of every edge
-    perms: list[dict[tuple[int, int], list[int]]]  # per context, per (cell, node): input permutation
-
-
-def _genotype(pairs: dict[tuple[int, int], tuple[tuple[str, int], tuple[str, int]]]) -> Genotype:
-    """Genotype from ``{(cell, node): ((op, i), (op, j))}`` with the smaller input first."""
-    cells = []
-    for c in range(len(CELL_TYPES)):
-        cell: list[tuple[str, int]] = []
-        for k in INTERMEDIATE_NODES:
-            cell.extend(sorted(pairs[(c, k)], key=lambda p: p[1]))
-        cells.append(cell)
-    return Genotype(normal=cells[0], reduce=cells[1])
-
-
-class DartsSupernet(Supernet):
-    """DARTS: 28 edges (14 per cell), each with a subset of :data:`DARTS_OPS` (``none`` included).
-
-    A cell drawn from the supernet picks, for each intermediate node, two distinct inputs
-    uniformly among its possible pairs, and an op for each of the two edges uniformly among
-    that edge's remaining ops. Sampled cells may hold ``none`` (the scorer must accept it,
-    as :meth:`DartsSpace.to_graph` and the predictor do); the final genotype never does.
-    """
-
-    def __init__(self) -> None:
-        self.candidates = [list(DARTS_OPS) for _ in DARTS_EDGES]
-        #: ops pruned so far per edge, in pruning order (the last one is the runner-up)
-        self.pruned: list[list[str]] = [[] for _ in DARTS_EDGES]
-
-    def edge_name(self, e: int) -> str:
-        c, k, i = DARTS_EDGES[e]
-        return f"{CELL_TYPES[c]}:{k}<-{i}"
-
-    def n_cells(self) -> int:
-        total = 1
-        for c, k in _NODE_SLOTS:
-            sizes = [len(self.candidates[_DARTS_EDGE_INDEX[(c, k, i)]]) for i in range(k)]
-            total *= sum(a * b for a, b in itertools.combinations(sizes, 2))
-        return total
-
-    def sample_contexts(self, rng: np.random.Generator, n: int) -> _DartsContexts:
-        u = rng.random((n, len(DARTS_EDGES)))
-        perms = [{(c, k): [int(x) for x in rng.permutation(k)] for c, k in _NODE_SLOTS} for _ in range(n)]
-        return _DartsContexts(u, perms)
-
-    def _op(self, ctx: _DartsContexts, r: int, edge: tuple[int, int, int]) -> str:
-        e = _DARTS_EDGE_INDEX[edge]
-        cand = self.candidates[e]
-        return cand[int(ctx.u[r, e] * len(cand))]
-
-    def remove(self, e: int, op: str) -> None:
-        super().remove(e, op)
-        self.pruned[e].append(op)
-
-    def final(self) -> Genotype:
-        raise NotImplementedError("a DARTS supernet ends with edge selection: call finish()")
-
-    def finish(self, scorer: CountingScorer, config: PruneConfig,
-               rng: np.random.Generator) -> tuple[Genotype, dict[str, Any]]:
-        arch, info = _select_darts_edges(self, scorer, config, rng)
-        return arch, {"edge_selection": info}
-
-    def cells_with(self, ctx: _DartsContexts, e: int, op: str) -> list[Genotype]:
-        ce, ke, ie = DARTS_EDGES[e]
-        cells = []
-        for r, perm in enumerate(ctx.perms):
-            pairs = {}
-            for c, k in _NODE_SLOTS:
-                if (c, k) == (ce, ke):
-                    # edge e must be present: its partner is the first other input of the
-                    # permutation, which is uniform over the k-1 others (and equals the
-                    # unconditioned pair whenever that pair already contains ie)
-                    other = next(x for x in perm[(c, k)] if x != ie)
-                    inputs = (ie, other)
-                else:
-                    inputs = tuple(perm[(c, k)][:2])
-                pairs[(c, k)] = tuple(
-                    (op if (c, k, i) == (ce, ke, ie) else self._op(ctx, r, (c, k, i)), i) for i in inputs)
-            cells.append(_genotype(pairs))
-        return cells
-
-
 # ------------------------------------------------------------------------------ pruning
 
 def _conditional_means(net: Supernet, scorer: CountingScorer, config: PruneConfig,
@@ -317,57 +207,12 @@ def _prune_round(net: Supernet, means: list[dict[str, float]]) -> dict[str, dict
     return done
 
 
-def _select_darts_edges(net: DartsSupernet, scorer: CountingScorer, config: PruneConfig,
-                        rng: np.random.Generator) -> tuple[Genotype, dict[str, Any]]:
-    """Keep the best input pair per intermediate node of both cells (see the module docstring)."""
-    op_of: dict[tuple[int, int, int], str] = {}
-    candidates: dict[tuple[int, int], list[int]] = {}
-    for c, k in _NODE_SLOTS:
-        real = [i for i in range(k) if net.candidates[_DARTS_EDGE_INDEX[(c, k, i)]][0] != "none"]
-        inputs = real if len(real) >= 2 else list(range(k))
-        candidates[(c, k)] = inputs
-        for i in inputs:
-            e = _DARTS_EDGE_INDEX[(c, k, i)]
-            op = net.candidates[e][0]
-            op_of[(c, k, i)] = op if op != "none" else net.pruned[e][-1]
-    pair_sets = {slot: list(itertools.combinations(candidates[slot], 2)) for slot in _NODE_SLOTS}
-    n = config.n_samples
-    # context r: a uniformly drawn candidate pair for every node
-    draws = {slot: rng.integers(len(pair_sets[slot]), size=n) for slot in _NODE_SLOTS}
-    batch, slots = [], []
-    for slot in _NODE_SLOTS:
-        if len(pair_sets[slot]) < 2:
-            continue
-        for pair in pair_sets[slot]:
-            for r in range(n):
-                chosen = {s: pair if s == slot else pair_sets[s][draws[s][r]] for s in _NODE_SLOTS}
-                batch.append(_genotype({s: tuple((op_of[(s[0], s[1], i)], i) for i in p)
-                                        for s, p in chosen.items()}))
-            slots.append((slot, pair))
-    scores = scorer(batch).reshape(len(slots), n) if batch else np.zeros((0, n))
-    means: dict[tuple[int, int], dict[tuple[int, int], float]] = {s: {} for s in _NODE_SLOTS}
-    for (slot, pair), row in zip(slots, scores):
-        means[slot][pair] = float(row.mean())
-    best: dict[tuple[int, int], tuple[int, int]] = {}
-    for slot in _NODE_SLOTS:
-        if len(pair_sets[slot]) == 1:
-            best[slot] = pair_sets[slot][0]
-        else:
-            pairs = pair_sets[slot]
-            best[slot] = pairs[int(np.argmax([means[slot][p] for p in pairs]))]
-    g = _genotype({s: tuple((op_of[(s[0], s[1], i)], i) for i in p) for s, p in best.items()})
-    info = {"cells_scored": len(batch),
-            "pair_means": {f"{CELL_TYPES[c]}:{k}": {f"{p[0]}_{p[1]}": v for p, v in means[(c, k)].items()}
-                           for c, k in _NODE_SLOTS}}
-    return g, info
-
-
-def prune(space: SearchSpace | str, scorer: ScoreFn | CountingScorer, seed: int = 0,
+def prune(space: Space, scorer: ScoreFn | CountingScorer, seed: int = 0,
           config: PruneConfig | None = None, progress: bool = True) -> SearchResult:
     """Prune the supernet of ``space`` with ``scorer`` (see the module docstring).
 
     Args:
-        space: ``"nb201"`` / ``"darts"`` or the space object.
+        space: the space (one that provides ``supernet``).
         scorer: ``scorer(archs) -> (M,)`` scores, higher = better (wrapped in a
             :class:`CountingScorer` unless it is one). For DARTS it must accept genotypes
             holding ``"none"``.
@@ -379,17 +224,14 @@ def prune(space: SearchSpace | str, scorer: ScoreFn | CountingScorer, seed: int 
         ``n_distinct``) and ``extra["rounds"]``: per round the method (exact / mc), the
         number of cells scored and, per edge, the pruned op and the ΔP of every op.
     """
-    space = get_space(space) if isinstance(space, str) else space
     config = config or PruneConfig()
     counter = as_counting(scorer)
     start_calls, start_distinct, start_trace = counter.calls, counter.n_distinct, len(counter.trace)
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
-    try:
-        net: Supernet = get_record(space.name).resolve("supernet")()
-    except NotImplementedError:
-        raise ValueError(f"pruning supports the spaces {list(space_names(has='supernet'))}, "
-                         f"got {space.name!r}") from None
+    if not space.provides("supernet"):
+        raise ValueError(f"pruning needs a space with a supernet; {space.name!r} has none")
+    net: Supernet = space.supernet()
     rounds = []
     n_rounds = max(len(c) for c in net.candidates) - 1
     for r in tqdm(range(n_rounds), desc=f"prune {space.name}", disable=not progress):

@@ -6,17 +6,17 @@ import numpy as np
 
 from tgnas.search.evolution import _check_budget, _Run, _space
 from tgnas.search.records import SearchResult
-from tgnas.search.scorers import CountingScorer, ScoreFn, as_counting, score_within_budget
-from tgnas.spaces.base import SearchSpace
+from tgnas.search.counting import CountingScorer, ScoreFn, as_counting, score_within_budget
+from tgnas.spaces.base import Space
 
 
 #: Stop after this many times as many fruitless draws as distinct cells seen (see random_search).
 EXHAUSTED_AFTER = 10
 
 
-def random_search(space: SearchSpace | str, scorer: ScoreFn | CountingScorer, budget: int, seed: int = 0,
+def random_search(space: Space, scorer: ScoreFn | CountingScorer, budget: int, seed: int = 0,
                   batch_size: int = 256, progress: bool = True) -> SearchResult:
-    """Draw cells with :meth:`SearchSpace.sample` and keep the best by ``scorer``.
+    """Draw cells with :meth:`Space.sample` and keep the best by ``scorer``.
 
     Cells are drawn and scored in batches of ``batch_size`` (one scorer call each) until
     ``budget`` distinct cells have been scored; repeats are free and do not count. The

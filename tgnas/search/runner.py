@@ -10,7 +10,7 @@ from tgnas.search.hybrid import hybrid
 from tgnas.search.pruning import PruneConfig, prune
 from tgnas.search.random_search import random_search
 from tgnas.search.records import SearchResult
-from tgnas.search.scorers import CountingScorer, ScoreFn
+from tgnas.search.counting import CountingScorer, ScoreFn
 
 #: Algorithm names: supernet pruning, the paper's continuous-encoding evolution, aging
 #: (regularised) evolution, the pruning + evolution hybrid, random search, and the cascade

@@ -1,10 +1,6 @@
-"""Search spaces and their registry: ``get_space("nb201")``, ``get_record("darts")``."""
+"""Search spaces: one folder per space (``tgnas/spaces/<name>/``, its object ``SPACE``), the
+protocol they share (:mod:`tgnas.spaces.base`) and the catalog that names them
+(:mod:`tgnas.spaces.catalog`: ``get_space("nb201")``).
 
-from __future__ import annotations
-
-from tgnas.spaces.base import CellGraph, SearchSpace
-from tgnas.spaces.registry import SPACE_NAMES, SpaceRecord, canonical_name, get_record, get_space, register, \
-    space_names
-
-__all__ = ["CellGraph", "SearchSpace", "SpaceRecord", "SPACE_NAMES", "canonical_name", "get_record", "get_space",
-           "register", "space_names"]
+This package module imports nothing, so that a space folder can be imported on its own.
+"""

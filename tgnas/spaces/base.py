@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -38,8 +39,9 @@ class Space(ABC):
     ops: tuple[str, ...] = ()
     #: every node label :meth:`to_graph` can produce, operator choices and roles.
     graph_ops: tuple[str, ...] = ()
-    #: English text of every label of :attr:`graph_ops`: ``{label: {"short", "medium", "long"}}``
-    #: (the "T" of TG-NAS; :mod:`tgnas.descriptions` collects them).
+    #: English text of the labels of :attr:`graph_ops` that the reviewed operator table of
+    #: :mod:`tgnas.descriptions` lacks: ``{label: {"short", "medium", "long"}}`` (the "T" of
+    #: TG-NAS; :mod:`tgnas.descriptions` collects them).
     descriptions: Mapping[str, Mapping[str, str]] = {}
     #: display name of the space's labelled data (``"NB301"``); ``""`` if none.
     benchmark: str = ""
@@ -60,6 +62,10 @@ class Space(ABC):
     enumerable: bool = False
     #: training on the space may use a fraction of its cells (else all of them).
     subsample: bool = True
+    #: a few texts of the space whose shipped scores the provenance records (and a test reproduces).
+    examples: tuple[str, ...] = ()
+    #: published architectures by name (``"DARTS_V2"``), accepted where a text of the space is.
+    named_archs: Mapping[str, Any] = {}
     #: how many distinct architectures the space holds, where known (random search stops there).
     n_archs: int | None = None
     #: the benchmark's datasets (or tasks) with accuracy labels, the default first.
@@ -140,10 +146,24 @@ class Space(ABC):
         ``params`` signal of TG-NAS+. Archs may be objects or text forms."""
         raise self._lacks("size")
 
+    def build_data(self, root: Path, overwrite: bool = False, progress: bool = True) -> list[Path]:
+        """Build the derived data files the space reads (from originals below the data root
+        ``root``); return their paths (default: the space reads originals only)."""
+        return []
+
     def builds_as(self, arch: Any) -> tuple[Space, Any]:
         """The space whose network builder builds ``arch``, and ``arch`` in it (a generic cell
         whose operators are a built-in space's); ``ValueError`` when none does."""
         return self, arch
+
+    def reference_space(self) -> Space:
+        """The space whose TG-NAS+ reference population ranks this space's cells (itself, or the
+        space that :meth:`builds_as` builds its cells in)."""
+        return self
+
+    def descriptions_of(self, arch: Any) -> tuple[tuple[str, str], ...]:
+        """Free-text descriptions ``((op, text), ...)`` that ``arch`` itself carries (generic cells)."""
+        return ()
 
     # -- helpers ------------------------------------------------------------------------------
 

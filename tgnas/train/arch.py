@@ -1,7 +1,7 @@
 """The architecture to train: detect and parse it, find the search's result, build its network.
 
-``parse_architecture`` accepts a DARTS genotype string, an NB201 arch string or the name of
-a published DARTS genotype; ``build_model`` gives the evaluation network for a dataset.
+``parse_architecture`` accepts a text of any space that trains (DARTS genotype strings,
+NB201 arch strings) or the name of a published architecture; ``build_model`` gives the evaluation network for a dataset.
 """
 
 from __future__ import annotations
@@ -13,53 +13,49 @@ from typing import Any
 
 from torch import nn
 
+from tgnas.spaces import catalog
+from tgnas.spaces.base import Space
 from tgnas.train.config import FinalTrainConfig
 
 
 @dataclass(frozen=True)
 class ParsedArch:
-    """An architecture to train: ``space`` (``"darts"``/``"nb201"``), the parsed object, its text."""
+    """An architecture to train: its space's name, the parsed object, its text."""
 
     space: str
     arch: Any
     text: str
 
 
-def named_genotypes() -> dict[str, Any]:
-    """Published DARTS genotypes accepted by name (``DARTS_V1``, ``DARTS_V2``)."""
-    from tgnas.spaces.darts.arch import DARTS_V1, DARTS_V2
-    return {"DARTS_V1": DARTS_V1, "DARTS_V2": DARTS_V2}
+def named_genotypes() -> dict[str, tuple[Space, Any]]:
+    """Published architectures accepted by name, of every space that trains
+    (``DARTS_V1``, ``DARTS_V2``): ``{name: (space, arch)}``."""
+    return {name: (sp, arch) for n in catalog.space_names(provides="build_final_net")
+            for sp in (catalog.SPACES[n],) for name, arch in sp.named_archs.items()}
 
 
 def parse_architecture(text: str) -> ParsedArch:
-    """Detect and parse a DARTS genotype string, an NB201 arch string or a genotype name.
-
-    NB201 strings start with ``'|'`` (``|nor_conv_3x3~0|+|...``); DARTS strings with
-    ``Genotype(``; ``DARTS_V1`` / ``DARTS_V2`` name DARTS' published cells.
+    """Detect and parse an architecture to train: a text of a space that trains (its
+    ``text_prefix`` tells which: DARTS strings start with ``Genotype(``, NB201 strings with
+    ``'|'``) or the name of a published architecture (``DARTS_V1`` / ``DARTS_V2``).
 
     Raises:
         ValueError: anything else, or a string its space rejects (the message says which).
     """
-    from tgnas.spaces import get_record, get_space, space_names
-
-    if not isinstance(text, str) or not text.strip():
-        raise ValueError(f"genotype must be a non-empty string, got {text!r}; expected a DARTS genotype "
-                         f"'Genotype(normal=[...], normal_concat=[...], reduce=[...], reduce_concat=[...])', "
-                         f"an NB201 arch string '|op~0|+|op~0|op~1|+|op~0|op~1|op~2|' or one of "
-                         f"{sorted(named_genotypes())}")
-    s = text.strip()
+    trainable = [catalog.SPACES[n] for n in catalog.space_names(provides="build_final_net")]
     named = named_genotypes()
-    if s.upper() in named:
-        space = get_space("darts")
-        arch = space.validate(named[s.upper()])
-        return ParsedArch("darts", arch, space.format(arch))
-    kinds = [get_record(n) for n in space_names(has="final_net")]
-    record = next((r for r in kinds if r.text_prefix and s.startswith(r.text_prefix)), None)
-    if record is None:
-        raise ValueError(f"cannot tell the kind of genotype {text!r}: expected a DARTS genotype string "
-                         f"starting with 'Genotype(', an NB201 arch string starting with '|', or one of "
+    kinds = ", ".join(f"a {sp.name} text starting with {sp.text_prefix!r}" for sp in trainable if sp.text_prefix)
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"genotype must be a non-empty string, got {text!r}; expected {kinds}, or one of "
                          f"{sorted(named)}")
-    space = record.make_space()
+    s = text.strip()
+    if s.upper() in named:
+        space, arch = named[s.upper()]
+        arch = space.validate(arch)
+        return ParsedArch(space.name, arch, space.format(arch))
+    space = next((sp for sp in trainable if sp.text_prefix and s.startswith(sp.text_prefix)), None)
+    if space is None:
+        raise ValueError(f"cannot tell the kind of genotype {text!r}: expected {kinds}, or one of {sorted(named)}")
     try:
         arch = space.parse(s)
     except ValueError as err:
@@ -102,13 +98,12 @@ def build_model(cfg: FinalTrainConfig, parsed: ParsedArch, num_classes: int) -> 
     auxiliary head if ``auxiliary`` and ``auxiliary_weight > 0``). NB201 cells: the
     benchmark skeleton with ``C = init_channels`` and ``N = layers`` cells per stage.
     """
-    from tgnas.spaces import get_record
-    record = get_record(parsed.space)
-    if cfg.dataset not in record.final_datasets:
-        raise ValueError(f"{record.benchmark or record.name} cells are trained on "
-                         f"{' or '.join(record.final_datasets)} here, not {cfg.dataset!r}")
+    space = catalog.get_space(parsed.space)
+    if cfg.dataset not in space.final_datasets:
+        raise ValueError(f"{space.benchmark or space.name} cells are trained on "
+                         f"{' or '.join(space.final_datasets)} here, not {cfg.dataset!r}")
     aux = cfg.auxiliary and cfg.auxiliary_weight > 0
-    return record.resolve("final_net")(parsed.arch, cfg.dataset, num_classes, cfg.init_channels, cfg.layers, aux)
+    return space.build_final_net(parsed.arch, cfg.dataset, num_classes, cfg.init_channels, cfg.layers, aux)
 
 
 def count_parameters(model: nn.Module) -> int:

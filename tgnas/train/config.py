@@ -41,11 +41,11 @@ import typing
 from dataclasses import dataclass, fields
 from typing import Any, Mapping
 
-from tgnas.spaces.registry import space_names
+from tgnas.spaces.catalog import space_names
 
 DATASETS: tuple[str, ...] = ("cifar10", "imagenet")
-#: Spaces whose cells ``tgnas train-final`` trains (their records name an evaluation network).
-SPACES: tuple[str, ...] = space_names(has="final_net")
+#: Spaces whose cells ``tgnas train-final`` trains (those with an evaluation network).
+SPACES: tuple[str, ...] = space_names(provides="build_final_net")
 AMP_MODES: tuple[str, ...] = ("auto", "off", "bf16", "fp16")
 #: Keys of a ``final_training`` params section that choose the run (or the notebook's
 #: report) rather than the config.

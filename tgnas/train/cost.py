@@ -15,6 +15,7 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from tgnas.spaces import catalog
 from tgnas.train.loop import _split_output, amp_dtype, count_parameters
 
 #: Training images per epoch of the two datasets (CIFAR-10 train split; ImageNet-1k train).
@@ -122,13 +123,12 @@ def paper_scale_costs(parsed, assumed_gpu_images_per_s: float, gpu_check: dict |
     paper-scale CIFAR-10 network's training throughput measured on this CPU (``cpu_batch``
     random images, ``cpu_threads`` threads; 0 = torch's default) and its CPU-hours.
     """
-    from tgnas.spaces import get_record
     from tgnas.train.config import preset
     from tgnas.train.loop import build_model
 
     rows: list[dict[str, object]] = []
     for ds, size, classes in _PAPER_RUNS:
-        if ds not in get_record(parsed.space).final_datasets:
+        if ds not in catalog.get_space(parsed.space).final_datasets:
             continue
         paper = preset(ds, parsed.space)
         net = build_model(paper, parsed, classes)

@@ -24,7 +24,7 @@ from tgnas.experiments.common import NB201_DATASETS, check_no_nb201_labels, nb20
     train_cached
 from tgnas.graph_forms import GRAPH_FORMS
 from tgnas.predictor import Predictor, TrainConfig
-from tgnas.spaces.registry import get_record
+from tgnas.spaces import catalog
 
 __all__ = ["ablation_variants", "run_ablations", "plot_ablations"]
 
@@ -95,7 +95,7 @@ def _train_cells(cfg: TrainConfig) -> int:
     total = 0
     for s in cfg.train_spaces:
         m = len(space_data(s))
-        total += m if not get_record(s).subsample or cfg.fraction >= 1.0 else max(2, int(round(cfg.fraction * m)))
+        total += m if not catalog.get_space(s).subsample or cfg.fraction >= 1.0 else max(2, int(round(cfg.fraction * m)))
     return total
 
 

@@ -17,6 +17,7 @@ from tgnas.experiments.common import NB201_DATASETS, PAPER_REFERENCE, nb201_trut
 from tgnas.graphs import graphset
 from tgnas.metrics import rank_report
 from tgnas.predictor import Predictor
+from tgnas.spaces.catalog import SPACES
 
 __all__ = ["NUM_CLASSES", "PROXY_DATASET", "computed_baselines", "precomputed_proxies",
            "main_table", "main_table_frame", "plot_main_table", "time_predictor", "timing_table", "measure_proxies"]
@@ -35,7 +36,7 @@ def computed_baselines(dataset: str) -> dict[str, np.ndarray]:
     """``{"params", "flops"}`` -> ``(15625,)`` values of the real NB201 network (C=16, N=5,
     ``NUM_CLASSES[dataset]`` outputs, 32x32 input; FLOPs of the 16x16 ImageNet16 input are
     not modelled, which changes only the classifier share) from the analytic cost model."""
-    from tgnas.proxies import params_and_flops_all
+    from tgnas.spaces.nb201.cost import params_and_flops_all
     df = params_and_flops_all(num_classes=NUM_CLASSES[dataset])
     return {"params": df["params"].to_numpy(np.float64), "flops": df["flops"].to_numpy(np.float64)}
 
@@ -110,7 +111,7 @@ def time_predictor(predictor: Predictor, repeats: int = 3) -> dict[str, float]:
     best of ``repeats``), and per architecture; also the one-off graph build time."""
     t0 = time.perf_counter()
     nb201_benchmark.cell_graphs.cache_clear()  # time the one-off build too
-    graphs = graphset("nb201", predictor.config.graph_form)
+    graphs = graphset(SPACES["nb201"], predictor.config.graph_form)
     build = time.perf_counter() - t0
     predictor.score(graphs)  # warm-up: embedding table, allocator
     best = np.inf
@@ -180,7 +181,7 @@ def measure_proxies(n_cells: int, seed: int = 0, names: tuple[str, ...] | None =
     seconds = {n: [] for n in names}
     for c in tqdm(cells, desc="proxies", mininterval=2.0):
         for n in names:
-            v, sec = compute_proxy(n, archs[c], batch=batch, seed=seed)
+            v, sec = compute_proxy(n, archs[c], SPACES["nb201"], batch=batch, seed=seed)
             values[n].append(v)
             seconds[n].append(sec)
     df = pd.DataFrame(values, index=pd.Index(cells, name="nb201_index"))

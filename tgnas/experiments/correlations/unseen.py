@@ -27,6 +27,7 @@ from tgnas.graphs import GraphSet, graphset
 from tgnas.predictor import Predictor, TrainConfig
 from tgnas.predictor.data import SpaceData
 from tgnas.predictor.train import predict_graphs
+from tgnas.spaces.catalog import SPACES
 
 __all__ = ["contains_op", "without_op", "run_unseen"]
 
@@ -72,7 +73,7 @@ def run_unseen(base: TrainConfig, *, held_out: str = "maxpool3x3", target: str =
     """
     nb101 = space_data("nb101")
     filtered = without_op(nb101, held_out)
-    graphs = graphset("nb201", "full")
+    graphs = graphset(SPACES["nb201"], "full")
     mask = contains_op(graphs, target)
     truth = nb201_truth("cifar10")
     rows = []

@@ -27,7 +27,8 @@ from tgnas import paths
 from tgnas.fileio import atomic_output
 from tgnas.spaces.nb101.benchmark import NUM_CELLS, load_nb101
 from tgnas.spaces.nb101.net import nb101_cost
-from tgnas.spaces.nb101.arch import NB101Space
+from tgnas.spaces.nb101.space import NB101Space
+from tgnas.spaces.catalog import SPACES
 
 __all__ = ["nb101_sample_indices", "nb101_lite_path", "nb101_lite_sample", "SAMPLE_COLUMNS"]
 
@@ -102,7 +103,7 @@ def nb101_lite_sample(n: int = 2000, seed: int = 0, config=None, resume: bool = 
     space = NB101Space()
     cells = [table.cell(int(i)) for i in idx]
     # text forms: lite_table fingerprints the arch list by str(arch)
-    lite = lite_table([space.format(c) for c in cells], "nb101", config, out=ckpt, progress=progress)
+    lite = lite_table([space.format(c) for c in cells], SPACES["nb101"], config, out=ckpt, progress=progress)
     costs = [nb101_cost(c) for c in cells]
     df = pd.DataFrame({
         "nb101_index": idx,

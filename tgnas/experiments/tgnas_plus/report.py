@@ -77,7 +77,7 @@ def cost_table(pred: Predictor, target: pd.DataFrame, synflow_full_s: float | No
     sum: every signal is computed for every cell, whatever its weight), and full-size
     synflow (``synflow_full_s``, from ``metrics/proxy_timing.json``) for comparison."""
     from tgnas.experiments.common import score_nb201
-    from tgnas.proxies import params_and_flops_all
+    from tgnas.spaces.nb201.cost import params_and_flops_all
     score_nb201(pred)  # warm: graphs and embeddings built once per process
     t0 = time.perf_counter()
     n = len(score_nb201(pred))

@@ -42,6 +42,7 @@ from tgnas.predictor import Predictor
 from tgnas.predictor.train import used_cells
 from tgnas.proxies.az_nas_lite import AZ_SIGNALS
 from tgnas.scoring import DEFAULT_SIGNALS
+from tgnas.spaces.catalog import SPACES
 
 __all__ = ["SIGNALS", "AZ_SIGNALS", "ALL_SIGNALS", "METHODS", "floor_neg_inf", "nb201_signal_table", "nb101_signal_table", "nb301_signal_table",
            "plus_rule", "evaluate_rule", "evaluate_signals"]
@@ -72,31 +73,31 @@ def nb201_signal_table(pred: Predictor, cells: np.ndarray | None = None, progres
         az: add the lite AZ-NAS components (all cells: about 4 minutes on one thread the
             first time, then cached).
     """
-    from tgnas.proxies import params_and_flops_all
+    from tgnas.spaces.nb201.cost import params_and_flops_all
     from tgnas.spaces.nb201.benchmark import enumerate_archs
-    from tgnas.proxies.lite import DEFAULT_LITE, arch_list_hash, lite_table, nb201_lite_table
+    from tgnas.proxies.lite import DEFAULT_LITE, arch_list_hash, benchmark_lite_table, lite_table
     size = params_and_flops_all()
     scores = score_nb201(pred)
     if cells is None:
         idx = np.arange(len(scores))
-        lite = nb201_lite_table(progress=progress)
+        lite = benchmark_lite_table(SPACES["nb201"], progress=progress)
     else:
         idx = np.asarray(cells, dtype=np.int64)
         if idx.ndim != 1 or len(idx) < 10 or idx.min() < 0 or idx.max() >= len(scores):
             raise ValueError(f"cells must be >= 10 NB201 indices in 0..{len(scores) - 1}")
         archs = [str(a) for a in np.asarray(enumerate_archs(), dtype=object)[idx]]
         out = paths.LITE_PROXY_DIR / f"nb201_lite_{DEFAULT_LITE.key()}_sub{arch_list_hash(archs)}.npz"
-        lite = lite_table(archs, "nb201", DEFAULT_LITE, out=out, progress=progress)
+        lite = lite_table(archs, SPACES["nb201"], DEFAULT_LITE, out=out, progress=progress)
     table = pd.DataFrame({"nb201_index": idx, "tgnas": scores[idx], "params": size["params"].to_numpy()[idx],
                           "naswot": floor_neg_inf(lite["naswot"].to_numpy()), "synflow": lite["synflow"].to_numpy(),
                           "seconds": lite["seconds"].to_numpy()})
     if az:
-        from tgnas.proxies.az_nas_lite import AZ_DEFAULT_LITE, az_nas_lite_table, nb201_az_lite_table
+        from tgnas.proxies.az_nas_lite import AZ_DEFAULT_LITE, az_nas_lite_table, benchmark_az_lite_table
         if cells is None:
-            az_table = nb201_az_lite_table(progress=progress)
+            az_table = benchmark_az_lite_table(SPACES["nb201"], progress=progress)
         else:
             out = paths.LITE_PROXY_DIR / f"nb201_az_nas_noise_{AZ_DEFAULT_LITE.key()}_sub{arch_list_hash(archs)}.npz"
-            az_table = az_nas_lite_table(archs, "nb201", AZ_DEFAULT_LITE, out=out, progress=progress)
+            az_table = az_nas_lite_table(archs, SPACES["nb201"], AZ_DEFAULT_LITE, out=out, progress=progress)
         table = table.assign(**_az_columns(az_table))
     return table
 
@@ -117,7 +118,7 @@ def nb101_signal_table(pred: Predictor, n: int = 2000, seed: int = 0, progress: 
     df = nb101_lite_sample(n=n, seed=seed, progress=progress)
     if az:
         df = df.assign(**_az_columns(nb101_az_sample(n=n, seed=seed, progress=progress)))
-    graphs = graphset("nb101")
+    graphs = graphset(SPACES["nb101"])
     seen = np.zeros(len(graphs), dtype=bool)
     seen[used_cells(pred.config, "nb101", len(graphs))] = True
     df = df[~seen[df["nb101_index"].to_numpy()]].reset_index(drop=True)
@@ -140,10 +141,10 @@ def nb101_az_sample(n: int = 2000, seed: int = 0, progress: bool = True) -> pd.D
     from tgnas.spaces.nb101.benchmark import load_nb101
     from tgnas.proxies.az_nas_lite import AZ_DEFAULT_LITE, az_nas_lite_table
     from tgnas.experiments.tgnas_plus.nb101_sample import nb101_sample_indices
-    from tgnas.spaces.nb101.arch import NB101Space
+    from tgnas.spaces.nb101.space import NB101Space
     table, space = load_nb101(), NB101Space()
     archs = [space.format(table.cell(int(i))) for i in nb101_sample_indices(n, seed)]
-    return az_nas_lite_table(archs, "nb101", AZ_DEFAULT_LITE, progress=progress,
+    return az_nas_lite_table(archs, SPACES["nb101"], AZ_DEFAULT_LITE, progress=progress,
                              out=paths.LITE_PROXY_DIR / f"nb101_az_nas_noise_{AZ_DEFAULT_LITE.key()}_n{n}_seed{seed}.npz")
 
 
@@ -163,7 +164,7 @@ def nb301_lite_table(n: int, progress: bool = True) -> pd.DataFrame:
     from tgnas.proxies.lite import DEFAULT_LITE, lite_table
     cfg = replace(DEFAULT_LITE, N=NB301_LITE_CELLS)
     genotypes = [str(g) for g in load_nb301()["genotype_str"][:n]]
-    return lite_table(genotypes, "darts", cfg, progress=progress,
+    return lite_table(genotypes, SPACES["darts"], cfg, progress=progress,
                       out=paths.LITE_PROXY_DIR / f"nb301_lite_{cfg.key()}_n{n}.npz")
 
 
@@ -205,7 +206,7 @@ def nb301_az_table(n: int, progress: bool = True) -> pd.DataFrame:
     from tgnas.proxies.az_nas_lite import AZ_DEFAULT_LITE, az_nas_lite_table
     cfg = replace(AZ_DEFAULT_LITE, N=NB301_LITE_CELLS)
     genotypes = [str(g) for g in load_nb301()["genotype_str"][:n]]
-    return az_nas_lite_table(genotypes, "darts", cfg, progress=progress,
+    return az_nas_lite_table(genotypes, SPACES["darts"], cfg, progress=progress,
                              out=paths.LITE_PROXY_DIR / f"nb301_az_nas_noise_{cfg.key()}_n{n}.npz")
 
 
@@ -216,7 +217,7 @@ def _nb301_params(n: int) -> np.ndarray:
     from tgnas.spaces.darts.benchmark import load_nb301
     from tgnas.proxies import build_net, params
     genotypes = load_nb301()["genotype"][:n]
-    return np.array([params(build_net(g, "darts")) for g in genotypes])
+    return np.array([params(build_net(g, SPACES["darts"])) for g in genotypes])
 
 
 def plus_rule(method: str, target: pd.DataFrame, *, nb101: pd.DataFrame | None = None,

@@ -26,15 +26,16 @@ labels are all NAS-Bench-101 operators and whose shape NB101 allows is an NB101 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from tgnas.errors import check_text, shorten
-from tgnas.spaces.base import CellGraph, SearchSpace
+from tgnas.spaces.base import CellGraph, Space
 
-__all__ = ["Cell", "CellSpace", "as_known_space", "MAX_TEXT", "MAX_NODES"]
+__all__ = ["Cell", "CellForm", "MAX_TEXT", "MAX_NODES"]
 
 #: Longest JSON text of one cell accepted (characters).
 MAX_TEXT = 200_000
@@ -135,7 +136,7 @@ def cell_from_dict(d: Any) -> Cell:
     return Cell(CellGraph(adjacency=adj, ops=tuple(nodes)), tuple(sorted(desc.items())))
 
 
-class CellSpace(SearchSpace):
+class CellForm(Space):
     """Generic cells in JSON (:class:`Cell`); an open vocabulary of operator labels."""
 
     name = "cell"
@@ -163,7 +164,10 @@ class CellSpace(SearchSpace):
             d["descriptions"] = dict(arch.descriptions)
         return json.dumps(d, separators=(",", ":"))
 
-    def validate(self, arch: Cell) -> Cell:
+    def validate(self, arch: Cell | dict) -> Cell:
+        """``arch`` if it is a :class:`Cell`; a JSON-like dict is read as one (:func:`cell_from_dict`)."""
+        if isinstance(arch, Mapping):
+            return cell_from_dict(dict(arch))
         if not isinstance(arch, Cell):
             raise ValueError(f"expected a Cell, got {type(arch).__name__}: {shorten(arch)}")
         return arch
@@ -171,31 +175,5 @@ class CellSpace(SearchSpace):
     def to_graph(self, arch: Cell) -> CellGraph:
         return self.validate(arch).graph
 
-    def sample(self, rng: np.random.Generator) -> Cell:
-        raise NotImplementedError("the generic cell space is a file format: it has no distribution to sample")
-
-    def mutate(self, arch: Cell, rng: np.random.Generator) -> Cell:
-        raise NotImplementedError("the generic cell space is a file format: it has no mutation")
-
-
-def as_known_space(arch: Cell) -> tuple[str, Any]:
-    """``("nb101", spec)`` when ``arch`` is an NB101 cell written as a generic cell (labels
-    ``input``, NB101 operators, ``output``; at most 7 nodes and 9 edges), so that a network
-    can be built for it.
-
-    Raises:
-        ValueError: the cell's operators or shape have no network builder, naming them.
-    """
-    from tgnas.spaces.nb101.arch import NB101Space
-    sp = NB101Space()
-    g = CellSpace().validate(arch).graph
-    unknown = sorted(set(g.ops) - set(sp.graph_ops))
-    if unknown:
-        raise ValueError(f"no network builder for operators {unknown} of a generic cell: TG-NAS+ builds generic "
-                         f"cells whose labels are NB101's {list(sp.graph_ops)}; score it without --plus")
-    text = ".".join("".join(str(int(v)) for v in row) for row in g.adjacency) + "/" + ",".join(g.ops)
-    try:
-        return "nb101", sp.parse(text)
-    except ValueError as e:
-        raise ValueError(f"a generic cell with NB101 operators that is not an NB101 cell ({e}); TG-NAS+ "
-                         f"builds only NB101-shaped generic cells; score it without --plus") from None
+    def descriptions_of(self, arch: Cell) -> tuple[tuple[str, str], ...]:
+        return self.validate(arch).descriptions

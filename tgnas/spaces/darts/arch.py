@@ -5,12 +5,12 @@ intermediate nodes 2..5. Intermediate node k has exactly two incoming edges from
 nodes, each carrying one operator; the cell output concatenates the intermediate nodes
 listed in ``*_concat`` (always 2..5 in DARTS and NAS-Bench-301).
 
-Two sets of genotypes meet here. :class:`Genotype` and :meth:`DartsSpace.parse` accept every
+Two sets of genotypes meet here. :class:`Genotype` and DartsForm.parse` accept every
 cell DARTS's own ``NetworkCIFAR`` builds: both edges of a node from the same input (DARTS
 derives each edge's input independently, so published genotypes have them), the ``"none"``
 op, any increasing concat. The *search space* (NAS-Bench-301's: two distinct inputs per
 node, no ``"none"``) is what sampling, mutation, search encodings and the NB301 surrogate
-take; :meth:`DartsSpace.check_search_space` says why a genotype is outside it.
+take; DartsForm.check_search_space` says why a genotype is outside it.
 
 Three forms meet in this project:
 
@@ -20,15 +20,15 @@ Three forms meet in this project:
       Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ...], normal_concat=[2, 3, 4, 5],
                reduce=[('max_pool_3x3', 0), ...], reduce_concat=[2, 3, 4, 5])
 
-  :class:`Genotype` holds exactly this; :meth:`DartsSpace.parse` reads it without ``eval``
+  :class:`Genotype` holds exactly this; DartsForm.parse` reads it without ``eval``
   (``range(2, 6)`` is accepted as a concat).
 * NASLib's "compact" form (keys of the NAS-Bench-Suite-Zero file): ``(normal, reduce)``,
   each 8 ``(input_node, op_index)`` pairs in the same order, op indices into
   :data:`NASLIB_DARTS_OPS` (:func:`from_compact`, :func:`to_compact`).
-* the node-op graph the predictor reads (:meth:`DartsSpace.to_graph`).
+* the node-op graph the predictor reads (DartsForm.to_graph`).
 
 The operator ``"none"`` is one of DARTS' primitives (the supernet's zero op, a zero tensor in
-the network); like NAS-Bench-301 the search space excludes it (:attr:`DartsSpace.ops`), but
+the network); like NAS-Bench-301 the search space excludes it (:attr:`DartsForm.ops`), but
 published genotypes of some methods hold it, so it parses, scores and builds.
 """
 
@@ -43,7 +43,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tgnas.spaces.base import CellGraph, SearchSpace
+from tgnas.spaces.base import CellGraph, Space
 
 #: DARTS' ``PRIMITIVES``, in its order.
 DARTS_OPS: tuple[str, ...] = ("none", "max_pool_3x3", "avg_pool_3x3", "skip_connect",
@@ -62,7 +62,7 @@ EDGES_PER_CELL: int = 2 * len(INTERMEDIATE_NODES)
 DEFAULT_CONCAT: tuple[int, ...] = INTERMEDIATE_NODES
 CELL_TYPES: tuple[str, ...] = ("normal", "reduce")
 
-#: Node labels :meth:`DartsSpace.to_graph` gives the cell inputs and outputs.
+#: Node labels DartsForm.to_graph` gives the cell inputs and outputs.
 NORMAL_ROLES: tuple[str, str, str] = ("input_0", "input_1", "output")
 REDUCE_ROLES: tuple[str, str, str] = ("reduce_input_0", "reduce_input_1", "reduce_output")
 
@@ -455,7 +455,7 @@ _INPUT_PAIRS: dict[int, tuple[tuple[int, int], ...]] = {
 _NUM_INPUT_PAIRS: np.ndarray = np.array([len(_INPUT_PAIRS[n]) for n in INTERMEDIATE_NODES])
 
 
-class DartsSpace(SearchSpace):
+class DartsForm(Space):
     """The DARTS / NAS-Bench-301 space; architectures are :class:`Genotype`."""
 
     name = "darts"

@@ -37,17 +37,20 @@ import json
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from tgnas import datafiles
+from tgnas.graph_forms import check_form, to_form
+from tgnas.graphs import GraphSet
 from tgnas.spaces.darts.arch import (
     CELL_TYPES,
     DEFAULT_CONCAT,
     INTERMEDIATE_NODES,
     NUM_INPUTS,
-    DartsSpace,
+    DartsForm,
     Genotype,
     format_genotype,
     from_compact,
@@ -87,7 +90,7 @@ def genotype_to_config(g: Genotype) -> dict[str, str]:
     the surrogate's space (an op ``"none"``, both edges of a node from one input, or a
     concat other than 2..5).
     """
-    DartsSpace().check_search_space(g, "the NB301 surrogate (its encoding has no 'none' and two distinct inputs per node)")
+    DartsForm().check_search_space(g, "the NB301 surrogate (its encoding has no 'none' and two distinct inputs per node)")
     config = {name: NA for name in CAT_NAMES}
     for cell in CELL_TYPES:
         if g.concat(cell) != DEFAULT_CONCAT:
@@ -167,7 +170,7 @@ class NB301Surrogate:
         if num_threads is not None and (not isinstance(num_threads, int) or num_threads < 1):
             raise ValueError(f"num_threads must be a positive int or None, got {num_threads!r}")
         self.num_threads = num_threads
-        self._space = DartsSpace()
+        self._space = DartsForm()
         self._encoding: dict[str, dict[str, int]] | None = None
 
     @property
@@ -232,10 +235,8 @@ class NB301Surrogate:
 def cell_graphs(form: str = "full"):
     """The 500 labelled cells (:func:`load_nb301`, file order) as a GraphSet in ``form``
     (built once per process)."""
-    from tgnas.graph_forms import check_form, to_form
-    from tgnas.graphs import GraphSet
     check_form(form)
-    space = DartsSpace()
+    space = DartsForm()
     return GraphSet.from_graphs([to_form(space.to_graph(g), form) for g in load_nb301()["genotype"]])
 
 
@@ -249,12 +250,10 @@ def labelled_cells(form: str = "full", surrogate_samples: int = 0, seed: int = 0
     """(GraphSet, labels (%)) of the 500 labelled cells (CIFAR-10 validation accuracy) plus
     ``surrogate_samples`` random DARTS cells labelled by :class:`NB301Surrogate` (drawn with
     ``numpy.random.default_rng([seed, 301])``)."""
-    from tgnas.graph_forms import check_form, to_form
-    from tgnas.graphs import GraphSet
     check_form(form)
     if surrogate_samples < 0:
         raise ValueError(f"nb301_surrogate_samples must be >= 0, got {surrogate_samples}")
-    darts = DartsSpace()
+    darts = DartsForm()
     df = load_nb301()
     labels = df["val_accuracy"].to_numpy(dtype=np.float64)
     if not surrogate_samples:
@@ -263,3 +262,49 @@ def labelled_cells(form: str = "full", surrogate_samples: int = 0, seed: int = 0
     genotypes = list(df["genotype"]) + [darts.sample(rng) for _ in range(surrogate_samples)]
     labels = np.concatenate([labels, NB301Surrogate().predict(genotypes[len(df):])])
     return GraphSet.from_graphs([to_form(darts.to_graph(g), form) for g in genotypes]), labels
+
+
+# ------------------------------------------------- judging found genotypes (never during search)
+
+def _surrogate_and_randoms(n_random: int, seed: int):
+    """The NB301 surrogate and its ``(n_random,)`` accuracies of uniformly sampled genotypes."""
+    space = DartsForm()
+    rng = np.random.default_rng(seed)
+    randoms = [space.sample(rng) for _ in range(n_random)]
+    sur = NB301Surrogate()
+    return sur, np.asarray(sur.predict(randoms), dtype=np.float64)
+
+
+def _rank_row(acc: float, ref: np.ndarray) -> dict[str, Any]:
+    """``acc`` against the random accuracies ``ref``: rank (1 = better than all), percentile, ..."""
+    return {"accuracy": float(acc), "rank": int(1 + np.sum(ref > acc)),
+            "percentile": float(100.0 * np.mean(ref < acc)), "random_mean": float(ref.mean()),
+            "random_max": float(ref.max()), "n_random": len(ref)}
+
+
+def surrogate_rank(genotype: Any, n_random: int = 1000, seed: int = 0) -> dict[str, Any]:
+    """NB301-surrogate accuracy of ``genotype`` against ``n_random`` uniformly sampled genotypes.
+
+    Returns:
+        dict with ``accuracy`` (%, the surrogate's CIFAR-10 validation accuracy at epoch 98),
+        ``random_accuracies`` (``(n_random,)``), ``rank`` (1 = better than every random
+        genotype), ``percentile`` (share of random genotypes strictly below, %),
+        ``random_mean`` / ``random_max``.
+    """
+    sur, ref = _surrogate_and_randoms(n_random, seed)
+    return {**_rank_row(float(sur.predict([genotype])[0]), ref), "random_accuracies": ref}
+
+
+def surrogate_ranks(genotypes: Sequence[Any], n_random: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """:func:`surrogate_rank` of several genotypes against one set of ``n_random`` random
+    genotypes (the surrogate scores the random set once).
+
+    Returns:
+        DataFrame, one row per genotype: ``accuracy``, ``rank``, ``percentile``, ``random_mean``,
+        ``random_max``, ``n_random`` (as :func:`surrogate_rank`).
+    """
+    genotypes = list(genotypes)
+    if not genotypes:
+        raise ValueError("surrogate_ranks needs at least one genotype")
+    sur, ref = _surrogate_and_randoms(n_random, seed)
+    return pd.DataFrame([_rank_row(a, ref) for a in np.asarray(sur.predict(genotypes), dtype=np.float64)])

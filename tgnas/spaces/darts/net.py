@@ -15,8 +15,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from tgnas.nets import count_params
 from tgnas.nets.ops import FactorizedReduce, ReLUConvBN, Zero, drop_path
-from tgnas.spaces.darts.arch import Genotype, check_genotype
+from tgnas.spaces.darts.arch import Genotype, check_genotype, parse_genotype
 
 __all__ = ["SepConv", "DilConv", "make_darts_op", "DartsCell", "AuxiliaryHeadCIFAR",
            "AuxiliaryHeadImageNet", "NetworkCIFAR", "NetworkImageNet"]
@@ -238,8 +239,7 @@ def build_darts_net(arch: Genotype | str, num_classes: int = 10, C: int = 16, N:
     """A freshly initialised CIFAR network of ``arch`` (a :class:`Genotype` or its string) with
     ``C`` initial channels and ``N`` cells, no auxiliary head (the defaults are the small
     evaluation network zero-cost studies of NB301 use)."""
-    from tgnas.spaces.darts.arch import DartsSpace
-    g = arch if isinstance(arch, Genotype) else DartsSpace().parse(arch)
+    g = arch if isinstance(arch, Genotype) else parse_genotype(arch)
     return NetworkCIFAR(C, num_classes, N, auxiliary=False, genotype=g)
 
 
@@ -249,3 +249,9 @@ def build_final_net(arch: Genotype, dataset: str, num_classes: int, C: int, N: i
     or :class:`NetworkImageNet` (``"imagenet"``) with ``C`` initial channels and ``N`` cells."""
     cls = NetworkCIFAR if dataset == "cifar10" else NetworkImageNet
     return cls(C, num_classes, N, auxiliary, arch)
+
+
+def darts_params(genotype: Genotype | str, C: int = 36, layers: int = 20) -> int:
+    """Parameters of the CIFAR-10 network :class:`NetworkCIFAR` with ``C`` initial channels and
+    ``layers`` cells, no auxiliary head (default: the evaluation network, 36 channels, 20 cells)."""
+    return int(count_params(build_darts_net(genotype, 10, C, layers)))

@@ -4,9 +4,9 @@ A cell is a DAG of at most 7 vertices and 9 edges; vertex 0 is the input, the la
 the output and every other vertex one of three ops. Vertices are in topological order, so
 the adjacency matrix is strictly upper-triangular. Like the benchmark's ``ModelSpec``, a
 *valid* cell here is a pruned one: every vertex lies on a path from input to output
-(:meth:`NB101Space.prune` removes the others).
+(:meth:`NB101Form.prune` removes the others).
 
-Textual form (:meth:`NB101Space.format` / :meth:`NB101Space.parse`)::
+Textual form (:meth:`NB101Form.format` / :meth:`NB101Form.parse`)::
 
     "<row 0>.<row 1>...<row V-1>/<op 0>,<op 1>,...,<op V-1>"
 
@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from tgnas.spaces.base import CellGraph, SearchSpace
+from tgnas.spaces.base import CellGraph, Space
 from tgnas.spaces.nb101.hashing import hash_cell
 
 INPUT = "input"
@@ -47,7 +47,7 @@ class NB101Cell:
     """One NAS-Bench-101 cell (immutable, hashable, compared by value).
 
     Only the structure is checked here (square 0/1 matrix, one op per vertex), so that
-    unpruned or out-of-space cells can be represented; :meth:`NB101Space.validate` checks
+    unpruned or out-of-space cells can be represented; :meth:`NB101Form.validate` checks
     membership of the space.
 
     Attributes:
@@ -132,7 +132,7 @@ def num_representations(cell: NB101Cell) -> int:
 
     E.g. 1 for a chain, 2 for two parallel branches with different ops, 1 if their ops agree.
     """
-    codes = np.array([-1, *(NB101Space.ops.index(op) for op in cell.ops[1:-1]), -2])
+    codes = np.array([-1, *(NB101Form.ops.index(op) for op in cell.ops[1:-1]), -2])
     return _representations(cell.matrix().astype(bool), codes)
 
 
@@ -141,7 +141,7 @@ def _valid_specs(rng: np.random.Generator, n: int, count: int) -> tuple[np.ndarr
 
     Returns:
         ``(m, n, n)`` bool adjacency, ``(m, n)`` int op codes (``-1``/``-2`` input/output,
-        else an index into :attr:`NB101Space.ops`) and ``(m,)`` positions among the
+        else an index into :attr:`NB101Form.ops`) and ``(m,)`` positions among the
         ``count`` draws, of the ``m`` valid draws in draw order.
     """
     iu = np.triu_indices(n, k=1)
@@ -149,7 +149,7 @@ def _valid_specs(rng: np.random.Generator, n: int, count: int) -> tuple[np.ndarr
     adj[:, iu[0], iu[1]] = rng.integers(0, 2, size=(count, len(iu[0])), dtype=np.int8).astype(bool)
     codes = np.empty((count, n), dtype=np.int64)
     codes[:, 0], codes[:, -1] = -1, -2
-    codes[:, 1:-1] = rng.integers(0, len(NB101Space.ops), size=(count, n - 2))
+    codes[:, 1:-1] = rng.integers(0, len(NB101Form.ops), size=(count, n - 2))
     kept = np.flatnonzero(adj.sum(axis=(1, 2)) <= MAX_EDGES)
     adj, codes = adj[kept], codes[kept]
     # Transitive closure: after k steps paths of up to k + 1 edges (a DAG's are < n).
@@ -165,7 +165,7 @@ def _valid_specs(rng: np.random.Generator, n: int, count: int) -> tuple[np.ndarr
     return adj[ok], codes[ok], kept[ok]
 
 
-class NB101Space(SearchSpace):
+class NB101Form(Space):
     """NAS-Bench-101: architectures are :class:`NB101Cell` (pruned, at most 7 vertices, 9 edges)."""
 
     name = "nb101"
@@ -242,7 +242,7 @@ class NB101Space(SearchSpace):
         off = sorted(set(range(n)) - on_path)
         if off:
             raise ValueError(f"disconnected: vertices {off} are not on an input->output path "
-                             f"(NB101Space.prune removes them)")
+                             f"(NB101Form.prune removes them)")
         return arch
 
     def prune(self, arch: NB101Cell) -> NB101Cell:

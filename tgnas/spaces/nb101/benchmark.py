@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from tgnas import datafiles
-from tgnas.spaces.nb101.arch import NB101Cell, NB101Space
+from tgnas.spaces.nb101.arch import NB101Cell, NB101Form
 from tgnas.spaces.nb101.hashing import hash_cell
 
 #: The table's op codes (``-3`` marks padding beyond ``num_vertices``).
@@ -154,7 +154,7 @@ def load_nb101() -> NB101Table:
 # ------------------------------------------------------------- the space record's cells
 
 #: Node labels of NB101 graphs, the vocabulary of :func:`table_graphset`.
-NB101_VOCAB: tuple[str, ...] = NB101Space.graph_ops
+NB101_VOCAB: tuple[str, ...] = NB101Form.graph_ops
 #: Table op code -> index into NB101_VOCAB (-1, the GraphSet padding, for the table's padding code -3).
 _CODE_TO_VOCAB = {PAD_CODE: -1, -2: 4, -1: 0, 0: 1, 1: 2, 2: 3}
 
@@ -253,7 +253,7 @@ def decode_naslib_key(key: str | tuple[int, ...]) -> tuple[np.ndarray, tuple[str
     return adj, tuple(NASLIB_NB101_OPS[c] for c in values[n * n:])
 
 
-def _decoded_columns(keys: list, space: NB101Space) -> dict[str, list]:
+def _decoded_columns(keys: list, space: NB101Form) -> dict[str, list]:
     """Adjacency, ops, pruned cell and module hash of each NASLib key."""
     cols: dict[str, list] = {"num_vertices": [], "adjacency": [], "ops": [], "cell": [], "hash": []}
     for key in keys:
@@ -277,7 +277,7 @@ def _read_zc(path: Path) -> pd.DataFrame:
     except (KeyError, TypeError):
         raise ValueError(f"{path} lacks the 'nasbench101' -> 'cifar10' section") from None
     keys = list(entries)
-    df = pd.DataFrame({"key": keys, **_decoded_columns(keys, NB101Space())})
+    df = pd.DataFrame({"key": keys, **_decoded_columns(keys, NB101Form())})
     df["val_accuracy"] = [float(entries[k]["val_accuracy"]) for k in keys]
     for proxy in NB101_ZC_PROXIES:
         df[proxy] = [float(entries[k][proxy]) for k in keys]
@@ -313,7 +313,7 @@ def _read_unlabelled(path: Path) -> pd.DataFrame:
     rows.sort(key=lambda r: r[0])
     keys = [r[1] for r in rows]
     df = pd.DataFrame({"idx": [r[0] for r in rows], "key": keys,
-                       **_decoded_columns(keys, NB101Space()),
+                       **_decoded_columns(keys, NB101Form()),
                        "zen": [r[2] for r in rows], "zen_time": [r[3] for r in rows]})
     return df
 

@@ -44,7 +44,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from tgnas.spaces.nb101.arch import CONV1X1, CONV3X3, MAXPOOL3X3, NB101Cell, NB101Space
+from tgnas.spaces.nb101.arch import CONV1X1, CONV3X3, MAXPOOL3X3, NB101Cell, NB101Form
 
 __all__ = ["ConvBnRelu", "NB101CellModule", "NB101Network", "build_nb101_net",
            "compute_vertex_channels", "as_cell", "NB101Cost", "nb101_cost",
@@ -106,7 +106,7 @@ def compute_vertex_channels(c_in: int, c_out: int, adjacency: Sequence[Sequence[
     feeds_out = [v for v in range(1, n - 1) if adjacency[v][n - 1]]
     if not feeds_out:
         raise ValueError("no interior vertex feeds the output of a cell with interior vertices; "
-                         "prune the cell first (NB101Space.prune)")
+                         "prune the cell first (NB101Form.prune)")
     base, extra = divmod(c_out, len(feeds_out))
     for k, v in enumerate(feeds_out):
         channels[v] = base + (1 if k < extra else 0)
@@ -121,8 +121,8 @@ def compute_vertex_channels(c_in: int, c_out: int, adjacency: Sequence[Sequence[
 
 def as_cell(arch: NB101Cell | str) -> NB101Cell:
     """Accept an :class:`NB101Cell` (pruned here, like the benchmark's ``ModelSpec``) or
-    its text form (:meth:`NB101Space.parse`); return a valid cell of the space."""
-    space = NB101Space()
+    its text form (:meth:`NB101Form.parse`); return a valid cell of the space."""
+    space = NB101Form()
     if isinstance(arch, NB101Cell):
         return space.validate(space.prune(arch))
     if isinstance(arch, str):

@@ -10,7 +10,7 @@ Three textual forms meet in this project:
   its six ops in exactly this order (:data:`NB201_EDGES`).
 * NASLib's 6-tuple of op codes (:data:`NASLIB_NB201_CODES`), which lists the edges in the
   order (1<-0), (2<-0), (3<-0), (2<-1), (3<-1), (3<-2) (:data:`NASLIB_EDGE_ORDER`).
-* the node-op graph the predictor reads (:meth:`NB201Space.to_graph`).
+* the node-op graph the predictor reads (:meth:`NB201Form.to_graph`).
 
 The benchmark's own index order (0..15624) is not the product order of the ops; it is
 taken from the test-accuracy table (:func:`tgnas.spaces.nb201.benchmark.enumerate_archs`); this module
@@ -28,7 +28,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from tgnas.spaces.base import CellGraph, SearchSpace
+from tgnas.spaces.base import CellGraph, Space
 
 #: The operator choices, in the benchmark's order.
 NB201_OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
@@ -195,11 +195,14 @@ def product_archs() -> tuple[NB201Arch, ...]:
     return tuple(NB201Arch(ops) for ops in itertools.product(NB201_OPS, repeat=len(NB201_EDGES)))
 
 
-class NB201Space(SearchSpace):
-    """NAS-Bench-201's cell space; architectures are :class:`NB201Arch`."""
+class NB201Form(Space):
+    """NAS-Bench-201's cells as text, graphs, samples and mutations; architectures are
+    :class:`NB201Arch` (the whole space, with its benchmark and networks, is
+    :class:`tgnas.spaces.nb201.space.NB201Space`)."""
 
     name = "nb201"
     ops = NB201_OPS
+    n_archs = NUM_ARCHS
     graph_ops = ("input", *NB201_OPS, "output")
 
     def parse(self, text: str) -> NB201Arch:

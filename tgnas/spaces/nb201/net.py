@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from tgnas.nets.ops import ReLUConvBN, Zero
-from tgnas.spaces.nb201.arch import NB201_EDGES, NB201Arch, NB201Space
+from tgnas.spaces.nb201.arch import NB201_EDGES, NB201Arch, parse_arch
 
 __all__ = ["NB201Cell", "ResNetBasicBlock", "NB201Network", "build_nb201_net", "make_op", "as_arch"]
 
@@ -52,7 +52,7 @@ def as_arch(arch: NB201Arch | str) -> NB201Arch:
     if isinstance(arch, NB201Arch):
         return arch
     if isinstance(arch, str):
-        return NB201Space().parse(arch)
+        return parse_arch(arch)
     raise TypeError(f"expected an NB201Arch or an NB201 arch string, got {type(arch).__name__}")
 
 

@@ -1,11 +1,17 @@
-"""The space registry and the contract every space fulfils."""
+"""The space catalog and the contract every space fulfils."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from tgnas.spaces import SPACE_NAMES, CellGraph, SearchSpace, get_space
+from tgnas.cellgraph import CellGraph
+from tgnas.spaces import catalog
+from tgnas.spaces.base import Space
+from tgnas.spaces.catalog import get_space, space_names
+
+#: The benchmark spaces that sample and mutate.
+SPACE_NAMES = catalog.space_names(provides="sample")
 
 
 def test_unknown_space_lists_valid_names():
@@ -16,7 +22,7 @@ def test_unknown_space_lists_valid_names():
 @pytest.mark.parametrize("name", SPACE_NAMES)
 def test_space_contract(name):
     space = get_space(name)
-    assert isinstance(space, SearchSpace) and space.name == name
+    assert isinstance(space, Space) and space.name == name
     rng = np.random.default_rng(0)
     for _ in range(20):
         arch = space.sample(rng)
@@ -43,31 +49,27 @@ def test_parse_rejects_garbage(name):
         get_space(name).parse("not an architecture")
 
 
-# ----------------------------------------------------------------------------- records
+# ----------------------------------------------------------------------------- the catalog
 
-def test_records_resolve_and_describe_every_builtin_space():
-    from tgnas.spaces import get_record, space_names
-    assert space_names()[:3] == SPACE_NAMES == ("nb101", "nb201", "darts")
-    for name in SPACE_NAMES:
-        record = get_record(name)
-        assert record.name == name and record.make_space().name == name
-        for attr in ("space", "net", "cells", "cell_ids", "labelled", "final_net", "accuracy", "encoding",
-                     "supernet", "flops_model"):
-            if getattr(record, attr) is not None:
-                assert callable(record.resolve(attr)), (name, attr)
-    assert space_names(has="encoding") == ("nb201", "darts") == space_names(has="supernet")
-    assert space_names(has="enumerable") == ("nb101", "nb201")
-    assert space_names(has="final_net") == ("nb201", "darts")
+def test_catalog_names_and_capabilities():
+    assert catalog.space_names()[:3] == ("nb101", "nb201", "darts") and "cell" in catalog.space_names()
+    assert SPACE_NAMES[:3] == ("nb101", "nb201", "darts")
+    for name, space in catalog.SPACES.items():
+        assert space.name == name and get_space(name) is space
+    assert space_names(provides="encoding") == ("nb201", "darts") == space_names(provides="supernet")
+    assert tuple(n for n, s in catalog.SPACES.items() if s.enumerable)[:2] == ("nb101", "nb201")
+    assert space_names(provides="build_final_net") == ("nb201", "darts")
+    assert not get_space("cell").provides("sample") and get_space("nb201").provides("flops_of")
     with pytest.raises(NotImplementedError, match="'nb101' has no 'encoding'"):
-        get_record("nb101").resolve("encoding")
-    with pytest.raises(KeyError, match="no field 'colour'"):
-        space_names(has="colour")
+        get_space("nb101").encoding()
+    with pytest.raises(KeyError, match="unknown capability 'colour'"):
+        space_names(provides="colour")
 
 
 def test_one_name_per_space_old_name_still_loads():
     from tgnas.predictor import TrainConfig
-    from tgnas.spaces import canonical_name, get_record
-    assert get_record("nb301") is get_record("darts") and canonical_name("nb301") == "darts"
+    from tgnas.spaces.catalog import canonical_name
+    assert get_space("nb301") is get_space("darts") and canonical_name("nb301") == "darts"
     cfg = TrainConfig(train_spaces=("nb101", "nb301"))  # as stored in older configs and checkpoints
     assert cfg.train_spaces == ("nb101", "darts")
     assert TrainConfig.from_dict({**cfg.to_dict(), "train_spaces": ["nb301"]}).train_spaces == ("darts",)
@@ -82,14 +84,15 @@ def test_data_split_seed_of_darts_is_unchanged_by_the_rename():
     assert _space_seed(3, "synthetic") == [3, zlib.crc32(b"synthetic")]
 
 
-def test_importing_spaces_stays_light():
+def test_a_space_folder_imports_on_its_own():
+    """The package module ``tgnas.spaces`` imports nothing, so one space's folder imports
+    without the catalog (and without the other spaces)."""
     import subprocess
     import sys
-    code = ("import sys, tgnas.spaces; tgnas.spaces.get_space('darts'); tgnas.spaces.get_record('nb201'); "
-            "heavy = [m for m in ('torch', 'pandas', 'tgnas.datasets', 'tgnas.datafiles', 'tgnas.graphs') "
-            "if m in sys.modules]; print(heavy)")
+    code = ("import sys, tgnas.spaces.nb201; "
+            "print(sorted(m for m in sys.modules if m.startswith('tgnas.spaces.') and m.count('.') == 2))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    assert out.stdout.strip() == "['tgnas.spaces.base', 'tgnas.spaces.nb201']"
 
 
 # Comparisons with a space's name that are a protocol, not a per-space fact: which
@@ -103,7 +106,7 @@ _ALLOWED_NAME_TESTS = {
 
 
 def test_no_code_branches_on_a_space_name():
-    """Per-space facts live in the registry: no ``space == "nb201"`` nor ``isinstance(s, NB201Space)``."""
+    """Per-space facts live in the space folders: no ``space == "nb201"`` nor ``isinstance(s, NB201Space)``."""
     import ast
     from pathlib import Path
     root = Path(__file__).resolve().parents[1]
@@ -129,21 +132,18 @@ def test_no_code_branches_on_a_space_name():
 
 @pytest.fixture
 def toy(monkeypatch):
-    from tgnas.spaces import registry
-    monkeypatch.setattr(registry, "_RECORDS", dict(registry._RECORDS))  # the registration ends with the test
-    from toy_space import TOY_RECORD
-    registry.register(TOY_RECORD)  # the one line a new space needs
+    from toy_space import TOY
+    monkeypatch.setitem(catalog.SPACES, "toy", TOY)  # the one line a new space needs; undone after the test
     return get_space("toy")
 
 
 def test_toy_space_contract_and_graphs(toy):
     from tgnas.graphs import graphset
     from tgnas.predictor.data import load_space_data
-    from tgnas.spaces import get_record
-    assert get_record("toy").make_space().name == "toy" and "toy" in str(pytest.raises(KeyError, get_space, "x").value)
+    assert get_space("toy").name == "toy" and "toy" in str(pytest.raises(KeyError, get_space, "x").value)
     arch = toy.sample(np.random.default_rng(0))
     assert toy.parse(toy.format(arch)) == arch and toy.mutate(arch, np.random.default_rng(1)) != arch
-    gs = graphset("toy", "pruned")
+    gs = graphset(toy, "pruned")
     assert len(gs) == 64 and gs.max_nodes == 5
     data = load_space_data("toy")
     assert data.space == "toy" and data.labels.shape == (64,) and data.labels.max() > data.labels.min()
@@ -151,25 +151,27 @@ def test_toy_space_contract_and_graphs(toy):
 
 def test_toy_space_trains_scores_and_searches(toy, tmp_path):
     from tgnas.predictor import Predictor, TrainConfig, gcn_preset, train
-    from tgnas.search import PruneConfig, flops_scorer, predictor_scorer, run_search
+    from tgnas.search.pruning import PruneConfig
+    from tgnas.search.runner import run_search
+    from tgnas.search.scorers import flops_scorer, predictor_scorer
     from toy_space import all_archs, toy_accuracy
     cfg = TrainConfig(train_spaces=("toy",), epochs=1, batch_size=16, embedding_model="onehot",
                       gcn=gcn_preset("upstream", hidden=8), val_fraction=0.25)
     train(cfg, tmp_path / "toy.pt", progress=False)
     pred = Predictor.load(tmp_path / "toy.pt")
     archs = all_archs()
-    scores = pred.score([toy.format(a) for a in archs[:5]], space="toy")
+    scores = pred.score([toy.format(a) for a in archs[:5]], space=toy)
     assert scores.shape == (5,) and np.all(np.isfinite(scores))
-    np.testing.assert_allclose(pred.score(archs[:5], space="toy"), scores)
-    scorer = predictor_scorer(pred, "toy")
+    np.testing.assert_allclose(pred.score(archs[:5], space=toy), scores)
+    scorer = predictor_scorer(pred, toy)
     for algorithm in ("random", "evolve", "aging", "prune", "hybrid"):
-        res = run_search(algorithm, "toy", scorer, budget=12, seed=0, progress=False,
+        res = run_search(algorithm, toy, scorer, budget=12, seed=0, progress=False,
                          prune_config=PruneConfig(n_samples=4))
         assert res.space == "toy" and toy.validate(res.arch) == res.arch
         assert res.arch_str == toy.format(res.arch) and np.isfinite(res.score)
     # pruning with the true label finds the best cell (exact enumeration in the last rounds)
     best = max(archs, key=toy_accuracy)
-    res = run_search("prune", "toy", lambda a: np.array([toy_accuracy(x) for x in a]), seed=0, progress=False)
+    res = run_search("prune", toy, lambda a: np.array([toy_accuracy(x) for x in a]), seed=0, progress=False)
     assert res.arch == best
-    with pytest.raises(NotImplementedError, match="'toy' has no 'net'"):
-        flops_scorer("toy")([best])
+    with pytest.raises(NotImplementedError, match="'toy' has no 'build_net'"):
+        flops_scorer(toy)([best])

@@ -1,0 +1,69 @@
+"""The DARTS space as one :class:`~tgnas.spaces.base.Space`: genotypes (:mod:`.arch`), networks
+(:mod:`.net`), the NB301 benchmark and surrogate (:mod:`.benchmark`) and search moves
+(:mod:`.search`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+import tgnas.spaces.darts.benchmark as bench
+import tgnas.spaces.darts.net as net
+import tgnas.spaces.darts.search as search
+from tgnas.spaces.darts.arch import DARTS_V1, DARTS_V2, DartsForm, format_genotype, parse_genotype
+
+__all__ = ["DartsSpace"]
+
+
+class DartsSpace(DartsForm):
+    """DARTS's normal + reduction cells; its labelled data are NB301's 500 cells (CIFAR-10
+    validation accuracy) and NB301's surrogate."""
+
+    benchmark = "NB301"
+    # the space was called "nb301" in training configs: stored configs still load, and data
+    # splits keep their seed (so trained predictors do not change)
+    aliases = ("nb301",)
+    split_key = "nb301"
+    proxy_C, proxy_N = 16, 8  # the small net zero-cost studies of NB301 use
+    lite_N = 3
+    final_datasets = ("cifar10", "imagenet")
+    text_prefix = "Genotype"
+    subsample = False
+    datasets = ("cifar10",)
+    named_archs = {"DARTS_V1": DARTS_V1, "DARTS_V2": DARTS_V2}
+    # DARTS_V1, DARTS_V2, and a DARTS-code genotype outside the search space (a same-input
+    # pair and a none op)
+    examples = (format_genotype(DARTS_V1), format_genotype(DARTS_V2), format_genotype(parse_genotype(
+        "Genotype(normal=[('sep_conv_3x3', 1), ('sep_conv_3x3', 1), ('none', 0), ('sep_conv_5x5', 1), "
+        "('skip_connect', 0), ('dil_conv_3x3', 2), ('sep_conv_3x3', 0), ('skip_connect', 3)], "
+        "normal_concat=range(2, 6), reduce=[('max_pool_3x3', 0), ('max_pool_3x3', 0), ('skip_connect', 2), "
+        "('max_pool_3x3', 1), ('avg_pool_3x3', 0), ('skip_connect', 2), ('skip_connect', 2), ('none', 1)], "
+        "reduce_concat=range(2, 6))")))
+
+    def build_net(self, arch, num_classes: int = 10, C: int | None = None, N: int | None = None):
+        return net.build_darts_net(arch, num_classes=num_classes, C=self.proxy_C if C is None else C,
+                                   N=self.proxy_N if N is None else N)
+
+    def build_final_net(self, arch, dataset: str, num_classes: int, C: int, N: int, auxiliary: bool):
+        return net.build_final_net(arch, dataset, num_classes, C, N, auxiliary)
+
+    def cells(self, form: str = "full"):
+        return bench.cell_graphs(form)
+
+    def cell_ids(self):
+        return bench.cell_ids()
+
+    def labelled(self, form: str = "full", surrogate_samples: int = 0, seed: int = 0):
+        return bench.labelled_cells(form, surrogate_samples, seed)
+
+    def encoding(self):
+        return search.DartsEncoding(self)
+
+    def supernet(self):
+        return search.DartsSupernet()
+
+    def size(self, archs: Sequence) -> np.ndarray:
+        """Parameters (millions) of the proxy network (C=16, 8 cells), counted on the built
+        network (about 30 ms each)."""
+        return np.array([net.darts_params(a, self.proxy_C, self.proxy_N) / 1e6 for a in archs], dtype=np.float64)
