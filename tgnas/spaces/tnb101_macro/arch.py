@@ -136,7 +136,7 @@ def _check_codes(codes: object) -> tuple[int, ...]:
 
 def format_arch(arch: MacroArch) -> str:
     """The canonical text of ``arch``: TransNAS-Bench-101's net code, ``"64-1242-basic"``."""
-    _check_arch(arch)
+    check_arch(arch)
     return f"{BASE_CHANNELS}-{''.join(map(str, arch.codes))}-basic"
 
 
@@ -194,7 +194,7 @@ def from_naslib_tuple(t: Sequence[int] | str) -> MacroArch:
 
 def to_naslib_tuple(arch: MacroArch) -> tuple[int, ...]:
     """NASLib's padded 6-tuple of ``arch`` (inverse of :func:`from_naslib_tuple`)."""
-    _check_arch(arch)
+    check_arch(arch)
     return arch.codes + (0,) * (MAX_LAYERS - arch.n_layers)
 
 
@@ -203,7 +203,8 @@ def to_naslib_string(arch: MacroArch) -> str:
     return str(to_naslib_tuple(arch))
 
 
-def _check_arch(arch: object) -> MacroArch:
+def check_arch(arch: object) -> MacroArch:
+    """Return ``arch`` if it is a :class:`MacroArch` (valid by construction), else ``ValueError``."""
     if not isinstance(arch, MacroArch):
         raise ValueError(f"expected a MacroArch, got {type(arch).__name__}: {arch!r}")
     return arch
@@ -239,7 +240,7 @@ def neighbours(arch: MacroArch) -> tuple[MacroArch, ...]:
     """Every valid network one elementary change away from ``arch``: one layer's code changed,
     one layer (any code) inserted at any position, or one layer removed. Distinct, without
     ``arch`` itself, in a fixed order."""
-    _check_arch(arch)
+    check_arch(arch)
     codes = arch.codes
     out: dict[tuple[int, ...], None] = {}
     for i, c in enumerate(codes):
@@ -264,7 +265,7 @@ def to_graph(arch: MacroArch) -> CellGraph:
     Returns:
         CellGraph with ``adjacency`` ``(L + 2, L + 2)`` uint8 (ones on the first superdiagonal).
     """
-    _check_arch(arch)
+    check_arch(arch)
     n = arch.n_layers + 2
     adj = np.eye(n, k=1, dtype=np.uint8)
     return CellGraph(adjacency=adj, ops=("input", *arch.labels, "output"))

@@ -5,7 +5,7 @@ on the built network (checked by the tests) without building it.
 The *benchmark-size* network is the benchmark's: stem width 64, 256 x 256 input, and the
 linear head of the default task ``class_scene`` (63 scene classes; ``class_object`` has 100).
 With that head the parameter counts equal the ``params`` column of the benchmark file's
-``class_scene`` records exactly; the file's ``flops`` are 0.2 to 0.5 % above these MACs
+``class_scene`` records exactly; the file's ``flops`` are 0.1 to 1.2 % above these MACs
 (it also counts operations that :func:`~tgnas.nets.count_flops` leaves out, such as batch
 norm), with the same ranking.
 """

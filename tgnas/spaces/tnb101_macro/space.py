@@ -10,8 +10,20 @@ import numpy as np
 
 from tgnas.cellgraph import CellGraph
 from tgnas.spaces.base import Space
-from tgnas.spaces.tnb101_macro import arch as _arch
-from tgnas.spaces.tnb101_macro.arch import LABELS, NUM_ARCHS, TASKS, MacroArch
+from tgnas.spaces.tnb101_macro.arch import (
+    LABELS,
+    NUM_ARCHS,
+    TASKS,
+    MacroArch,
+    check_arch,
+    enumerate_archs,
+    format_arch,
+    from_naslib_tuple,
+    neighbours,
+    parse_arch,
+    to_graph,
+    to_naslib_tuple,
+)
 from tgnas.spaces.tnb101_macro.descriptions import DESCRIPTIONS
 
 __all__ = ["TNB101MacroSpace"]
@@ -38,10 +50,10 @@ class TNB101MacroSpace(Space):
     graph_ops = ("input", *LABELS.values(), "output")
     descriptions = DESCRIPTIONS
     benchmark = "TNB101-macro"
-    #: the benchmark's stem width; ``N`` means nothing here (every layer is two blocks).
+    #: the benchmark's stem width; ``N`` means nothing here (every layer is two blocks). No
+    #: ``text_prefix``: the space has no ``build_final_net``, so ``tgnas train-final`` must not detect it.
     proxy_C = 64
     proxy_N = None
-    text_prefix = "64-"
     enumerable = True
     subsample = False
     n_archs = NUM_ARCHS
@@ -51,39 +63,39 @@ class TNB101MacroSpace(Space):
 
     def parse(self, text: str) -> MacroArch:
         """Parse ``"64-1242-basic"`` or ``"(1, 2, 4, 2, 0, 0)"``; ``ValueError`` if bad (:func:`.arch.parse_arch`)."""
-        return _arch.parse_arch(text)
+        return parse_arch(text)
 
     def format(self, arch: MacroArch) -> str:
         """The canonical net code, ``"64-1242-basic"``."""
-        return _arch.format_arch(arch)
+        return format_arch(arch)
 
     def validate(self, arch: MacroArch) -> MacroArch:
         """Return ``arch`` if it is a :class:`MacroArch` (whose rules are checked at construction)."""
-        return _arch._check_arch(arch)
+        return check_arch(arch)
 
     def to_graph(self, arch: MacroArch) -> CellGraph:
         """The chain ``input -> layers -> output`` (:func:`.arch.to_graph`)."""
-        return _arch.to_graph(arch)
+        return to_graph(arch)
 
     def from_naslib_tuple(self, t: Sequence[int] | str) -> MacroArch:
         """See :func:`.arch.from_naslib_tuple`."""
-        return _arch.from_naslib_tuple(t)
+        return from_naslib_tuple(t)
 
     def to_naslib_tuple(self, arch: MacroArch) -> tuple[int, ...]:
         """See :func:`.arch.to_naslib_tuple`."""
-        return _arch.to_naslib_tuple(arch)
+        return to_naslib_tuple(arch)
 
     # -- sampling and mutation ----------------------------------------------------------------
 
     def sample(self, rng: np.random.Generator) -> MacroArch:
         """One of the 3,256 networks, each with probability 1/3,256."""
-        archs = _arch.enumerate_archs()
+        archs = enumerate_archs()
         return archs[int(_check_rng(rng).integers(len(archs)))]
 
     def mutate(self, arch: MacroArch, rng: np.random.Generator) -> MacroArch:
         """A uniformly drawn valid network one elementary change away: one layer's code changed,
         one layer inserted or one removed (:func:`.arch.neighbours`)."""
-        options = _arch.neighbours(arch)
+        options = neighbours(arch)
         return options[int(_check_rng(rng).integers(len(options)))]
 
     # -- networks and sizes -------------------------------------------------------------------
