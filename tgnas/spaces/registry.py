@@ -7,8 +7,8 @@ search needs (continuous encoding, pruning supernet, a fast FLOPs model). Refere
 are ``"module:attr"`` strings resolved on first use (:meth:`SpaceRecord.resolve`), so
 ``import tgnas.spaces`` stays light: no torch, no data files, no benchmark modules.
 
-Adding a space = its own module(s) + one :func:`register` call (see README, "How to add a
-search space"). Callers ask :func:`get_record` / :func:`get_space`; nothing else branches on
+Adding a space = its own module(s) + one :func:`register` call (see docs/spaces.md, "How to
+add a search space"). Callers ask :func:`get_record` / :func:`get_space`; nothing else branches on
 a space's name.
 """
 
