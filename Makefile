@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # Benchmark data: nothing to do when `tgnas data check` passes (e.g. a staged data root);
-# otherwise download the public originals and build the derived tables (README, "Data").
+# otherwise download the public originals and build the derived tables (docs/data.md).
 # $TGNAS_DATA chooses the data root, $TGNAS_DATA_MIRROR a mirror of the originals.
 data: setup
 	@$(PY) -m tgnas data check --quiet > /dev/null || \

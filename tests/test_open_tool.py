@@ -26,7 +26,8 @@ DARTS_CODE = ("Genotype(normal=[('sep_conv_3x3', 1), ('sep_conv_3x3', 1), ('none
               "('max_pool_3x3', 1), ('avg_pool_3x3', 0), ('skip_connect', 2), ('skip_connect', 2), ('none', 1)], "
               "reduce_concat=range(2, 6))")
 
-#: The README's example: a cell with depth-wise 5x5 convolutions and squeeze-excite, in English.
+#: The example of docs/spaces.md (the generic `cell` space): a cell with depth-wise 5x5
+#: convolutions and squeeze-excite, in English.
 SE_CELL = {
     "nodes": ["input", "dwconv5x5-bn-relu", "squeeze-excite", "conv1x1-bn-relu", "output"],
     "edges": [[0, 1], [1, 2], [0, 3], [2, 4], [3, 4]],
