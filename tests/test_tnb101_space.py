@@ -282,4 +282,6 @@ def test_descriptions_cover_every_label():
         assert len({DESCRIPTIONS[op][length] for op in own}) == len(own)  # labels stay distinguishable
     assert "halves" in DESCRIPTIONS["tnb_block_down"]["long"] and "doubles" in DESCRIPTIONS["tnb_block_widen"]["long"]
     from tgnas.descriptions import DESCRIPTIONS as CENTRAL
-    assert not own & set(CENTRAL)  # no other space uses these labels
+    from tgnas.spaces.catalog import SPACES
+    assert all(not own & set(sp.graph_ops) for name, sp in SPACES.items() if name != SPACE.name)  # labels of its own
+    assert all(CENTRAL[op] == DESCRIPTIONS[op] for op in own)  # the one table embeds them

@@ -34,7 +34,7 @@ from collections.abc import Mapping, Sequence
 
 from tgnas.errors import shorten
 
-from tgnas.spaces.catalog import SPACES
+from tgnas.spaces.catalog import PAPER_SPACES, SPACES
 
 #: The three description lengths, shortest first.
 LENGTHS: tuple[str, ...] = ("short", "medium", "long")
@@ -43,8 +43,12 @@ LENGTHS: tuple[str, ...] = ("short", "medium", "long")
 #: as its graphs emit them (each space's ``graph_ops``).
 SPACE_OPS: dict[str, tuple[str, ...]] = {name: tuple(sp.graph_ops) for name, sp in SPACES.items() if sp.graph_ops}
 
-#: Every label of every space, once, in space order (NB101, NB201, DARTS).
+#: Every label of every catalog space, once, in catalog order.
 ALL_OPS: tuple[str, ...] = tuple(dict.fromkeys(op for ops in SPACE_OPS.values() for op in ops))
+
+#: The labels of the spaces the paper studies (NB101, NB201, DARTS), once, in that order: the
+#: one-hot vocabulary and the PCA fit set (:mod:`tgnas.embeddings`), and notebook 01's table.
+PAPER_OPS: tuple[str, ...] = tuple(dict.fromkeys(op for name in PAPER_SPACES for op in SPACE_OPS[name]))
 
 
 def _conv_bn_relu(k: int) -> dict[str, str]:

@@ -43,7 +43,7 @@ import numpy as np
 
 from tgnas import paths
 from tgnas.errors import MissingResourceError
-from tgnas.descriptions import ALL_OPS, DESCRIPTIONS, LENGTHS, SPACE_OPS, describe_all
+from tgnas.descriptions import ALL_OPS, DESCRIPTIONS, LENGTHS, PAPER_OPS, SPACE_OPS, describe_all
 from tgnas.fileio import sha256_file
 
 #: Set to "1" to allow loading a model from the Hugging Face hub when its offline copy is
@@ -61,7 +61,7 @@ PCA_DIM = 64
 PCA_SEED = 0
 
 #: One-hot vocabulary: the sorted union of every space's labels.
-ONEHOT_VOCAB: tuple[str, ...] = tuple(sorted(ALL_OPS))
+ONEHOT_VOCAB: tuple[str, ...] = tuple(sorted(PAPER_OPS))
 
 
 @dataclass(frozen=True)
@@ -354,13 +354,13 @@ def pca_corpus() -> list[str]:
     """Sentences the PCA-64 projection is fitted on (unique, fixed order).
 
     The paper fitted PCA on generic NLI sentences (AllNLI), which are not available offline.
-    We use every description of every op at every length (the texts the projection is
+    We use every description of every op of the paper's spaces at every length (the texts the projection is
     mostly applied to) plus :data:`PCA_GENERIC_SENTENCES`, a fixed list of ~70 sentences
     about other deep-learning operators, so that the 64 directions also span operators the
     predictor never saw (a user's free-text op). At least 64 unique sentences are needed
     for 64 components; this corpus has well over 100.
     """
-    texts = [DESCRIPTIONS[op][length] for op in ALL_OPS for length in LENGTHS]
+    texts = [DESCRIPTIONS[op][length] for op in PAPER_OPS for length in LENGTHS]
     return list(dict.fromkeys([*texts, *PCA_GENERIC_SENTENCES]))
 
 
@@ -637,7 +637,7 @@ class SimilarityReport:
         }
 
 
-def similarity_report(model: str = "minilm", length: str = "short", ops: Sequence[str] = ALL_OPS,
+def similarity_report(model: str = "minilm", length: str = "short", ops: Sequence[str] = PAPER_OPS,
                       descriptions: Mapping[str, str] | None = None,
                       cache_dir: Path | None = None) -> SimilarityReport:
     """Embed ``ops`` (default: every op of every space), compute cosines and the sanity relations.
