@@ -417,7 +417,7 @@ def test_cli_trains_on_real_cifar10_subset(tmp_path):
 
 
 def test_genotype_from_search_file(tmp_path):
-    from tgnas.train.loop import genotype_from_search
+    from tgnas.experiments.search import genotype_from_search
     assert genotype_from_search(tmp_path / "none.json") is None
     path = tmp_path / "search.json"
     path.write_text(json.dumps({"darts": {"arch_str": format_genotype(DARTS_V2), "score": 1.0}}))

@@ -8,17 +8,20 @@ judged by the NB301 surrogate against random genotypes).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from tgnas.spaces.nb201.benchmark import NB201_DATASETS
+from tgnas import paths
 from tgnas.experiments.common import seed_summary
 from tgnas.spaces.catalog import SPACES
 
 __all__ = ["SUMMARY_COLUMNS", "search_table", "search_summary", "plus_searches", "darts_cascades",
-           "darts_cascade_summary", "anchor_rows"]
+           "darts_cascade_summary", "anchor_rows", "genotype_from_search", "SEARCH_METRICS_NAME"]
 
 #: Columns of a results frame that are summarised over seeds (those present).
 SUMMARY_COLUMNS: tuple[str, ...] = (*NB201_DATASETS, "wall_time_s", "n_calls", "n_distinct")
@@ -120,3 +123,29 @@ def anchor_rows(optimum: dict[str, float]) -> pd.DataFrame:
     rows = [{"method": name, **{d: float(a[d]) for d in NB201_DATASETS}} for name, a in SEARCH_ANCHORS.items()]
     rows.append({"method": "optimum", **{d: float(optimum[d]) for d in NB201_DATASETS}})
     return pd.DataFrame(rows, columns=["method", *NB201_DATASETS])
+
+
+#: Where notebook 04 (search) writes its full record (``metrics/details/``);
+#: :func:`genotype_from_search` reads it.
+SEARCH_METRICS_NAME = "search.json"
+
+
+def genotype_from_search(path: str | Path | None = None) -> str | None:
+    """The DARTS genotype string found by the search notebook, or ``None`` if it has not run.
+
+    Reads ``path`` (default ``tgnas.paths.METRIC_DETAILS_DIR / "search.json"``, written by
+    notebook 04) and takes ``["darts"]["arch_str"]`` (``["darts"]["genotype"]`` is accepted too).
+
+    Raises:
+        KeyError: the file exists but holds no DARTS genotype (the message lists its keys).
+    """
+    p = Path(path) if path is not None else paths.METRIC_DETAILS_DIR / SEARCH_METRICS_NAME
+    if not p.is_file():
+        return None
+    doc = json.loads(p.read_text())
+    darts = doc.get("darts") if isinstance(doc, dict) else None
+    for key in ("arch_str", "genotype"):
+        if isinstance(darts, dict) and isinstance(darts.get(key), str):
+            return darts[key]
+    keys = sorted(darts) if isinstance(darts, dict) else (sorted(doc) if isinstance(doc, dict) else [])
+    raise KeyError(f"{p} holds no DARTS genotype at ['darts']['arch_str']; keys there: {keys}")

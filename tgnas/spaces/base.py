@@ -56,6 +56,11 @@ class Space(ABC):
     lite_N: int = 1
     #: datasets :meth:`build_final_net` builds networks for.
     final_datasets: tuple[str, ...] = ()
+    #: the published final-training protocol per dataset: overrides of
+    #: :class:`tgnas.train.config.FinalTrainConfig`'s defaults (DARTS's CIFAR-10 protocol).
+    final_protocols: Mapping[str, Mapping[str, Any]] = {}
+    #: per dataset, what turns the protocol into a CPU smoke run of a minute or two.
+    final_smoke: Mapping[str, Mapping[str, Any]] = {}
     #: how the space's text form starts (``tgnas train-final`` detects the space by it).
     text_prefix: str = ""
     #: :meth:`cells` are every cell of the space (``tgnas score --all``).

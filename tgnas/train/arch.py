@@ -6,9 +6,7 @@ NB201 arch strings) or the name of a published architecture; ``build_model`` giv
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from torch import nn
@@ -63,34 +61,6 @@ def parse_architecture(text: str) -> ParsedArch:
     return ParsedArch(space.name, arch, space.format(arch))
 
 
-#: Where notebook 04 (search) writes its full record (``metrics/details/``);
-#: :func:`genotype_from_search` reads it.
-SEARCH_METRICS_NAME = "search.json"
-
-
-def genotype_from_search(path: str | Path | None = None) -> str | None:
-    """The DARTS genotype string found by the search notebook, or ``None`` if it has not run.
-
-    Reads ``path`` (default ``tgnas.paths.METRIC_DETAILS_DIR / "search.json"``, written by
-    notebook 04) and takes ``["darts"]["arch_str"]`` (``["darts"]["genotype"]`` is accepted too).
-
-    Raises:
-        KeyError: the file exists but holds no DARTS genotype (the message lists its keys).
-    """
-    from tgnas import paths
-
-    p = Path(path) if path is not None else paths.METRIC_DETAILS_DIR / SEARCH_METRICS_NAME
-    if not p.is_file():
-        return None
-    doc = json.loads(p.read_text())
-    darts = doc.get("darts") if isinstance(doc, dict) else None
-    for key in ("arch_str", "genotype"):
-        if isinstance(darts, dict) and isinstance(darts.get(key), str):
-            return darts[key]
-    keys = sorted(darts) if isinstance(darts, dict) else (sorted(doc) if isinstance(doc, dict) else [])
-    raise KeyError(f"{p} holds no DARTS genotype at ['darts']['arch_str']; keys there: {keys}")
-
-
 def build_model(cfg: FinalTrainConfig, parsed: ParsedArch, num_classes: int) -> nn.Module:
     """The evaluation network of ``parsed`` for ``cfg.dataset``.
 
@@ -113,5 +83,4 @@ def count_parameters(model: nn.Module) -> int:
 
 
 
-__all__ = ["ParsedArch", "SEARCH_METRICS_NAME", "build_model", "count_parameters", "genotype_from_search",
-           "named_genotypes", "parse_architecture"]
+__all__ = ["ParsedArch", "build_model", "count_parameters", "named_genotypes", "parse_architecture"]

@@ -41,7 +41,7 @@ import typing
 from dataclasses import dataclass, fields
 from typing import Any, Mapping
 
-from tgnas.spaces.catalog import space_names
+from tgnas.spaces.catalog import get_space, space_names
 
 DATASETS: tuple[str, ...] = ("cifar10", "imagenet")
 #: Spaces whose cells ``tgnas train-final`` trains (those with an evaluation network).
@@ -251,29 +251,8 @@ def coerce(name: str, value: Any, annotation: Any) -> Any:
 
 # --------------------------------------------------------------------------- presets
 
-_PRESETS: dict[tuple[str, str], dict[str, Any]] = {
-    ("cifar10", "darts"): {},  # the dataclass defaults are DARTS' CIFAR-10 protocol
-    ("cifar10", "nb201"): dict(
-        epochs=200, batch_size=256, lr=0.1, nesterov=True, weight_decay=5e-4,
-        init_channels=16, layers=5, auxiliary=False, auxiliary_weight=0.0, drop_path_prob=0.0,
-        grad_clip=0.0, cutout=0),
-    ("imagenet", "darts"): dict(
-        dataset="imagenet", epochs=250, batch_size=1024, lr=0.5, weight_decay=3e-5,
-        warmup_epochs=5, label_smoothing=0.1, init_channels=48, layers=14, drop_path_prob=0.0,
-        cutout=0, crop_padding=0),
-}
-
-#: Changes that make any preset a CPU smoke run: one epoch over 1,024 training images, a
-#: small network, batch 64, 1,000 test images, one CPU thread (robust on shared machines).
-SMOKE: dict[tuple[str, str], dict[str, Any]] = {
-    ("cifar10", "darts"): dict(epochs=1, cpu_threads=1, train_images=1024, test_images=1000, batch_size=64,
-                               layers=8, init_channels=16),
-    ("cifar10", "nb201"): dict(epochs=1, cpu_threads=1, train_images=1024, test_images=1000, batch_size=64,
-                               layers=1, init_channels=8),
-    ("imagenet", "darts"): dict(epochs=1, cpu_threads=1, train_images=256, test_images=100, batch_size=32,
-                                layers=8, init_channels=16, image_size=64, warmup_epochs=0,
-                                auxiliary=False),  # the ImageNet auxiliary head needs >= 160 px inputs
-}
+# The protocols themselves are facts of each space (``space.final_protocols`` and
+# ``space.final_smoke``, in its folder): which networks it trains on which dataset, how.
 
 
 def preset(dataset: str = "cifar10", space: str = "darts", smoke: bool = False) -> FinalTrainConfig:
@@ -285,13 +264,13 @@ def preset(dataset: str = "cifar10", space: str = "darts", smoke: bool = False) 
     """
     _check_choice("dataset", dataset, DATASETS)
     _check_choice("space", space, SPACES)
-    key = (dataset, space)
-    if key not in _PRESETS:
-        raise ValueError(f"no final-training protocol for {space} cells on {dataset}; "
-                         f"available: {sorted(_PRESETS)}")
-    values = dict(_PRESETS[key])
+    sp = get_space(space)
+    if dataset not in sp.final_protocols:
+        available = sorted((d, n) for n in SPACES for d in get_space(n).final_protocols)
+        raise ValueError(f"no final-training protocol for {space} cells on {dataset}; available: {available}")
+    values = dict(sp.final_protocols[dataset])
     if smoke:
-        values.update(SMOKE[key])
+        values.update(sp.final_smoke[dataset])
     return FinalTrainConfig(**values)
 
 
@@ -318,5 +297,5 @@ def resolve_config(space: str, dataset: str = "cifar10", smoke: bool = False,
     return preset(dataset, space, smoke).with_overrides(overrides)
 
 
-__all__ = ["AMP_MODES", "DATASETS", "FinalTrainConfig", "META_KEYS", "SMOKE", "SPACES",
+__all__ = ["AMP_MODES", "DATASETS", "FinalTrainConfig", "META_KEYS", "SPACES",
            "coerce", "preset", "resolve_config", "split_params"]

@@ -34,7 +34,7 @@ import torch.distributed as dist
 from torch import nn
 from tqdm.auto import tqdm
 
-from tgnas.train.arch import (ParsedArch, build_model, count_parameters, genotype_from_search,
+from tgnas.train.arch import (ParsedArch, build_model, count_parameters,
                               named_genotypes, parse_architecture)
 from tgnas.train.config import FinalTrainConfig
 from tgnas.train.data import (CIFAR10_MEAN, CIFAR10_STD, IMAGENET_MEAN, IMAGENET_STD, CifarAugment,
@@ -662,5 +662,5 @@ __all__ = ["CHECKPOINT_FORMAT", "CHECKPOINT_NAME", "CONFIG_NAME", "EXIT_INTERRUP
            "train_final",
            # re-exported from tgnas.train.arch and tgnas.train.runtime
            "DistContext", "ParsedArch", "StopFlag", "WarmupCosine", "amp_dtype", "build_model",
-           "count_parameters", "genotype_from_search", "init_distributed", "named_genotypes",
+           "count_parameters", "init_distributed", "named_genotypes",
            "parse_architecture", "resolve_device", "set_seed", "sigterm_sets"]

@@ -27,7 +27,21 @@ class DartsSpace(DartsForm):
     split_key = "nb301"
     proxy_C, proxy_N = 16, 8  # the small net zero-cost studies of NB301 use
     lite_N = 3
-    final_datasets = ("cifar10", "imagenet")
+    final_protocols = {
+        "cifar10": {},  # FinalTrainConfig's defaults are DARTS' CIFAR-10 protocol
+        # 14 cells of 48 channels as in TG-NAS; PC-DARTS's large-batch ImageNet setting
+        "imagenet": dict(dataset="imagenet", epochs=250, batch_size=1024, lr=0.5, weight_decay=3e-5,
+                         warmup_epochs=5, label_smoothing=0.1, init_channels=48, layers=14, drop_path_prob=0.0,
+                         cutout=0, crop_padding=0),
+    }
+    final_smoke = {
+        "cifar10": dict(epochs=1, cpu_threads=1, train_images=1024, test_images=1000, batch_size=64,
+                        layers=8, init_channels=16),
+        "imagenet": dict(epochs=1, cpu_threads=1, train_images=256, test_images=100, batch_size=32,
+                         layers=8, init_channels=16, image_size=64, warmup_epochs=0,
+                         auxiliary=False),  # the ImageNet auxiliary head needs >= 160 px inputs
+    }
+    final_datasets = tuple(final_protocols)
     text_prefix = "Genotype"
     subsample = False
     datasets = ("cifar10",)

@@ -22,7 +22,13 @@ class NB201Space(NB201Form):
 
     benchmark = "NB201"
     proxy_C, proxy_N = 16, 5  # the benchmark's CIFAR-10 network
-    final_datasets = ("cifar10",)
+    final_protocols = {  # the benchmark's 200-epoch training configuration
+        "cifar10": dict(epochs=200, batch_size=256, lr=0.1, nesterov=True, weight_decay=5e-4,
+                        init_channels=16, layers=5, auxiliary=False, auxiliary_weight=0.0, drop_path_prob=0.0,
+                        grad_clip=0.0, cutout=0)}
+    final_smoke = {"cifar10": dict(epochs=1, cpu_threads=1, train_images=1024, test_images=1000, batch_size=64,
+                                   layers=1, init_channels=8)}
+    final_datasets = tuple(final_protocols)
     text_prefix = "|"
     enumerable = True
     datasets = bench.NB201_DATASETS
