@@ -1,9 +1,10 @@
-"""The space protocol (:class:`Space`: what every search space provides), and the node-op graph
-all spaces convert to.
+"""The space protocol: :class:`Space`, everything a search space provides and all that generic
+code may ask of one.
 
-The predictor never sees a space's own textual form: each space turns an architecture into
-a :class:`CellGraph`, a DAG whose nodes carry operator names (the keys of the operator
-description table in :mod:`tgnas.descriptions`).
+Every space is a folder ``tgnas/spaces/<name>/`` whose ``SPACE`` is an instance of a
+:class:`Space` subclass; :mod:`tgnas.spaces.catalog` names them. Architectures become
+:class:`~tgnas.cellgraph.CellGraph` s (node-op DAGs) for the predictor, which never sees a
+space's own text form.
 """
 
 from __future__ import annotations
@@ -194,6 +195,3 @@ class Space(ABC):
 #: Optional capabilities a space may provide (:meth:`Space.provides`).
 CAPABILITIES: tuple[str, ...] = ("sample", "mutate", "build_net", "build_final_net", "cells", "cell_ids",
                                  "labelled", "accuracy", "encoding", "supernet", "flops_of", "size")
-
-#: The former name of :class:`Space`.
-SearchSpace = Space
