@@ -13,7 +13,7 @@ import typing
 from dataclasses import MISSING, fields, replace
 from pathlib import Path
 
-from tgnas.cli import positive_int
+from tgnas.cli.args import positive_int
 from tgnas.descriptions import parse_op_texts
 from tgnas.fileio import atomic_output, check_output
 

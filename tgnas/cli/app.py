@@ -1,8 +1,9 @@
 """``tgnas`` command line: a thin wrapper over the functions the notebooks call.
 
-Each command group lives in its own ``tgnas/cli_<group>.py`` module exposing
-``register(subparsers)``, which adds its sub-commands with ``set_defaults(func=...)``;
-``func(args) -> int`` is the exit status.
+Each command lives in its own module of ``tgnas/cli/`` exposing ``register(subparsers)``,
+which adds its sub-commands with ``set_defaults(func=...)``; ``func(args) -> int`` is the
+exit status. A command module imports only what its parser needs at the top; its command
+function imports the heavy modules it runs (so ``tgnas --help`` stays fast).
 
 Errors a user can fix (:func:`tgnas.errors.expected_errors`) are reported by :func:`main` for
 every sub-command alike: one line ``tgnas <command>: error: ...`` on stderr and exit status
@@ -13,31 +14,16 @@ traceback of every error.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Sequence
 
-from tgnas import __version__
+from tgnas import __version__, cli_embed, cli_predictor
+import tgnas.cli.data as data
+import tgnas.cli.search as search
+import tgnas.cli.train_final as train_final
 
 #: modules that add sub-commands; each has ``register(subparsers)``.
-COMMAND_MODULES: tuple[str, ...] = (
-    "tgnas.cli_data",
-    "tgnas.cli_embed",
-    "tgnas.cli_predictor",
-    "tgnas.cli_search",
-    "tgnas.cli_train_final",
-)
-
-
-def positive_int(text: str) -> int:
-    """argparse type: an integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
+COMMAND_MODULES = (data, cli_embed, cli_predictor, search, train_final)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,8 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show the traceback of every error")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(sub)
+    for module in COMMAND_MODULES:
+        module.register(sub)
     _name_commands(parser)
     return parser
 
@@ -77,7 +63,3 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"tgnas {args.command_name}: error: {one_line(err)}", file=sys.stderr)
         return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())
