@@ -298,7 +298,8 @@ def test_nan_weights_and_flipped_bits_are_named(checkpoint, tmp_path, capsys):
 
 
 def test_data_check_reports_every_file_and_goes_on(monkeypatch, capsys):
-    from tgnas.cli import data as cli_data, datafiles
+    from tgnas import datafiles
+    from tgnas.cli import data as cli_data
 
     first = datafiles.FILES[0]
     real = datafiles.status
