@@ -33,12 +33,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from scipy import stats
 from tqdm.auto import tqdm
 
 from tgnas import paths
 from tgnas.spaces.nb201.benchmark import enumerate_archs, load_nb201_proxies
 from tgnas.fileio import write_json
+from tgnas.metrics import rank_correlation
 from tgnas.proxies.lite import DEFAULT_LITE, LiteConfig, lite_batch, lite_signals
 from tgnas.spaces.nb201.arch import NUM_ARCHS
 from tgnas.spaces.catalog import SPACES
@@ -77,7 +77,8 @@ def _args(argv=None) -> argparse.Namespace:
 
 
 def _corr(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
-    return float(stats.spearmanr(a, b).statistic), float(stats.kendalltau(a, b).statistic)
+    r = rank_correlation(a, b, constant="nan", nonfinite="rank")
+    return r["spearman"], r["kendall"]
 
 
 def choose(rows: list[dict], min_rho: float, max_seconds: float,
