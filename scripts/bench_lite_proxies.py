@@ -5,7 +5,7 @@ table covers, computes :func:`tgnas.proxies.lite.lite_signals` for each candidat
 :class:`~tgnas.proxies.lite.LiteConfig` (width C, cells per stage N, NASWOT batch size, image
 side) on ONE torch thread, and reports the rank agreement (Spearman, Kendall) of lite
 NASWOT with the table's ``nwot`` and of lite synflow with the table's ``synflow`` (the
-*full-size proxies*, never accuracies: issue 9 forbids selecting on NB201 labels), and the
+*full-size proxies*, never accuracies: nothing of TG-NAS+ is selected on NB201 labels), and the
 seconds per cell (network construction + both proxies; data loading excluded).
 
 The recommendation is the cheapest config (median seconds) whose two Spearman values are

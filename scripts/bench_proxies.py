@@ -9,7 +9,7 @@ Also times the analytic params/FLOPs of all 15,625 cells. Prints a table and wri
 ``metrics/proxy_timing.json``.
 
     python scripts/bench_proxies.py            # 50 cells, quick (minutes on a laptop CPU)
-    python scripts/bench_proxies.py --n 200    # the sample size the issue asks for estimates
+    python scripts/bench_proxies.py --n 200    # a larger sample for tighter estimates
 
 Full-space hours are *estimates* (mean seconds per cell × 15,625) and labelled so.
 """
