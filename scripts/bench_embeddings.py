@@ -6,7 +6,7 @@
   ``embed_ops`` call, and of the whole process);
 * warm, in process: repeated ``embed_ops`` calls after the first.
 
-Targets (issue 3): cold < 10 s, warm < 0.1 s. Prints a summary and writes
+Targets: cold < 10 s, warm < 0.1 s (docs/measured.md). Prints a summary and writes
 ``metrics/bench_embeddings.json``. The machine's load average is recorded because wall
 times on a shared machine depend on it; CPU time (user + sys) of the cold child is reported
 beside the wall time.

@@ -5,7 +5,7 @@ table covers, computes :func:`tgnas.proxies.lite.lite_signals` for each candidat
 :class:`~tgnas.proxies.lite.LiteConfig` (width C, cells per stage N, NASWOT batch size, image
 side) on ONE torch thread, and reports the rank agreement (Spearman, Kendall) of lite
 NASWOT with the table's ``nwot`` and of lite synflow with the table's ``synflow`` (the
-*full-size proxies*, never accuracies: issue 9 forbids selecting on NB201 labels), and the
+*full-size proxies*, never accuracies: nothing of TG-NAS+ is selected on NB201 labels), and the
 seconds per cell (network construction + both proxies; data loading excluded).
 
 The recommendation is the cheapest config (median seconds) whose two Spearman values are
@@ -33,12 +33,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from scipy import stats
 from tqdm.auto import tqdm
 
 from tgnas import paths
 from tgnas.spaces.nb201.benchmark import enumerate_archs, load_nb201_proxies
 from tgnas.fileio import write_json
+from tgnas.metrics import rank_correlation
 from tgnas.proxies.lite import DEFAULT_LITE, LiteConfig, lite_batch, lite_signals
 from tgnas.spaces.nb201.arch import NUM_ARCHS
 from tgnas.spaces.catalog import SPACES
@@ -77,7 +77,8 @@ def _args(argv=None) -> argparse.Namespace:
 
 
 def _corr(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
-    return float(stats.spearmanr(a, b).statistic), float(stats.kendalltau(a, b).statistic)
+    r = rank_correlation(a, b, constant="nan", nonfinite="rank")
+    return r["spearman"], r["kendall"]
 
 
 def choose(rows: list[dict], min_rho: float, max_seconds: float,

@@ -19,7 +19,7 @@ OpenMP barrier for a core another process holds (measured here: 13x slower epoch
 
 Usage::
 
-    .venv/bin/python scripts/bench_predictor.py [--skip-epoch] [--epoch-threads 1 2]
+    python scripts/bench_predictor.py [--skip-epoch] [--epoch-threads 1 2] [--out metrics/bench_predictor.json]
 """
 
 from __future__ import annotations
@@ -92,6 +92,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--skip-epoch", action="store_true")
     ap.add_argument("--epoch-threads", type=int, nargs="+", default=[1])
+    ap.add_argument("--out", type=Path, default=paths.METRICS_DIR / "bench_predictor.json")
     args = ap.parse_args()
     out = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "torch": torch.__version__,
                        "loadavg_at_start": os.getloadavg()}}
@@ -105,7 +106,7 @@ def main() -> None:
         out["nb101_epoch"] = [bench_epoch(t) for t in args.epoch_threads]
     out["machine"]["loadavg_at_end"] = os.getloadavg()
     print(json.dumps(out, indent=2))
-    path = write_json(out, paths.METRICS_DIR / "bench_predictor.json", indent=2)
+    path = write_json(out, args.out, indent=2)
     print(f"wrote {path}")
 
 

@@ -9,7 +9,7 @@ Also times the analytic params/FLOPs of all 15,625 cells. Prints a table and wri
 ``metrics/proxy_timing.json``.
 
     python scripts/bench_proxies.py            # 50 cells, quick (minutes on a laptop CPU)
-    python scripts/bench_proxies.py --n 200    # the sample size the issue asks for estimates
+    python scripts/bench_proxies.py --n 200    # a larger sample for tighter estimates
 
 Full-space hours are *estimates* (mean seconds per cell × 15,625) and labelled so.
 """
@@ -24,13 +24,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from scipy import stats
 from tqdm.auto import tqdm
 
 from tgnas import paths
 from tgnas.spaces.catalog import SPACES
 from tgnas.spaces.nb201.benchmark import load_nb201, load_nb201_proxies
 from tgnas.fileio import write_json
+from tgnas.metrics import rank_correlation
 from tgnas.proxies import TABLE_COLUMN, cifar10_minibatch, compute_proxy
 from tgnas.spaces.nb201.cost import params_and_flops_all
 from tgnas.spaces.nb201.arch import NUM_ARCHS
@@ -50,11 +50,11 @@ def _args(argv=None) -> argparse.Namespace:
 
 
 def _corr(a: np.ndarray, b: np.ndarray) -> tuple[float | None, float | None]:
-    ok = np.isfinite(a) & np.isfinite(b)
-    if ok.sum() < 3 or np.all(a[ok] == a[ok][0]):
+    """Spearman and Kendall on the pairs where both are finite; None where undefined."""
+    r = rank_correlation(a, b, constant="nan", nonfinite="drop")
+    if np.isnan(r["kendall"]):
         return None, None
-    return (float(stats.spearmanr(a[ok], b[ok]).statistic),
-            float(stats.kendalltau(a[ok], b[ok]).statistic))
+    return r["spearman"], r["kendall"]
 
 
 def main(argv=None) -> dict:

@@ -38,7 +38,7 @@ from tqdm.auto import tqdm
 from tgnas import paths
 from tgnas.spaces.nb201.benchmark import enumerate_archs, load_nb201
 from tgnas.fileio import check_output, write_json
-from tgnas.metrics import bootstrap_ci
+from tgnas.metrics import bootstrap_ci, rank_correlation, spearman_rho
 from tgnas.proxies.az_nas import AZ_COMPONENTS, aggregate_log_ranks, az_nas_components, noise_images
 from tgnas.proxies.az_nas_lite import AZ_INPUTS, az_nas_lite_table
 from tgnas.proxies.lite import DEFAULT_LITE, LiteConfig
@@ -83,8 +83,8 @@ def _args(argv=None) -> argparse.Namespace:
 def _corr(scores: np.ndarray, acc: np.ndarray, n_boot: int, seed: int) -> dict:
     """τ, ρ and 95 % bootstrap intervals; on ranks, so that -inf values rank last."""
     r = stats.rankdata(scores)
-    out = {"kendall": float(stats.kendalltau(r, acc).statistic),
-           "spearman": float(stats.spearmanr(r, acc).statistic)}
+    out = rank_correlation(r, acc, constant="nan")
+    del out["n"]
     if np.all(r == r[0]):
         return {**out, "kendall_ci": None, "spearman_ci": None}
     out["kendall_ci"] = list(bootstrap_ci(r, acc, "kendall", n_boot=n_boot, seed=seed))
@@ -132,9 +132,8 @@ def main(argv=None) -> dict:
         table = az_nas_lite_table([archs[i] for i in lite_cells], SPACES["nb201"], cfg, progress=True, inputs=args.input)
         vals = {c: table[c].to_numpy() for c in AZ_COMPONENTS}
         same = {c: v[:args.n_cells] for c, v in vals.items()}
-        agree = {c: float(stats.spearmanr(stats.rankdata(same[c]), stats.rankdata(full[c])).statistic)
-                 for c in AZ_COMPONENTS}
-        agree["aggregate"] = float(stats.spearmanr(aggregate_log_ranks(same), aggregate_log_ranks(full)).statistic)
+        agree = {c: spearman_rho(same[c], full[c], constant="nan", nonfinite="rank") for c in AZ_COMPONENTS}
+        agree["aggregate"] = spearman_rho(aggregate_log_ranks(same), aggregate_log_ranks(full), constant="nan")
         sec = table["seconds"].to_numpy()
         lite_out.append({
             "config": cfg.to_dict(), "key": cfg.key(),

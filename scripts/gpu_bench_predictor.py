@@ -13,7 +13,7 @@ Node features: MiniLM short-description embeddings when the model (or the embedd
 is available on the machine; otherwise a fixed random ``(V, 384)`` table, which has the
 same shapes and therefore the same speed -- the script says loudly which one it used.
 
-Needs the NB101 table (``TGNAS_DATA`` or ``../shared/data``). Prints JSON and writes
+Needs the NB101 table under the data root (``TGNAS_DATA``; ``docs/data.md``). Prints JSON and writes
 ``metrics/gpu_bench_predictor.json``.
 
 Usage::

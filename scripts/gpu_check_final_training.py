@@ -11,7 +11,7 @@
 
 Results go as JSON to ``--out`` (default ``$OUT/gpu_check.json`` when ``OUT`` is set, else
 ``metrics/final_training_gpu_check.json``, which notebook 05 reads). CIFAR-10 comes from
-the JPEG zip: ``--cifar-zip PATH`` (the device machine has no ``../shared``), else
+the JPEG zip: ``--cifar-zip PATH`` (a GPU machine may have no data root), else
 ``$TGNAS_DATA`` / the usual data root.
 
 Usage::

@@ -29,7 +29,7 @@ import numpy as np
 
 def _genotype_file(path: Path, n: int, seed: int = 0) -> None:
     from tgnas.spaces.darts.arch import Genotype, format_genotype
-from tgnas.spaces.darts.space import DartsSpace
+    from tgnas.spaces.darts.space import DartsSpace
     sp = DartsSpace()
     rng = np.random.default_rng(seed)
     with open(path, "w") as fh:

@@ -21,6 +21,7 @@ from tgnas.experiments.correlations import ablations, correlation, independence,
 from tgnas.experiments.correlations.report import TOP_KEYS, correlation_json
 from tgnas.fileio import write_json
 from tgnas.graphs import GraphSet
+from tgnas.metrics import rank_correlation
 from tgnas.predictor import TrainConfig, gcn_preset
 from tgnas.predictor.data import SpaceData
 from tgnas.spaces.base import CellGraph
@@ -210,12 +211,13 @@ def test_score_frame_drops_zc_duplicates():
 
 # ----------------------------------------------------------------------------- metrics and json
 
-def test_quick_corr_values_and_constant():
-    r = common.quick_corr(np.array([1.0, 2, 3, 4]), np.array([10.0, 20, 40, 30]))
+def test_grid_correlation_values_and_constant():
+    # what the grids of notebooks 03 and 06 call: a constant row is NaN, a NaN score an error
+    r = rank_correlation(np.array([1.0, 2, 3, 4]), np.array([10.0, 20, 40, 30]), constant="nan")
     assert r["kendall"] == pytest.approx(4 / 6) and r["spearman"] == pytest.approx(0.8) and r["n"] == 4
-    assert np.isnan(common.quick_corr(np.ones(4), np.arange(4.0))["kendall"])
+    assert np.isnan(rank_correlation(np.ones(4), np.arange(4.0), constant="nan")["kendall"])
     with pytest.raises(ValueError, match="NaN"):
-        common.quick_corr(np.array([1.0, np.nan, 3]), np.arange(3.0))
+        rank_correlation(np.array([1.0, np.nan, 3]), np.arange(3.0), constant="nan")
 
 
 def test_main_table_shape_with_fake_truth(monkeypatch):

@@ -135,3 +135,38 @@ def test_length_mismatch_and_shape_errors():
         m.spearman_rho([1, 2, 3, 4], [0, 0, 0, 0])
     with pytest.raises(KeyError, match="unknown statistic"):
         m.bootstrap_ci(S5, T5, "pearson", n_boot=20)
+
+
+def test_rank_correlation_is_scipy_tau_b_and_rho():
+    rng = np.random.default_rng(5)
+    x = np.round(rng.normal(size=80), 1)          # ties
+    y = np.round(x + rng.normal(size=80), 1)
+    r = m.rank_correlation(x, y)
+    assert r == {"kendall": stats.kendalltau(x, y).statistic, "spearman": stats.spearmanr(x, y).statistic, "n": 80}
+    assert r["kendall"] == stats.kendalltau(x, y, variant="b").statistic != stats.kendalltau(x, y, variant="c").statistic
+    assert m.rank_correlation(x, y, ("kendall",)) == {"kendall": r["kendall"], "n": 80}
+    assert m.kendall_tau(x, y) == r["kendall"] and m.spearman_rho(x, y) == r["spearman"]
+    with pytest.raises(KeyError, match="unknown statistic"):
+        m.rank_correlation(x, y, ("pearson",))
+
+
+def test_rank_correlation_policies():
+    s, t = [1.0, 2.0, 3.0, 4.0, 5.0], [1.0, 3.0, 2.0, 5.0, 4.0]
+    # constant: raise by default, NaN on request (also for fewer than 3 items)
+    with pytest.raises(ValueError, match="constant"):
+        m.rank_correlation([1.0] * 5, t)
+    got = m.rank_correlation([1.0] * 5, t, constant="nan")
+    assert math.isnan(got["kendall"]) and math.isnan(got["spearman"]) and got["n"] == 5
+    assert math.isnan(m.spearman_rho([1.0, 2.0], [2.0, 1.0], constant="nan"))
+    # non-finite: raise; rank (-inf lowest, exactly scipy's numbers); drop the pairs
+    bad = [-np.inf, 2.0, 3.0, 4.0, 5.0]
+    with pytest.raises(ValueError, match="non-finite"):
+        m.kendall_tau(bad, t)
+    assert m.kendall_tau(bad, t, nonfinite="rank") == pytest.approx(0.6)
+    assert m.spearman_rho(bad, t, nonfinite="rank") == stats.spearmanr(bad, t).statistic
+    with pytest.raises(ValueError, match="NaN"):
+        m.kendall_tau([np.nan, 2.0, 3.0, 4.0, 5.0], t, nonfinite="rank")
+    dropped = m.rank_correlation([np.nan, 2.0, 3.0, 4.0, 5.0], t, nonfinite="drop")
+    assert dropped["n"] == 4 and dropped["kendall"] == pytest.approx(stats.kendalltau(s[1:], t[1:]).statistic)
+    with pytest.raises(ValueError, match="nonfinite"):
+        m.rank_correlation(s, t, nonfinite="ignore")

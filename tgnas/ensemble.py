@@ -32,6 +32,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from tgnas.fileio import sha256_file, write_json
+from tgnas.metrics import kendall_tau
 
 __all__ = ["floor_neg_inf", "normal_scores", "Reference", "PlusRule", "fit_rule", "equal_rule", "stamp_rule", "check_rule_matches"]
 
@@ -205,8 +206,8 @@ def fit_rule(table: pd.DataFrame, signals: Sequence[str], target: str = "accurac
     acc = table[target].to_numpy()
     rule.info = {"fitted_on": space, "cells": int(len(table)), "method": "nnls on normal scores",
                  "r2": float(1.0 - resid ** 2 / float(np.sum((y - y.mean()) ** 2))),
-                 "source_kendall": {s: float(stats.kendalltau(table[s], acc)[0]) for s in signals}
-                 | {"combined": float(stats.kendalltau(combo, acc)[0])}}
+                 "source_kendall": {s: kendall_tau(table[s], acc, constant="nan", nonfinite="rank") for s in signals}
+                 | {"combined": kendall_tau(combo, acc, constant="nan", nonfinite="rank")}}
     return rule
 
 

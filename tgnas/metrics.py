@@ -3,8 +3,10 @@
 Everything here compares a vector of *scores* (a predictor's output or a proxy, higher =
 better) with a vector of *truth* (e.g. test accuracy) over the same architectures.
 
-* Kendall tau-b and Spearman rho (scipy.stats) with 95 % percentile-bootstrap confidence
-  intervals. Both bootstraps resample architectures (index vectors, seeded). The Spearman
+* Kendall tau-b and Spearman rho (scipy.stats): :func:`rank_correlation` is the one place the
+  package computes them (:func:`kendall_tau` and :func:`spearman_rho` are its single-statistic
+  forms); its ``constant`` and ``nonfinite`` policies say what a constant vector or a NaN/inf
+  value means for a caller. 95 % percentile-bootstrap confidence intervals. Both bootstraps resample architectures (index vectors, seeded). The Spearman
   bootstrap is vectorised: the average ranks of a resample are computed from per-value
   counts (see :func:`_bootstrap_spearman`), which is exact, including ties. The Kendall
   bootstrap calls ``scipy.stats.kendalltau`` once per resample (O(n log n)). Measured for
@@ -31,6 +33,7 @@ from scipy import stats
 __all__ = [
     "DEFAULT_N_BOOT",
     "check_scores",
+    "rank_correlation",
     "kendall_tau",
     "spearman_rho",
     "bootstrap_ci",
@@ -43,6 +46,15 @@ __all__ = [
 
 #: Default number of bootstrap resamples for both confidence intervals.
 DEFAULT_N_BOOT = 1000
+
+
+def _check_finite(s: np.ndarray, t: np.ndarray) -> None:
+    for name, a in (("scores", s), ("truth", t)):
+        bad = ~np.isfinite(a)
+        if bad.any():
+            first = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"{name} has {int(bad.sum())} non-finite value(s) (NaN or inf), "
+                             f"first at index {first}: {a[first]}")
 
 
 def check_scores(scores: Any, truth: Any, *, min_len: int = 3) -> tuple[np.ndarray, np.ndarray]:
@@ -62,27 +74,74 @@ def check_scores(scores: Any, truth: Any, *, min_len: int = 3) -> tuple[np.ndarr
         raise ValueError(f"scores and truth differ in length: {s.shape[0]} vs {t.shape[0]}")
     if s.shape[0] < min_len:
         raise ValueError(f"need at least {min_len} items, got {s.shape[0]}")
+    _check_finite(s, t)
     for name, a in (("scores", s), ("truth", t)):
-        bad = ~np.isfinite(a)
-        if bad.any():
-            first = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"{name} has {int(bad.sum())} non-finite value(s) (NaN or inf), "
-                             f"first at index {first}: {a[first]}")
         if np.all(a == a[0]):
             raise ValueError(f"{name} is constant (all {a[0]}); rank correlation is undefined")
     return s, t
 
 
-def kendall_tau(scores: Any, truth: Any) -> float:
-    """Kendall tau-b between ``scores`` (n,) and ``truth`` (n,)."""
-    s, t = check_scores(scores, truth)
-    return float(stats.kendalltau(s, t).statistic)
+_STATISTICS = {
+    "kendall": lambda s, t: float(stats.kendalltau(s, t).statistic),   # tau-b (scipy's default variant)
+    "spearman": lambda s, t: float(stats.spearmanr(s, t).statistic),
+}
 
 
-def spearman_rho(scores: Any, truth: Any) -> float:
-    """Spearman rho (Pearson correlation of average ranks) between ``scores`` and ``truth``."""
-    s, t = check_scores(scores, truth)
-    return float(stats.spearmanr(s, t).statistic)
+def rank_correlation(scores: Any, truth: Any, statistics: tuple[str, ...] = ("kendall", "spearman"), *,
+                     constant: str = "raise", nonfinite: str = "raise") -> dict[str, float]:
+    """Kendall tau-b and/or Spearman rho between ``scores`` (n,) and ``truth`` (n,).
+
+    Args:
+        statistics: which of ``"kendall"`` (tau-b) and ``"spearman"`` (Pearson correlation of
+            average ranks) to compute.
+        constant: a constant vector, or fewer than 3 items: ``"raise"`` a ValueError
+            (:func:`check_scores`), or ``"nan"``: NaN for every statistic (undefined, said so
+            rather than reported as 0), for large grids where one degenerate row must not stop
+            the rest.
+        nonfinite: ``"raise"`` a ValueError on any NaN or inf; ``"rank"``: -inf / +inf rank
+            below / above every finite value (a proxy that underflows is the worst), NaN still
+            raises; ``"drop"``: leave out the pairs with a NaN or inf on either side.
+
+    Returns:
+        ``{statistic: value, ..., "n": pairs used}``.
+    """
+    if constant not in ("raise", "nan"):
+        raise ValueError(f"constant must be 'raise' or 'nan', got {constant!r}")
+    if nonfinite not in ("raise", "rank", "drop"):
+        raise ValueError(f"nonfinite must be 'raise', 'rank' or 'drop', got {nonfinite!r}")
+    unknown = [k for k in statistics if k not in _STATISTICS]
+    if unknown:
+        raise KeyError(f"unknown statistic(s) {unknown}; expected some of {sorted(_STATISTICS)}")
+    s = np.asarray(scores, dtype=np.float64)
+    t = np.asarray(truth, dtype=np.float64)
+    if s.ndim == 1 and t.ndim == 1 and s.shape == t.shape:
+        if nonfinite == "drop":
+            ok = np.isfinite(s) & np.isfinite(t)
+            s, t = s[ok], t[ok]
+        elif nonfinite == "rank":
+            for name, a in (("scores", s), ("truth", t)):
+                if np.isnan(a).any():
+                    raise ValueError(f"{name} has {int(np.isnan(a).sum())} NaN value(s), first at index "
+                                     f"{int(np.flatnonzero(np.isnan(a))[0])}")
+            # ranks are finite and order ±inf as the extremes; tau and rho depend on ranks only
+            s, t = stats.rankdata(s), stats.rankdata(t)
+        else:
+            _check_finite(s, t)
+        if constant == "nan" and (s.shape[0] < 3 or np.all(s == s[0]) or np.all(t == t[0])):
+            return {**{k: float("nan") for k in statistics}, "n": int(s.shape[0])}
+    s, t = check_scores(s, t)
+    return {**{k: _STATISTICS[k](s, t) for k in statistics}, "n": int(s.shape[0])}
+
+
+def kendall_tau(scores: Any, truth: Any, **policy: str) -> float:
+    """Kendall tau-b between ``scores`` (n,) and ``truth`` (n,); ``policy``: see :func:`rank_correlation`."""
+    return rank_correlation(scores, truth, ("kendall",), **policy)["kendall"]
+
+
+def spearman_rho(scores: Any, truth: Any, **policy: str) -> float:
+    """Spearman rho (Pearson correlation of average ranks) between ``scores`` and ``truth``;
+    ``policy``: see :func:`rank_correlation`."""
+    return rank_correlation(scores, truth, ("spearman",), **policy)["spearman"]
 
 
 def _resample_ranks(groups: np.ndarray, n_groups: int, idx: np.ndarray) -> np.ndarray:
@@ -193,9 +252,7 @@ def spearman_in_true_top(scores: Any, truth: Any, fraction: float = 0.10) -> flo
     s, t = check_scores(scores, truth)
     k = _top_k_count(s.shape[0], fraction)
     top = _predicted_order(t)[:k]
-    if k < 3 or np.all(s[top] == s[top][0]) or np.all(t[top] == t[top][0]):
-        return float("nan")
-    return float(stats.spearmanr(s[top], t[top]).statistic)
+    return spearman_rho(s[top], t[top], constant="nan")
 
 
 def best_in_predicted_top(scores: Any, truth: Any, k: int) -> float:
@@ -241,9 +298,10 @@ def rank_report(scores: Any, truth: Any, seed: int = 0, n_boot: int = DEFAULT_N_
     """
     s, t = check_scores(scores, truth)
     out: dict[str, Any] = {"n": int(s.shape[0])}
-    out["kendall"] = float(stats.kendalltau(s, t).statistic)
+    corr = rank_correlation(s, t)
+    out["kendall"] = corr["kendall"]
     out["kendall_ci"] = list(bootstrap_ci(s, t, "kendall", n_boot=n_boot, seed=seed))
-    out["spearman"] = float(stats.spearmanr(s, t).statistic)
+    out["spearman"] = corr["spearman"]
     out["spearman_ci"] = list(bootstrap_ci(s, t, "spearman", n_boot=n_boot, seed=seed))
     out["precision_top5pct"] = precision_at_top(s, t, 0.05)
     out["spearman_top10pct"] = spearman_in_true_top(s, t, 0.10)

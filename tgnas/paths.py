@@ -10,7 +10,8 @@ hand; ``$TGNAS_OUTPUT_ROOT`` when set (the tests set it to a temporary folder).
 The read-only benchmark data root is resolved, in order, from:
 
 1. the environment variable ``TGNAS_DATA`` (a user's own download folder),
-2. ``../shared/data`` next to the project root (this workspace's layout),
+2. ``../shared/data``: a ``shared/data`` folder beside the project folder (one download used by
+   several checkouts; ``docs/data.md``),
 3. ``data/raw`` inside the project.
 """
 
@@ -87,8 +88,8 @@ def data_root() -> Path:
     """Return the folder holding the read-only benchmark files.
 
     ``TGNAS_DATA`` wins when set (even if the folder is empty, so that a user's choice is
-    never silently replaced); otherwise the shared workspace folder if it exists, otherwise
-    ``data/raw``.
+    never silently replaced); otherwise ``../shared/data`` beside the project if it exists,
+    otherwise ``data/raw``.
     """
     env = os.environ.get(DATA_ENV_VAR)
     if env:

@@ -1,7 +1,7 @@
-"""The ``tgnas`` modules each DVC stage depends on, generated from its notebook's imports.
+"""The ``tgnas`` modules each DVC stage depends on, generated from its notebook's (or script's) imports.
 
 A stage that misses a module it imports is never rerun when that module changes. The deps
-of every stage are therefore the *import closure* of its notebook: every ``tgnas`` module the
+of every stage are therefore the *import closure* of its notebook or script: every ``tgnas`` module the
 notebook imports, every ``tgnas`` module those import (at any depth, lazy imports inside
 functions included) and the ``__init__.py`` of every package on the way.
 
@@ -117,6 +117,34 @@ def missing_deps(dvc_yaml: Path | None = None) -> dict[str, list[str]]:
     return out
 
 
+def declared_outputs(dvc_yaml: Path | None = None, params_yaml: Path | None = None) -> set[str]:
+    """Every path a stage of ``dvc.yaml`` declares (``outs``, ``metrics``, ``plots``), with
+    ``${section.key}`` resolved from ``params.yaml``."""
+    import yaml
+
+    stages = yaml.safe_load((dvc_yaml or ROOT / "dvc.yaml").read_text())["stages"]
+    params = yaml.safe_load((params_yaml or ROOT / "params.yaml").read_text())
+
+    def resolve(m: re.Match) -> str:
+        value = params
+        for key in m.group(1).split("."):
+            value = value[key]
+        return str(value)
+
+    out = set()
+    for st in stages.values():
+        for key in ("outs", "metrics", "plots"):
+            for entry in st.get(key) or []:
+                path = entry if isinstance(entry, str) else next(iter(entry))
+                out.add(re.sub(r"\$\{([\w.]+)\}", resolve, path).rstrip("/"))
+    return out
+
+
+def undeclared(files: list[str], outputs: set[str]) -> list[str]:
+    """The ``files`` that are neither a declared output nor inside a declared output folder."""
+    return [f for f in files if not _covered(f, sorted(outputs))]
+
+
 def write_deps(dvc_yaml: Path | None = None) -> list[str]:
     """Rewrite each notebook stage's ``tgnas/`` dep lines with its import closure (other deps
     and the file's layout are kept); return the names of the stages changed."""
@@ -146,7 +174,9 @@ def write_deps(dvc_yaml: Path | None = None) -> list[str]:
             if nb is None:
                 out += block
                 continue
-            others = [b for b in block if not b.strip().startswith(f"- {PACKAGE}/")]
+            # generated: the tgnas/*.py lines; kept: every other dep (package data such as the
+            # shipped checkpoint included)
+            others = [b for b in block if not (b.strip().startswith(f"- {PACKAGE}/") and b.strip().endswith(".py"))]
             new = others + [f"      - {f}\n" for f in import_closure(ROOT / nb)]
             if new != block:
                 changed.append(stage)

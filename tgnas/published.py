@@ -2,8 +2,8 @@
 
 This is the only place where a published value is typed in. Notebook 07
 (:mod:`tgnas.experiments.paper_vs_companion`) puts each one beside the value the pipeline
-measured. ``source`` names where in the paper the number stands and the project file that
-recorded it (``shared/paper/tgnas-paper-summary.md``, ``shared/paper/upstream-facts.md``).
+measured. ``source`` names where in the paper (arXiv:2404.00271, v1 unless it says otherwise)
+the number stands.
 A claim the paper makes without a number has ``value=None`` and its wording in ``claim``.
 """
 
@@ -22,7 +22,7 @@ class Published:
     artifact: str                 # the paper's headline artifact it belongs to
     quantity: str                 # what is measured
     value: float | None           # the published number (None: a claim without a number)
-    source: str                   # where it stands in the paper / the recording file
+    source: str                   # where it stands in the paper
     claim: str = ""               # the paper's wording
     unit: str = ""
     low: float | None = None      # a published range instead of one number
@@ -33,48 +33,48 @@ class Published:
 PUBLISHED: tuple[Published, ...] = (
     # correlation table (NB201, CIFAR-10 test accuracy, zero NB201 labels)
     Published("corr_tgnas_kendall", "correlation table", "TG-NAS Kendall τ, NB201 CIFAR-10", 0.57,
-              "abstract and NB201 correlation table (summary: Key Results; upstream-facts: Results)"),
+              "abstract and NB201 correlation table"),
     Published("corr_tgnas_spearman", "correlation table", "TG-NAS Spearman ρ, NB201 CIFAR-10", 0.77,
-              "abstract and NB201 correlation table (summary: Key Results; upstream-facts: Results)"),
+              "abstract and NB201 correlation table"),
     Published("corr_flops_kendall", "correlation table", "FLOPs Kendall τ, NB201 CIFAR-10", None,
-              "baseline row of the NB201 correlation table; range recorded in upstream-facts: Results",
+              "baseline row of the NB201 correlation table",
               low=0.58, high=0.62),
     Published("corr_synflow_kendall", "correlation table", "synflow Kendall τ, NB201 CIFAR-10", None,
-              "baseline row of the NB201 correlation table; range recorded in upstream-facts: Results",
+              "baseline row of the NB201 correlation table",
               low=0.56, high=0.57),
     Published("corr_naswot_kendall", "correlation table", "NASWOT Kendall τ, NB201 CIFAR-10", None,
-              "baseline row of the NB201 correlation table; range recorded in upstream-facts: Results",
+              "baseline row of the NB201 correlation table",
               low=0.56, high=0.57),
     # embedding model x description length
     Published("ablation_best_embedding", "embedding × description-length ablation",
               "best embedding model / description length", None,
-              "embedding ablation (summary: Open Question 1; upstream-facts: Operator descriptions)",
+              "embedding model x description length ablation",
               claim="short descriptions with MiniLM are best"),
     # data-ratio study
     Published("data_ratio", "data-ratio study", "NB201 CIFAR-10 τ against fraction of NB101 used", None,
-              "abstract ('strong data efficiency'); summary: Executive Summary",
+              "abstract ('strong data efficiency')",
               claim="strong data efficiency: a small fraction of NB101 suffices"),
     # NB201 search
     Published("search_nb201_cifar10", "NB201 search table", "found cell's CIFAR-10 test accuracy", 93.75,
-              "abstract; NB201 search table (summary: Key Results)", unit="%"),
+              "abstract; NB201 search table", unit="%"),
     Published("search_nb201_cost", "NB201 search table", "search cost", 40.0,
-              "NB201 search table / text ('about 40 seconds'; summary: Mechanism 2)", unit="s",
+              "NB201 search table and text ('about 40 seconds')", unit="s",
               higher_is_better=False),
     # DARTS search
     Published("search_darts_cost", "DARTS search", "search cost (one RTX 4090)", 120.0,
-              "DARTS search text ('under 2 minutes'; upstream-facts: Results)", unit="s",
+              "DARTS search text ('under 2 minutes')", unit="s",
               claim="under 2 minutes", higher_is_better=False),
     Published("darts_cifar10_error", "DARTS search", "CIFAR-10 test error of the found cell (600 epochs)", None,
-              "DARTS CIFAR-10 table; the number is not recorded in the shared summary",
+              "DARTS CIFAR-10 table (compared as a claim: no number typed in here)",
               claim="competitive CIFAR-10 error (DARTS protocol: 600 epochs, 20 cells, 36 channels)",
               unit="%", higher_is_better=False),
     # ImageNet
     Published("imagenet_top1", "ImageNet result", "DARTS-space cell on ImageNet, top-1", 74.5,
-              "abstract v1 (74.5 %), v2 reports 74.9 % (summary: Key Results; upstream-facts: Results)",
+              "abstract v1 (74.5 %); v2 reports 74.9 %",
               unit="%", low=74.5, high=74.9),
     # speed-up
     Published("speedup", "speed-up claim", "search speed-up over zero-cost proxies", 300.0,
-              "abstract ('up to 300x faster'); summary: Mechanism 2", unit="x", claim="up to 300x"),
+              "abstract ('up to 300x faster')", unit="x", claim="up to 300x"),
 )
 
 #: NAS-Bench-201 optimum (test accuracy, %), a property of the benchmark quoted as context.

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from tgnas import paths
 from tgnas.spaces.nb201.benchmark import NB201_DATASETS
@@ -32,7 +31,7 @@ from tgnas.spaces.catalog import SPACES
 
 __all__ = ["NB201_DATASETS", "PAPER_REFERENCE", "load_default_predictor",
            "nb201_truth", "space_data", "config_key", "check_no_nb201_labels", "train_cached",
-           "quick_corr", "score_nb201", "within_space_val", "over_seeds", "seed_summary", "finished_run"]
+           "score_nb201", "within_space_val", "over_seeds", "seed_summary", "finished_run"]
 
 #: The paper's headline numbers for TG-NAS on NB201 CIFAR-10 (arXiv 2404.00271).
 PAPER_REFERENCE: dict[str, float] = {stat: published(f"corr_tgnas_{stat}").value for stat in ("kendall", "spearman")}
@@ -130,19 +129,6 @@ def train_cached(config: TrainConfig, name: str, *, data: Sequence[SpaceData] | 
         data = [space_data(s, config.graph_form) for s in config.train_spaces]
     train(config, path, device=device, data=list(data), progress=progress)
     return path
-
-
-def quick_corr(scores: np.ndarray, truth: np.ndarray) -> dict[str, float]:
-    """Kendall tau-b and Spearman rho without confidence intervals (for the large grids)."""
-    s, t = np.asarray(scores, dtype=np.float64), np.asarray(truth, dtype=np.float64)
-    if s.shape != t.shape or s.ndim != 1:
-        raise ValueError(f"scores {s.shape} and truth {t.shape} must be equal-length 1-D arrays")
-    if not np.all(np.isfinite(s)):
-        raise ValueError("scores contain NaN or inf")
-    if np.all(s == s[0]) or np.all(t == t[0]):  # undefined: say so with NaN, not a warning or 0
-        return {"kendall": float("nan"), "spearman": float("nan"), "n": int(s.shape[0])}
-    return {"kendall": float(stats.kendalltau(s, t).statistic),
-            "spearman": float(stats.spearmanr(s, t).statistic), "n": int(s.shape[0])}
 
 
 def score_nb201(predictor: Predictor, form: str | None = None) -> np.ndarray:

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from tgnas.ensemble import PlusRule, Reference, normal_scores
+from tgnas.metrics import rank_correlation
 from tgnas.spaces.catalog import SPACES
 
 __all__ = ["corr", "signal_correlations", "normalisation_study", "shipped_results"]
@@ -28,8 +28,8 @@ __all__ = ["corr", "signal_correlations", "normalisation_study", "shipped_result
 
 def corr(scores: np.ndarray, truth: np.ndarray) -> dict[str, float]:
     """Kendall tau and Spearman rho, rounded to 4 digits."""
-    return {"kendall": round(float(stats.kendalltau(scores, truth)[0]), 4),
-            "spearman": round(float(stats.spearmanr(scores, truth)[0]), 4)}
+    r = rank_correlation(scores, truth, constant="nan", nonfinite="rank")
+    return {"kendall": round(r["kendall"], 4), "spearman": round(r["spearman"], 4)}
 
 
 def _floor(v: np.ndarray) -> np.ndarray:

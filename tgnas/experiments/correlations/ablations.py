@@ -20,8 +20,9 @@ from pathlib import Path
 import pandas as pd
 
 from tgnas.fileio import save_figure
-from tgnas.experiments.common import NB201_DATASETS, check_no_nb201_labels, nb201_truth, quick_corr, score_nb201, \
+from tgnas.experiments.common import NB201_DATASETS, check_no_nb201_labels, nb201_truth, score_nb201, \
     train_cached
+from tgnas.metrics import rank_correlation
 from tgnas.graph_forms import GRAPH_FORMS
 from tgnas.predictor import Predictor, TrainConfig
 from tgnas.spaces import catalog
@@ -83,7 +84,7 @@ def run_ablations(base: TrainConfig, *, fraction: float, epochs: int, models: li
         for g, lab, s in variants:
             row = {"group": g, "variant": lab, "train_cells": n_cells}
             for ds in datasets:
-                r = quick_corr(s, truth[ds])
+                r = rank_correlation(s, truth[ds], constant="nan")
                 row[f"{ds}_kendall"], row[f"{ds}_spearman"] = r["kendall"], r["spearman"]
             row["checkpoint"] = path.name
             rows.append(row)

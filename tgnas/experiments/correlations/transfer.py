@@ -21,8 +21,9 @@ import numpy as np
 import pandas as pd
 
 from tgnas.fileio import save_figure
-from tgnas.experiments.common import check_no_nb201_labels, nb201_truth, quick_corr, score_nb201, space_data, \
+from tgnas.experiments.common import check_no_nb201_labels, nb201_truth, score_nb201, space_data, \
     train_cached, within_space_val
+from tgnas.metrics import rank_correlation
 from tgnas.predictor import Predictor, TrainConfig
 
 __all__ = ["TRAIN_SETS", "EVAL_SETS", "EVAL_SPACES", "transfer_config", "eval_nb101_sample", "run_transfer",
@@ -54,17 +55,17 @@ def eval_nb101_sample(n_cells: int, seed: int = 0) -> np.ndarray:
 
 def _eval_nb101(pred: Predictor, nb101_cells: np.ndarray) -> dict:
     d = space_data("nb101").subset(nb101_cells)
-    return quick_corr(pred.score(d.graphs), d.labels)
+    return rank_correlation(pred.score(d.graphs), d.labels, constant="nan")
 
 
 def _eval_nb201(pred: Predictor, nb101_cells: np.ndarray) -> dict:
     check_no_nb201_labels(pred.config)
-    return quick_corr(score_nb201(pred), nb201_truth("cifar10"))
+    return rank_correlation(score_nb201(pred), nb201_truth("cifar10"), constant="nan")
 
 
 def _eval_nb301(pred: Predictor, nb101_cells: np.ndarray) -> dict:
     d = space_data("darts")
-    return quick_corr(pred.score(d.graphs), d.labels)
+    return rank_correlation(pred.score(d.graphs), d.labels, constant="nan")
 
 
 #: How each evaluation set is scored (NB101: a sample; NB201: in the predictor's graph form).

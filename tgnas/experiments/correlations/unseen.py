@@ -22,8 +22,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tgnas.experiments.common import check_no_nb201_labels, nb201_truth, quick_corr, space_data, train_cached
+from tgnas.experiments.common import check_no_nb201_labels, nb201_truth, space_data, train_cached
 from tgnas.graphs import GraphSet, graphset
+from tgnas.metrics import rank_correlation
 from tgnas.predictor import Predictor, TrainConfig
 from tgnas.predictor.data import SpaceData
 from tgnas.predictor.train import predict_graphs
@@ -98,7 +99,8 @@ def run_unseen(base: TrainConfig, *, held_out: str = "maxpool3x3", target: str =
             if model == "onehot":
                 variants.append((f"one-hot, {target} -> zero vector", _zero_op_scores(pred, graphs, target)))
             for enc, s in variants:
-                sub, allc = quick_corr(s[mask], truth[mask]), quick_corr(s, truth)
+                sub = rank_correlation(s[mask], truth[mask], constant="nan")
+                allc = rank_correlation(s, truth, constant="nan")
                 rows.append({"model": model, "training": training, "encoding": enc, "kendall": sub["kendall"],
                              "spearman": sub["spearman"], "n": sub["n"], "kendall_all": allc["kendall"],
                              "spearman_all": allc["spearman"],

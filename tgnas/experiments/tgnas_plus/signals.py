@@ -36,8 +36,9 @@ import numpy as np
 import pandas as pd
 
 from tgnas import paths
-from tgnas.experiments.common import NB201_DATASETS, nb201_truth, quick_corr, score_nb201
+from tgnas.experiments.common import NB201_DATASETS, nb201_truth, score_nb201
 from tgnas.ensemble import PlusRule, equal_rule, fit_rule, floor_neg_inf
+from tgnas.metrics import rank_correlation
 from tgnas.predictor import Predictor
 from tgnas.predictor.train import used_cells
 from tgnas.proxies.az_nas_lite import AZ_SIGNALS
@@ -258,7 +259,7 @@ def evaluate_signals(scores: np.ndarray, cells: np.ndarray | None = None,
     row = {}
     for ds in datasets:
         truth = nb201_truth(ds)
-        r = quick_corr(scores, truth if cells is None else truth[np.asarray(cells)])
+        r = rank_correlation(scores, truth if cells is None else truth[np.asarray(cells)], constant="nan")
         row[f"{ds}_kendall"], row[f"{ds}_spearman"] = r["kendall"], r["spearman"]
     return row
 

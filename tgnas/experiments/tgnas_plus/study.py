@@ -31,9 +31,9 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from tgnas.experiments.common import (NB201_DATASETS, check_no_nb201_labels, nb201_truth, quick_corr, score_nb201,
+from tgnas.experiments.common import (NB201_DATASETS, check_no_nb201_labels, nb201_truth, score_nb201,
                                       seed_summary, train_cached)
-from tgnas.metrics import kendall_tau, spearman_rho
+from tgnas.metrics import kendall_tau, rank_correlation, spearman_rho
 from tgnas.predictor import Predictor, TrainConfig
 from tgnas.predictor.data import SpaceData, load_space_data
 
@@ -69,7 +69,7 @@ def evaluate_predictor(pred: Predictor) -> dict[str, float]:
     row = {"nb301_kendall": kendall_tau(s301, y301), "nb301_spearman": spearman_rho(s301, y301)}
     s201 = score_nb201(pred)
     for ds in NB201_DATASETS:
-        r = quick_corr(s201, nb201_truth(ds))
+        r = rank_correlation(s201, nb201_truth(ds), constant="nan")
         row[f"{ds}_kendall"], row[f"{ds}_spearman"] = r["kendall"], r["spearman"]
     return row
 
