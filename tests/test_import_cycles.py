@@ -1,9 +1,10 @@
 """No import cycles inside the package: module-level and function-level imports alike.
 
 The graph has one node per module of ``tgnas/`` and an edge ``a -> b`` for every
-``import b`` / ``from b import x`` (or ``from a.pkg import b`` when ``b`` is a module) found
+``import b`` / ``from b import x`` (``from pkg import b`` when ``b`` is a module) found
 anywhere in ``a``'s source, function bodies included; imports under ``if TYPE_CHECKING:``
-never run and are skipped. Implicit parent-package imports are not edges.
+never run and are skipped. Implicit parent-package imports are not edges (``from tgnas
+import paths`` is an edge to ``tgnas.paths``, not to ``tgnas``).
 """
 
 from __future__ import annotations
@@ -28,8 +29,19 @@ def _is_type_checking(test: ast.expr) -> bool:
         isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
 
 
-def _imports(tree: ast.AST, module: str, is_package: bool) -> set[str]:
-    """Dotted names this module's code imports (absolute), ``if TYPE_CHECKING:`` blocks skipped."""
+def _absolute(node: ast.ImportFrom, module: str, is_package: bool) -> str:
+    """The absolute name of the module ``node`` imports from."""
+    base = node.module or ""
+    if node.level:
+        package = module.split(".") if is_package else module.split(".")[:-1]
+        package = package[:len(package) - (node.level - 1)]
+        base = ".".join(package + ([base] if base else []))
+    return base
+
+
+def _imports(tree: ast.AST, module: str, is_package: bool, modules: set[str]) -> set[str]:
+    """Dotted names this module's code imports (absolute), ``if TYPE_CHECKING:`` blocks skipped;
+    ``from pkg import x`` imports ``pkg.x`` when that is one of ``modules``, else ``pkg``."""
     found: set[str] = set()
 
     def visit(node: ast.AST) -> None:
@@ -40,13 +52,8 @@ def _imports(tree: ast.AST, module: str, is_package: bool) -> set[str]:
         if isinstance(node, ast.Import):
             found.update(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                package = module.split(".") if is_package else module.split(".")[:-1]
-                package = package[:len(package) - (node.level - 1)]
-                base = ".".join(package + ([base] if base else []))
-            found.add(base)
-            found.update(f"{base}.{a.name}" for a in node.names)
+            base = _absolute(node, module, is_package)
+            found.update(f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base for a in node.names)
         for child in ast.iter_child_nodes(node):
             visit(child)
 
@@ -57,10 +64,10 @@ def _imports(tree: ast.AST, module: str, is_package: bool) -> set[str]:
 def import_graph(package_dir: Path = PACKAGE) -> dict[str, set[str]]:
     """``{module: modules of the package it imports}``."""
     files = {_module_name(p, package_dir.parent): p for p in package_dir.rglob("*.py")}
-    graph = {}
+    graph, modules = {}, set(files)
     for name, path in files.items():
         tree = ast.parse(path.read_text(), filename=str(path))
-        graph[name] = {m for m in _imports(tree, name, path.name == "__init__.py") if m in files and m != name}
+        graph[name] = {m for m in _imports(tree, name, path.name == "__init__.py", modules) if m in modules and m != name}
     return graph
 
 
@@ -90,12 +97,14 @@ def test_finder_finds_a_cycle_and_skips_type_checking(tmp_path):
     pkg = tmp_path / "tgnas"
     pkg.mkdir()
     (pkg / "__init__.py").write_text("")
-    (pkg / "a.py").write_text("def f():\n    from tgnas import b\n")
+    (pkg / "a.py").write_text("def f():\n    from tgnas import b, VERSION\n")
     (pkg / "b.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from tgnas.c import X\n"
                               "import tgnas.c\n")
     (pkg / "c.py").write_text("from .a import f\n")
+    (pkg / "d.py").write_text("from tgnas import c\n")  # the module tgnas.c; tgnas itself only as its parent
     graph = import_graph(pkg)
     assert graph["tgnas.a"] == {"tgnas", "tgnas.b"} and graph["tgnas.b"] == {"tgnas.c"} and graph["tgnas.c"] == {"tgnas.a"}
+    assert graph["tgnas.d"] == {"tgnas.c"}
     assert find_cycle(graph) == ["tgnas.a", "tgnas.b", "tgnas.c", "tgnas.a"]
     (pkg / "c.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .a import f\n")
     assert find_cycle(import_graph(pkg)) is None
@@ -138,3 +147,4 @@ def test_space_folders_never_import_the_catalog():
     bad = [(m, d) for m, deps in graph.items() for d in deps
            if any(m == f or m.startswith(f + ".") for f in folders) and d == "tgnas.spaces.catalog"]
     assert not bad, bad
+
