@@ -17,27 +17,19 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from tgnas import __version__
+from tgnas import cli_data, cli_embed, cli_search, cli_train_final
+from tgnas.argtypes import positive_int  # kept here for tgnas.cli_predictor (pending, see below)
+from tgnas.errors import expected_errors, one_line
+from tgnas.version import __version__
 
-#: modules that add sub-commands; each has ``register(subparsers)``.
-COMMAND_MODULES: tuple[str, ...] = (
-    "tgnas.cli_data",
-    "tgnas.cli_embed",
-    "tgnas.cli_predictor",
-    "tgnas.cli_search",
-    "tgnas.cli_train_final",
-)
-
-
-def positive_int(text: str) -> int:
-    """argparse type: an integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
+def _command_modules() -> tuple:
+    """The modules that add sub-commands, in ``tgnas --help`` order; each has ``register(subparsers)``."""
+    # Pending (tests/test_import_cycles.py, _PENDING): tgnas.cli_predictor still imports
+    # positive_int from this module, so a plain import of it here would close the loop
+    # cli -> cli_predictor -> cli. Once it imports tgnas.argtypes, it joins the import above
+    # and importlib goes.
+    cli_predictor = importlib.import_module("tgnas.cli_predictor")
+    return (cli_data, cli_embed, cli_predictor, cli_search, cli_train_final)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,8 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show the traceback of every error")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(sub)
+    for module in _command_modules():
+        module.register(sub)
     _name_commands(parser)
     return parser
 
@@ -67,8 +59,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Returns the exit status: the command's, or 2 after an expected error (printed as one line).
     """
-    from tgnas.errors import expected_errors, one_line
-
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tgnas.cli import positive_int
+from tgnas.argtypes import positive_int
 from tgnas.fileio import check_output, write_json
 
 
