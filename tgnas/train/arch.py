@@ -13,6 +13,7 @@ from typing import Any
 
 from torch import nn
 
+from tgnas import paths
 from tgnas.spaces import catalog
 from tgnas.spaces.base import Space
 from tgnas.train.config import FinalTrainConfig
@@ -77,8 +78,6 @@ def genotype_from_search(path: str | Path | None = None) -> str | None:
     Raises:
         KeyError: the file exists but holds no DARTS genotype (the message lists its keys).
     """
-    from tgnas import paths
-
     p = Path(path) if path is not None else paths.METRIC_DETAILS_DIR / SEARCH_METRICS_NAME
     if not p.is_file():
         return None

@@ -21,7 +21,7 @@ import pandas as pd
 
 from tgnas.fileio import save_figure
 from tgnas.experiments.common import NB201_DATASETS, check_no_nb201_labels, nb201_truth, quick_corr, score_nb201, \
-    train_cached
+    space_data, train_cached
 from tgnas.graph_forms import GRAPH_FORMS
 from tgnas.predictor import Predictor, TrainConfig
 from tgnas.spaces import catalog
@@ -91,7 +91,6 @@ def run_ablations(base: TrainConfig, *, fraction: float, epochs: int, models: li
 
 
 def _train_cells(cfg: TrainConfig) -> int:
-    from tgnas.experiments.common import space_data
     total = 0
     for s in cfg.train_spaces:
         m = len(space_data(s))
