@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from tgnas import paths
 from tgnas.errors import MissingResourceError
@@ -609,8 +610,6 @@ class SimilarityReport:
 
     def relations_frame(self) -> Any:
         """The sanity relations as a pandas DataFrame (one row per relation)."""
-        import pandas as pd
-
         return pd.DataFrame([{"relation": r.relation.name, "cos_closer": r.cos_closer,
                               "cos_farther": r.cos_farther, "margin": r.margin, "holds": r.holds,
                               "why": r.relation.why} for r in self.relations])

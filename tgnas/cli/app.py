@@ -17,10 +17,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from tgnas import __version__, cli_embed, cli_predictor
+from tgnas import cli_embed, cli_predictor
 import tgnas.cli.data as data
 import tgnas.cli.search as search
 import tgnas.cli.train_final as train_final
+from tgnas.errors import expected_errors, one_line
+from tgnas.version import __version__
 
 #: modules that add sub-commands; each has ``register(subparsers)``.
 COMMAND_MODULES = (data, cli_embed, cli_predictor, search, train_final)
@@ -53,8 +55,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Returns the exit status: the command's, or 2 after an expected error (printed as one line).
     """
-    from tgnas.errors import expected_errors, one_line
-
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)

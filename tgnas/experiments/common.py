@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from tgnas import paths
-from tgnas.spaces.nb201.benchmark import NB201_DATASETS
+from tgnas.spaces.nb201.benchmark import NB201_DATASETS, load_nb201
 from tgnas.graphs import GraphSet, graphset
 from tgnas.predictor import Predictor, TrainConfig, load_checkpoint, train
 from tgnas.predictor.data import SpaceData, load_space_data
@@ -57,7 +57,6 @@ def load_default_predictor(path: Path | None = None) -> Predictor:
 
 @lru_cache(maxsize=1)
 def _nb201_table():
-    from tgnas.spaces.nb201.benchmark import load_nb201
     df = load_nb201()
     if not np.array_equal(df.index.to_numpy(), np.arange(len(df))):
         raise ValueError("load_nb201() is not in benchmark index order 0..15624")

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from tgnas import paths
+from tgnas.fileio import save_figure
 from tgnas.published import PAPER, PUBLISHED, Published, published
 
 STATUSES = ("reproduced within noise", "better", "worse", "needs a GPU run", "claim holds",
@@ -257,8 +258,6 @@ def update_readme(rows: list[Row], readme: Path | None = None) -> bool:
 def plot_table(rows: list[Row], path: Path) -> Path:
     """The comparison as a colour-coded table figure (PNG)."""
     import matplotlib.pyplot as plt
-
-    from tgnas.fileio import save_figure
 
     colours = {"reproduced within noise": "#cfe8cf", "better": "#b7dcf5", "worse": "#f5c6c6",
                "needs a GPU run": "#eeeeee", "claim holds": "#cfe8cf", "claim does not hold": "#f5c6c6",

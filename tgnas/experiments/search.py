@@ -18,6 +18,10 @@ import pandas as pd
 from tgnas.spaces.nb201.benchmark import NB201_DATASETS
 from tgnas import paths
 from tgnas.experiments.common import seed_summary
+from tgnas.published import SEARCH_ANCHORS
+from tgnas.search.evaluate import run_seeded
+from tgnas.search.scorers import plus_scorer, predictor_scorer
+from tgnas.spaces.darts.benchmark import surrogate_ranks
 from tgnas.spaces.catalog import SPACES
 
 __all__ = ["SUMMARY_COLUMNS", "search_table", "search_summary", "plus_searches", "darts_cascades",
@@ -59,9 +63,6 @@ def plus_searches(predictor: Any, rule: Any, algorithms: Sequence[str], seeds: S
     computes (the cascade's pool and prescore too); loading the predictor and rule, done
     once, is not included.
     """
-    from tgnas.search.evaluate import run_seeded
-    from tgnas.search.scorers import plus_scorer, predictor_scorer
-
     space = SPACES[space]
     results = []
     for alg in algorithms:
@@ -88,10 +89,6 @@ def darts_cascades(predictor: Any, rule: Any, seeds: Sequence[int], budget: int,
         ``prescore_seconds``, ``winner_prescore_rank`` and the surrogate's ``accuracy``,
         ``rank``, ``percentile``, ``random_mean``, ``random_max``, ``n_random``.
     """
-    from tgnas.search.evaluate import run_seeded
-    from tgnas.spaces.darts.benchmark import surrogate_ranks
-    from tgnas.search.scorers import plus_scorer, predictor_scorer
-
     results = run_seeded(["cascade"], SPACES["darts"],
                          lambda s: plus_scorer(rule, predictor, SPACES["darts"], seed=s, reference=reference),
                          seeds, budget, progress=progress, prescorer=predictor_scorer(predictor, SPACES["darts"]), pool=pool)
@@ -118,8 +115,6 @@ def darts_cascade_summary(frame: pd.DataFrame, top_pct: float = 1.0) -> dict[str
 def anchor_rows(optimum: dict[str, float]) -> pd.DataFrame:
     """Published NB201 search anchors (:data:`tgnas.published.SEARCH_ANCHORS`) and the space's
     ``optimum`` as rows ``method`` + :data:`NB201_DATASETS` columns."""
-    from tgnas.published import SEARCH_ANCHORS
-
     rows = [{"method": name, **{d: float(a[d]) for d in NB201_DATASETS}} for name, a in SEARCH_ANCHORS.items()]
     rows.append({"method": "optimum", **{d: float(optimum[d]) for d in NB201_DATASETS}})
     return pd.DataFrame(rows, columns=["method", *NB201_DATASETS])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from tgnas.spaces.darts.arch import CELL_TYPES, INTERMEDIATE_NODES, Genotype, check_genotype
 
 _OP_COLOURS: dict[str, str] = {
@@ -85,7 +87,6 @@ def plot_nb201_results(df, optimum: dict[str, float] | None = None, top1: float 
         anchors: ``{method: CIFAR-10 accuracy}`` of published searches (grey dash-dot lines).
     """
     import matplotlib.pyplot as plt
-    import numpy as np
 
     groups = list(df.groupby(["scorer", "algorithm"], sort=True))
     fig, ax = plt.subplots(figsize=(max(5.0, 1.1 * len(groups) + 2), 3.8))

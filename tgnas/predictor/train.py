@@ -49,7 +49,8 @@ from torch import nn
 from torch.optim.swa_utils import AveragedModel
 from tqdm import tqdm
 
-from tgnas import __version__, paths
+from tgnas import paths
+from tgnas.embeddings import embed_ops
 from tgnas.checkpoints import CheckpointError, load_checkpoint_file, save_checkpoint
 from tgnas.errors import shorten
 from tgnas.fileio import check_output
@@ -58,6 +59,7 @@ from tgnas.graphs import BatchMaker, GraphSet
 from tgnas.metrics import kendall_tau, spearman_rho
 from tgnas.runtime import resolve_device, set_seed
 from tgnas.spaces import catalog
+from tgnas.version import __version__
 from tgnas.predictor.data import SpaceData, load_space_data
 from tgnas.predictor.model import GCN_PRESETS, GCNConfig, TGNASPredictorNet, check_fields, gcn_preset
 
@@ -202,7 +204,6 @@ class TrainResult:
 def default_embed_fn(config: TrainConfig, descriptions: dict[str, str] | None = None) -> EmbedFn:
     """``vocab -> embed_ops(vocab, model=config.embedding_model, length=config.length)``."""
     def embed(vocab: Sequence[str]) -> np.ndarray:
-        from tgnas.embeddings import embed_ops
         return embed_ops(list(vocab), model=config.embedding_model, length=config.length,
                          descriptions=descriptions)
     return embed

@@ -45,6 +45,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from tgnas import paths
+from tgnas.datasets.cifar10 import load_cifar10
 from tgnas.fileio import write_json
 from tgnas.nets import count_flops, count_params
 from tgnas.spaces.base import Space
@@ -251,8 +252,6 @@ def cifar10_minibatch(batch_size: int = 64, seed: int = 0, pool: int = 1000,
     Returns:
         images (B, 3, 32, 32) float32, labels (B,) int64.
     """
-    from tgnas.datasets.cifar10 import load_cifar10
-
     if not 1 <= batch_size <= pool:
         raise ValueError(f"batch_size must be in 1..pool={pool}, got {batch_size}")
     data = load_cifar10(split, limit=pool)

@@ -15,8 +15,10 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from tgnas import paths
 from tgnas.spaces import catalog
-from tgnas.train.loop import _split_output, amp_dtype, count_parameters
+from tgnas.train.config import preset
+from tgnas.train.loop import _split_output, amp_dtype, build_model, count_parameters
 
 #: Training images per epoch of the two datasets (CIFAR-10 train split; ImageNet-1k train).
 TRAIN_IMAGES: dict[str, int] = {"cifar10": 50_000, "imagenet": 1_281_167}
@@ -107,8 +109,6 @@ _PAPER_RUNS: tuple[tuple[str, int, int], ...] = (("cifar10", 32, 10), ("imagenet
 def read_gpu_check(path: Path | None = None) -> dict | None:
     """The JSON of ``scripts/gpu_check_final_training.py`` (default
     ``METRICS_DIR / "final_training_gpu_check.json"``), or ``None`` if it is not there."""
-    from tgnas import paths
-
     p = Path(path) if path is not None else paths.METRICS_DIR / "final_training_gpu_check.json"
     return json.loads(p.read_text()) if p.is_file() else None
 
@@ -123,9 +123,6 @@ def paper_scale_costs(parsed, assumed_gpu_images_per_s: float, gpu_check: dict |
     paper-scale CIFAR-10 network's training throughput measured on this CPU (``cpu_batch``
     random images, ``cpu_threads`` threads; 0 = torch's default) and its CPU-hours.
     """
-    from tgnas.train.config import preset
-    from tgnas.train.loop import build_model
-
     rows: list[dict[str, object]] = []
     for ds, size, classes in _PAPER_RUNS:
         if ds not in catalog.get_space(parsed.space).final_datasets:

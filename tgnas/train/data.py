@@ -26,6 +26,8 @@ import numpy as np
 import torch
 from PIL import Image, ImageEnhance
 
+from tgnas.datasets.cifar10 import load_cifar10
+
 #: DARTS' CIFAR-10 normalisation (per-channel mean and std of the training images in [0, 1]).
 CIFAR10_MEAN: tuple[float, float, float] = (0.49139968, 0.48215827, 0.44653124)
 CIFAR10_STD: tuple[float, float, float] = (0.24703233, 0.24348505, 0.26158768)
@@ -94,8 +96,6 @@ def load_cifar10_split(split: str, n: int | None = None, source: str | None = No
     ``n``; the loader itself needs a multiple of 10, so a few more are decoded and cut).
     ``source``: ``None`` for the shared JPEG zip or an official ``cifar-10-batches-py`` folder.
     """
-    from tgnas.datasets.cifar10 import load_cifar10
-
     limit = None if n is None else 10 * math.ceil(n / 10)
     data = load_cifar10(split, limit=limit, source=source)
     images, labels = data.images, data.labels

@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from tgnas.fileio import save_figure
-from tgnas.experiments.common import NB201_DATASETS, check_no_nb201_labels, nb201_truth, score_nb201, \
+from tgnas.experiments.common import NB201_DATASETS, check_no_nb201_labels, nb201_truth, score_nb201, space_data, \
     train_cached
 from tgnas.metrics import rank_correlation
 from tgnas.graph_forms import GRAPH_FORMS
@@ -92,7 +92,6 @@ def run_ablations(base: TrainConfig, *, fraction: float, epochs: int, models: li
 
 
 def _train_cells(cfg: TrainConfig) -> int:
-    from tgnas.experiments.common import space_data
     total = 0
     for s in cfg.train_spaces:
         m = len(space_data(s))

@@ -9,9 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from tqdm import tqdm
 
 from tgnas import paths
+from tgnas.proxies import PROXIES, cifar10_minibatch, compute_proxy
 from tgnas.spaces.nb201 import benchmark as nb201_benchmark
+from tgnas.spaces.nb201.benchmark import enumerate_archs, load_nb201_proxies
+from tgnas.spaces.nb201.cost import params_and_flops_all
 from tgnas.fileio import save_figure
 from tgnas.experiments.common import NB201_DATASETS, PAPER_REFERENCE, nb201_truth
 from tgnas.graphs import graphset
@@ -36,7 +40,6 @@ def computed_baselines(dataset: str) -> dict[str, np.ndarray]:
     """``{"params", "flops"}`` -> ``(15625,)`` values of the real NB201 network (C=16, N=5,
     ``NUM_CLASSES[dataset]`` outputs, 32x32 input; FLOPs of the 16x16 ImageNet16 input are
     not modelled, which changes only the classifier share) from the analytic cost model."""
-    from tgnas.spaces.nb201.cost import params_and_flops_all
     df = params_and_flops_all(num_classes=NUM_CLASSES[dataset])
     return {"params": df["params"].to_numpy(np.float64), "flops": df["flops"].to_numpy(np.float64)}
 
@@ -44,7 +47,6 @@ def computed_baselines(dataset: str) -> dict[str, np.ndarray]:
 def precomputed_proxies(dataset: str) -> pd.DataFrame:
     """The precomputed NAS-Bench-Suite-Zero proxies (9,445 rows, index = NB201 index) for
     ``dataset`` (see :data:`PROXY_DATASET`); ``params``/``flops`` renamed ``*_zc``."""
-    from tgnas.spaces.nb201.benchmark import load_nb201_proxies
     df = load_nb201_proxies(PROXY_DATASET[dataset])
     return df.rename(columns={c: c + _DUPLICATE_SUFFIX for c in ("params", "flops") if c in df})
 
@@ -166,11 +168,6 @@ def measure_proxies(n_cells: int, seed: int = 0, names: tuple[str, ...] | None =
         (values: DataFrame index = NB201 index, one column per proxy;
         ``{proxy: mean seconds per arch}``).
     """
-    from tqdm import tqdm
-
-    from tgnas.proxies import PROXIES, cifar10_minibatch, compute_proxy
-    from tgnas.spaces.nb201.benchmark import enumerate_archs
-
     if n_cells < 1:
         raise ValueError(f"n_cells must be >= 1, got {n_cells}")
     names = tuple(names or PROXIES)

@@ -43,6 +43,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tgnas.errors import check_text, shorten
+from tgnas.graph_forms import masks_to_form
 from tgnas.spaces.base import CellGraph, Space
 
 #: DARTS' ``PRIMITIVES``, in its order.
@@ -139,7 +141,6 @@ def _check_cell_type(cell: str) -> str:
 
 
 def _shown(value: object) -> str:
-    from tgnas.errors import shorten
     return shorten(value)
 
 
@@ -225,7 +226,6 @@ MAX_RANGE = 16
 def _range_literal(node: ast.Call, field: str, text: str) -> list[int] | None:
     """``range(a[, b[, c]])`` with int literals and at most :data:`MAX_RANGE` items, else None
     (its size is checked before any list is made)."""
-    from tgnas.errors import shorten
     try:
         args = [ast.literal_eval(a) for a in node.args]
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
@@ -244,14 +244,12 @@ def _range_literal(node: ast.Call, field: str, text: str) -> list[int] | None:
 
 def _source(node: ast.expr, text: str) -> str:
     """The text of ``node`` (no ``ast.unparse``: it recurses, and long chains overflow it)."""
-    from tgnas.errors import shorten
     return shorten(ast.get_source_segment(text.strip(), node) or type(node).__name__)
 
 
 def _literal(node: ast.expr, field: str, text: str) -> object:
     # ``range(a, b)`` is the one call allowed (DARTS writes concats that way); everything else
     # must be a Python literal. Nothing is executed.
-    from tgnas.errors import shorten
     if isinstance(node, ast.Call):
         if (isinstance(node.func, ast.Name) and node.func.id == "range" and not node.keywords
                 and 1 <= len(node.args) <= 3):
@@ -269,7 +267,6 @@ def _literal(node: ast.expr, field: str, text: str) -> object:
 
 def _parse_call(text: str) -> ast.Call:
     """The ``Genotype(...)`` call of ``text`` (parsed, never executed)."""
-    from tgnas.errors import shorten
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as err:
@@ -331,7 +328,6 @@ def parse_genotype(text: str) -> Genotype:
             non-literal values, or a structurally invalid cell (see :class:`Genotype`).
             Messages quote at most ~200 characters of the input.
     """
-    from tgnas.errors import check_text, shorten
     check_text(text, "a DARTS genotype string", MAX_TEXT)
     fast = _fast_parse(text)
     if fast is not None:
@@ -364,7 +360,6 @@ def from_compact(compact: Sequence | str) -> Genotype:
     ``compact`` is ``(normal, reduce)``, each 8 ``(input_node, op_index)`` pairs, op indices
     into :data:`NASLIB_DARTS_OPS`. Concats are 2..5 (NASLib's DARTS cells always use all four).
     """
-    from tgnas.errors import check_text, shorten
     text = compact if isinstance(compact, str) else None
     if isinstance(compact, str):
         check_text(compact, "a NASLib DARTS compact string", MAX_TEXT)
@@ -547,7 +542,6 @@ class DartsForm(Space):
         """``tgnas.graph_forms.to_form(self.to_graph(arch), form)``, built from the genotype's
         pairs as bit masks without the intermediate full graph (scoring a file of genotypes
         spends most of its time here)."""
-        from tgnas.graph_forms import masks_to_form
         check_genotype(arch)
         m = NUM_INPUTS + EDGES_PER_CELL + 1
         succ = [0] * (2 * m)

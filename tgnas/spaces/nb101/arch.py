@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from tgnas.errors import check_text, shorten
 from tgnas.spaces.base import CellGraph, Space
 from tgnas.spaces.nb101.hashing import hash_cell
 
@@ -182,7 +183,6 @@ class NB101Form(Space):
 
     def parse(self, text: str) -> NB101Cell:
         """Parse :meth:`format`'s string into a validated cell; ``ValueError`` if malformed."""
-        from tgnas.errors import check_text, shorten  # (local: keeps this module's imports to the space)
         check_text(text, "an NB101 cell string", 1_000)  # a 7-vertex cell string has ~160 characters
         if not _TEXT_RE.match(text.strip()):
             raise ValueError(f"not an NB101 cell string: {shorten(text)}; expected "

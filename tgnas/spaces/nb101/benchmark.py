@@ -16,6 +16,7 @@ table's arrays are read-only (shared by all callers); DataFrames are returned as
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
@@ -27,7 +28,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tgnas import datafiles
+from tgnas import datafiles, paths
+from tgnas.graph_forms import check_form
+from tgnas.graphs import CACHE_VERSION, GraphSet
 from tgnas.spaces.nb101.arch import NB101Cell, NB101Form
 from tgnas.spaces.nb101.hashing import hash_cell
 
@@ -163,7 +166,6 @@ def _table_to_graphset(table: NB101Table):
     # Array operations only: the table's adjacency is already upper-triangular and
     # zero-padded to 7 vertices, with the output at num_vertices - 1 and padding after it,
     # which is GraphSet's layout.
-    from tgnas.graphs import GraphSet
     codes = np.asarray(table.ops)
     lut = np.full(8, -99, dtype=np.int32)  # codes -3..2 -> lut[code + 3]
     for code, idx in _CODE_TO_VOCAB.items():
@@ -184,10 +186,6 @@ def table_graphset(table: NB101Table | None = None, cache: bool = True):
             table's op codes, adjacency and vertex counts (a different table never hits a
             stale file).
     """
-    import hashlib
-
-    from tgnas import paths
-    from tgnas.graphs import CACHE_VERSION, GraphSet
     table = load_nb101() if table is None else table
     if not cache:
         return _table_to_graphset(table)
@@ -207,7 +205,6 @@ def table_graphset(table: NB101Table | None = None, cache: bool = True):
 def cell_graphs(form: str = "full"):
     """All 423,624 cells as a GraphSet (every graph form is the same: NB101 cells are pruned
     and have no ``none`` or identity op)."""
-    from tgnas.graph_forms import check_form
     check_form(form)
     return table_graphset()
 
@@ -221,7 +218,6 @@ def cell_ids() -> pd.DataFrame:
 def labelled_cells(form: str = "full", surrogate_samples: int = 0, seed: int = 0):
     """(GraphSet, ``(423624,)`` CIFAR-10 test accuracy after 108 epochs, run 0 (fraction)) of
     every cell (NB101 has no surrogate: ``surrogate_samples`` and ``seed`` are unused)."""
-    from tgnas.graph_forms import check_form
     check_form(form)
     table = load_nb101()
     return table_graphset(table), np.asarray(table.test_acc)

@@ -23,6 +23,8 @@ import numpy as np
 
 from tgnas import datafiles, fileio, paths
 from tgnas.errors import CommandError
+from tgnas.spaces.nb101.enumerate import enumerate_nb101
+from tgnas.spaces.nb101.tfrecord import read_nasbench_tfrecord, to_nb101_table
 
 #: Output of :func:`build_nb101_runs` (below the data root); optional, no recorded hash.
 NB101_RUNS_RELPATH = "nb101/nb101_108_runs.npz"
@@ -69,8 +71,6 @@ def write_npz(path: Path, arrays: dict[str, np.ndarray], sha256: str | None,
 
 def build_nb101_full(root: Path, overwrite: bool = True, progress: bool = True) -> Path:
     """Build ``nb101_full`` below ``root`` from the ObfuNAS originals (about a minute)."""
-    from tgnas.spaces.nb101.enumerate import enumerate_nb101
-
     entry = datafiles.get("nb101_full")
     test_acc, flops = (np.load(_original_path(root, k), allow_pickle=False) for k in entry.built_from)
     arrays = nb101_full_arrays(test_acc, flops, enumerate_nb101(progress=progress))
@@ -98,8 +98,6 @@ def nb101_runs_arrays(df) -> dict[str, np.ndarray]:
         (N,) int8, ``params`` (N,) int64, ``val_acc_108`` and ``test_acc_108`` (N, R)
         float64 (final accuracies, fractions; R = 3 runs in file order).
     """
-    from tgnas.spaces.nb101.tfrecord import to_nb101_table
-
     runs = sorted(df.loc[df["epochs"] == 108, "run"].unique().tolist())
     if not runs:
         raise BuildError("the TFRecord holds no 108-epoch records")
@@ -125,8 +123,6 @@ def build_nb101_runs(root: Path, overwrite: bool = True, progress: bool = True) 
     Every record's CRC32C is verified while reading. When the ObfuNAS table is present,
     its cells and run-0 test accuracies must equal the TFRecord's.
     """
-    from tgnas.spaces.nb101.tfrecord import read_nasbench_tfrecord
-
     tfrecord = root / datafiles.original("nb101_tfrecord").relpath
     if not tfrecord.is_file():
         raise BuildError(f"{tfrecord} is missing; run `tgnas data fetch nb101_tfrecord` first")

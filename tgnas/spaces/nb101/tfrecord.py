@@ -34,15 +34,14 @@ import struct
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import google_crc32c
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-if TYPE_CHECKING:
-    from tgnas.spaces.nb101.benchmark import NB101Table
+from tgnas.spaces.nb101.benchmark import MAX_VERTICES, NB101_OP_CODES, PAD_CODE, NB101Table
 
 _MASK_DELTA = 0xA282EAD8
 _HEADER = struct.Struct("<QI")  # length, masked crc of the 8 length bytes
@@ -282,8 +281,6 @@ def to_nb101_table(df: pd.DataFrame, epochs: int = 108, run: int = 0) -> NB101Ta
     zero-padded to 7 vertices, ``test_acc`` = final test accuracy, ``flops`` = NaN (the
     official file has no FLOPs).
     """
-    from tgnas.spaces.nb101.benchmark import MAX_VERTICES, NB101_OP_CODES, PAD_CODE, NB101Table
-
     sel = df[(df["epochs"] == epochs) & (df["run"] == run)].sort_values("module_hash")
     if sel.empty:
         raise ValueError(f"no records for epochs={epochs}, run={run}; present: "

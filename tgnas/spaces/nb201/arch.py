@@ -28,6 +28,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from tgnas.errors import check_text, shorten
 from tgnas.spaces.base import CellGraph, Space
 
 #: The operator choices, in the benchmark's order.
@@ -118,7 +119,6 @@ def parse_arch(text: str) -> NB201Arch:
         ValueError: not a string, wrong number of node groups or edges, a token that is not
             ``op~node``, a node index out of order, or an unknown op.
     """
-    from tgnas.errors import check_text, shorten  # (local: keeps this module's imports to the space)
     check_text(text, "an NB201 arch string", MAX_TEXT)
     groups = text.split("+")
     if len(groups) != 3:

@@ -42,6 +42,7 @@ from functools import lru_cache
 import numpy as np
 
 from tgnas.cellgraph import CellGraph
+from tgnas.errors import check_text, shorten
 
 #: Layer codes, in the benchmark's numbering.
 CODES: tuple[int, ...] = (1, 2, 3, 4)
@@ -148,7 +149,6 @@ def parse_arch(text: str) -> MacroArch:
             ``basic``, NASLib padding other than trailing zeros up to six entries, or codes
             that break the space's rules.
     """
-    from tgnas.errors import check_text, shorten
     check_text(text, "a TNB101 macro arch string", MAX_TEXT)
     s = text.strip()
     if s.startswith("("):

@@ -27,7 +27,10 @@ import numpy as np
 import pandas as pd
 
 from tgnas import datafiles
-from tgnas.spaces.tnb101_macro.arch import TASKS, MacroArch, as_arch, format_arch, from_naslib_tuple, to_graph
+from tgnas.graph_forms import check_form, to_form
+from tgnas.graphs import GraphSet
+from tgnas.spaces.tnb101_macro.arch import (TASKS, MacroArch, as_arch, format_arch, from_naslib_tuple, to_graph,
+                                           to_naslib_string)
 
 #: The 11 zero-cost proxies of every record (their ``score``), in column order.
 PROXIES: tuple[str, ...] = ("epe_nas", "fisher", "flops", "grad_norm", "grasp", "jacov", "l2_norm", "nwot",
@@ -112,7 +115,6 @@ def _archs(path: Path) -> tuple[MacroArch, ...]:
 
 def cell_ids() -> pd.DataFrame:
     """``tnb101_index``, ``arch`` (net code) and ``naslib`` (tuple key) of the 725 networks, in order."""
-    from tgnas.spaces.tnb101_macro.arch import to_naslib_string
     archs = benchmark_archs()
     return pd.DataFrame({INDEX_NAME: range(len(archs)), "arch": [format_arch(a) for a in archs],
                          "naslib": [to_naslib_string(a) for a in archs]})
@@ -124,8 +126,6 @@ def cell_graphs(form: str = "full"):
 
     (Every form gives the same chains: the space has no ``none`` or identity labels.)
     """
-    from tgnas.graph_forms import check_form, to_form
-    from tgnas.graphs import GraphSet
     check_form(form)
     return GraphSet.from_graphs([to_form(to_graph(a), form) for a in benchmark_archs()])
 

@@ -8,6 +8,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+import tgnas.spaces.tnb101_macro.benchmark as bench
+import tgnas.spaces.tnb101_macro.net as net
+import tgnas.spaces.tnb101_macro.size as sizes
 from tgnas.cellgraph import CellGraph
 from tgnas.spaces.base import Space
 from tgnas.spaces.tnb101_macro.arch import (
@@ -102,39 +105,32 @@ class TNB101MacroSpace(Space):
 
     def build_net(self, arch: MacroArch, num_classes: int = 10, C: int | None = None, N: int | None = None):
         """The macro network (:func:`.net.build_net`); ``C``: stem width (default 64), ``N`` unused."""
-        from tgnas.spaces.tnb101_macro.net import build_net
-        return build_net(arch, num_classes, self.proxy_C if C is None else C, N)
+        return net.build_net(arch, num_classes, self.proxy_C if C is None else C, N)
 
     def size(self, archs: Sequence[MacroArch | str]) -> np.ndarray:
         """``(M,)`` float64 parameters (millions) of the benchmark-size networks (stem width 64,
         ``class_scene``'s 63-class head; :mod:`.size`)."""
-        from tgnas.spaces.tnb101_macro.size import params_millions
-        return params_millions(archs)
+        return sizes.params_millions(archs)
 
     def flops_of(self, arch: MacroArch | str) -> float:
         """Multiply-accumulates of the benchmark-size network on one 256 x 256 image (:func:`.size.num_macs`)."""
-        from tgnas.spaces.tnb101_macro.size import num_macs
-        return float(num_macs(arch))
+        return float(sizes.num_macs(arch))
 
     # -- benchmark ----------------------------------------------------------------------------
 
     def cells(self, form: str = "full"):
         """The 725 benchmark networks in ``tnb101_index`` order (:func:`.benchmark.cell_graphs`)."""
-        from tgnas.spaces.tnb101_macro.benchmark import cell_graphs
-        return cell_graphs(form)
+        return bench.cell_graphs(form)
 
     def cell_ids(self):
         """``tnb101_index``, ``arch``, ``naslib`` of :meth:`cells` (:func:`.benchmark.cell_ids`)."""
-        from tgnas.spaces.tnb101_macro.benchmark import cell_ids
-        return cell_ids()
+        return bench.cell_ids()
 
     def labelled(self, form: str = "full", surrogate_samples: int = 0, seed: int = 0, task: str = TASKS[0]):
         """``(GraphSet, labels)`` of one task, ``class_scene`` by default; rank within one task
         only (:func:`.benchmark.labelled_cells`)."""
-        from tgnas.spaces.tnb101_macro.benchmark import labelled_cells
-        return labelled_cells(form, surrogate_samples, seed, task=task)
+        return bench.labelled_cells(form, surrogate_samples, seed, task=task)
 
     def accuracy(self, archs: Sequence[MacroArch | str]):
         """``val_accuracy`` per task, NaN where unlabelled (:func:`.benchmark.accuracy`)."""
-        from tgnas.spaces.tnb101_macro.benchmark import accuracy
-        return accuracy(archs)
+        return bench.accuracy(archs)
