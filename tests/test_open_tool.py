@@ -51,7 +51,7 @@ def _shipped():
 
 def test_shipped_weights_load_and_reproduce_their_recorded_scores():
     from tgnas.checkpoints import load_checkpoint_file
-    from tgnas.ensemble import PlusRule, check_rule_matches
+    from tgnas.plus.rule import PlusRule, check_rule_matches
     from tgnas.fileio import sha256_file
     from tgnas.predictor import Predictor
     pre = _shipped()
@@ -59,7 +59,7 @@ def test_shipped_weights_load_and_reproduce_their_recorded_scores():
     assert pre.CHECKPOINT.stat().st_size < 400_000  # best-epoch weights only: a few hundred KB
     # the rule holds REFERENCE_QUANTILES numbers per (space, signal) reference (at most ~25
     # characters each in JSON), a few KB of info besides: nothing else may grow it
-    from tgnas.ensemble import REFERENCE_QUANTILES
+    from tgnas.plus.rule import REFERENCE_QUANTILES
     refs = sum(len(r) for r in PlusRule.load(pre.RULE).references.values())
     assert pre.RULE.stat().st_size < 25 * REFERENCE_QUANTILES * refs + 20_000
     assert sha256_file(pre.CHECKPOINT) == prov["shipped"]["checkpoint_sha256"]
@@ -96,7 +96,7 @@ def test_a_checkpoint_damaged_after_shipping_is_refused(tmp_path):
 
 
 def test_ship_refuses_to_overwrite_and_a_rule_of_another_checkpoint(tmp_path):
-    from tgnas.ensemble import PlusRule
+    from tgnas.plus.rule import PlusRule
     from tgnas.fileio import OutputExistsError
     from tgnas.shipping import ship
     pre = _shipped()

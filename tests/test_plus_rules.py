@@ -56,7 +56,7 @@ def test_ensemble_averages_members_and_keeps_cells_every_member_left_out():
     b["nb101"] = b["nb101"].iloc[50:].reset_index(drop=True)  # member b saw the first 50 cells
     ens = ensemble_tables([a, b])
     assert len(ens["nb101"]) == 250 and ens["nb101"]["nb101_index"].min() == 150
-    from tgnas.ensemble import normal_scores
+    from tgnas.plus.rule import normal_scores
     want = (normal_scores(a["nb201"]["tgnas"].to_numpy()) + normal_scores(b["nb201"]["tgnas"].to_numpy())) / 2
     np.testing.assert_allclose(ens["nb201"]["tgnas"], want)
     assert ensemble_tables([a])["nb201"] is a["nb201"]
@@ -91,7 +91,7 @@ def test_a_perfect_predictor_gets_the_weight_and_a_near_perfect_cv_tau():
 
 def test_plus_signals_compute_what_a_rule_names_and_an_az_rule_scores(tmp_path):
     import tgnas
-    from tgnas.ensemble import equal_rule, stamp_rule
+    from tgnas.plus.rule import equal_rule, stamp_rule
     from tgnas.pretrained import default_checkpoint
     from tgnas.proxies.az_nas_lite import AZ_DEFAULT_LITE, AZ_SIGNALS, az_nas_lite_signals
     from tgnas.scoring import load_predictor, plus_signals

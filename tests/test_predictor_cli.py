@@ -76,7 +76,7 @@ def test_train_preset_with_overrides(tmp_path):
 
 
 def test_score_plus_with_a_stamped_rule(checkpoint, tmp_path, capsys):
-    from tgnas.ensemble import equal_rule, stamp_rule
+    from tgnas.plus.rule import equal_rule, stamp_rule
     from tgnas.experiments.tgnas_plus.signals import SIGNALS, nb201_signal_table
     from tgnas.predictor import Predictor
     pred = Predictor.load(checkpoint, device="cpu")

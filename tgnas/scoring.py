@@ -86,7 +86,7 @@ def load_rule(rule: Path | str | None, checkpoint: Path | str | None):
     """The TG-NAS+ rule (``None``: the one shipped beside the shipped predictor, or, for another
     checkpoint, ``tgnas.paths.PLUS_RULE``), checked to belong to ``checkpoint``."""
     from tgnas import paths
-    from tgnas.ensemble import PlusRule, check_rule_matches
+    from tgnas.plus.rule import PlusRule, check_rule_matches
     ckpt = _checkpoint_path(checkpoint)
     if rule is None:
         from tgnas import pretrained
@@ -242,7 +242,7 @@ def reference_table(pred, space: Space, n: int = 500, seed: int = 0, progress: b
         az = az_nas_lite_table(texts, space, cfg, progress=progress,
                                out=paths.LITE_PROXY_DIR / f"{sp.name}_reference_az_nas_{cfg.key()}_n{n}_seed{seed}.npz")
         # -inf (a degenerate component) is the lowest value; a reference needs finite quantiles
-        from tgnas.ensemble import floor_neg_inf
+        from tgnas.plus.rule import floor_neg_inf
         out.update({s: floor_neg_inf(az[c].to_numpy()) for s, c in zip(AZ_SIGNALS, AZ_COMPONENTS)})
     return pd.DataFrame({s: out[s] for s in signals})
 
@@ -257,8 +257,8 @@ def _check_signals(signals: Sequence[str]) -> tuple[str, ...]:
 
 def _combine(rule, table: pd.DataFrame, space: Space, normalise: str) -> np.ndarray:
     """``(M,)`` TG-NAS+ scores of a signal table."""
-    from tgnas.ensemble import normal_scores
-    from tgnas.ensemble import floor_neg_inf
+    from tgnas.plus.rule import normal_scores
+    from tgnas.plus.rule import floor_neg_inf
     if normalise == "reference":
         # generic cells are scored against the population of the space that builds them
         return rule.score(table, space.reference_space().name)

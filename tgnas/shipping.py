@@ -70,7 +70,7 @@ def ship(checkpoint: Path | str, rule: Path | str, dest: Path | str = PRETRAINED
     Returns:
         the provenance record (also written to ``dest/provenance.json``).
     """
-    from tgnas.ensemble import PlusRule, check_rule_matches
+    from tgnas.plus.rule import PlusRule, check_rule_matches
     from tgnas.fileio import atomic_output, check_output, sha256_file, write_json
     from tgnas.predictor import Predictor
     from tgnas.predictor.train import load_checkpoint

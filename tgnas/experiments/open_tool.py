@@ -1,6 +1,6 @@
 """How the shipped predictor and TG-NAS+ do on NB201 and NB301, per normalisation choice.
 
-TG-NAS+ needs each signal as a normal score within the space (:mod:`tgnas.ensemble`). This
+TG-NAS+ needs each signal as a normal score within the space (:mod:`tgnas.plus.rule`). This
 module measures the choices of :mod:`tgnas.scoring` against the labels:
 
 * ``reference_full``: the space's whole scored population as reference (NB201: all 15,625
@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from tgnas.ensemble import PlusRule, Reference, normal_scores
+from tgnas.plus.rule import PlusRule, Reference, normal_scores
 from tgnas.spaces.catalog import SPACES
 
 __all__ = ["corr", "signal_correlations", "normalisation_study", "shipped_results"]
@@ -33,7 +33,7 @@ def corr(scores: np.ndarray, truth: np.ndarray) -> dict[str, float]:
 
 
 def _floor(v: np.ndarray) -> np.ndarray:
-    from tgnas.ensemble import floor_neg_inf
+    from tgnas.plus.rule import floor_neg_inf
     return floor_neg_inf(np.asarray(v, dtype=np.float64))
 
 
@@ -107,7 +107,7 @@ def shipped_results(pred, rule: PlusRule, progress: bool = False, with_study: bo
     With ``with_study``, the :func:`normalisation_study` of both spaces is added.
     """
     from tgnas.experiments.tgnas_plus.signals import nb301_signal_table
-    from tgnas.ensemble import equal_rule
+    from tgnas.plus.rule import equal_rule
     nb201, y201, ref201 = _nb201_tables(pred, az=_uses_az(rule))
     nb301 = nb301_signal_table(pred, progress=progress, az=_uses_az(rule))
     y301 = nb301["accuracy"].to_numpy()

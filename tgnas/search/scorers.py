@@ -37,7 +37,7 @@ def plus_scorer(rule: Any, predictor: Any, space: Space, seed: int = 0,
     """TG-NAS+: ``rule.score(plus_signals(predictor, archs, space, signals=rule.signals, seed=seed), reference)``.
 
     Args:
-        rule: a :class:`tgnas.ensemble.PlusRule` made for ``predictor`` (see
+        rule: a :class:`tgnas.plus.rule.PlusRule` made for ``predictor`` (see
             :func:`tgnas.scoring.load_rule`, which checks that).
         seed: seed of the lite networks' initialisation and minibatch.
         reference: the rule's reference population that normalises the signals (a key of

@@ -16,9 +16,9 @@ Each variant is scored on
   :func:`select_rule`.
 
 Weightings: ``nb301`` / ``nb101`` (non-negative least squares on normal scores,
-:func:`tgnas.ensemble.fit_rule`), ``equal`` (nothing fitted), and ``log_ranks`` (AZ-NAS's
+:func:`tgnas.plus.rule.fit_rule`), ``equal`` (nothing fitted), and ``log_ranks`` (AZ-NAS's
 label-free sum of log-ranks within the scored population,
-:func:`tgnas.proxies.az_nas.aggregate_log_ranks`; not a :class:`~tgnas.ensemble.PlusRule`, so
+:func:`tgnas.proxies.az_nas.aggregate_log_ranks`; not a :class:`~tgnas.plus.rule.PlusRule`, so
 it ranks only a whole population and is reported, not shipped).
 """
 
@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from tgnas.ensemble import PlusRule, fit_rule, normal_scores
+from tgnas.plus.rule import PlusRule, fit_rule, normal_scores
 from tgnas.experiments.tgnas_plus.signals import ALL_SIGNALS, AZ_SIGNALS, SIGNALS, evaluate_signals
 from tgnas.metrics import kendall_tau
 

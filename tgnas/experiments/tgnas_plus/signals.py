@@ -37,7 +37,7 @@ import pandas as pd
 
 from tgnas import paths
 from tgnas.experiments.common import NB201_DATASETS, nb201_truth, quick_corr, score_nb201
-from tgnas.ensemble import PlusRule, equal_rule, fit_rule, floor_neg_inf
+from tgnas.plus.rule import PlusRule, equal_rule, fit_rule, floor_neg_inf
 from tgnas.predictor import Predictor
 from tgnas.predictor.train import used_cells
 from tgnas.proxies.az_nas_lite import AZ_SIGNALS
@@ -227,7 +227,7 @@ def plus_rule(method: str, target: pd.DataFrame, *, nb101: pd.DataFrame | None =
 
     Args:
         method: ``"nb301"`` / ``"nb101"``: non-negative weights fitted on that labelled table
-            (:func:`tgnas.ensemble.fit_rule`); ``"equal"``: equal weights, nothing fitted.
+            (:func:`tgnas.plus.rule.fit_rule`); ``"equal"``: equal weights, nothing fitted.
         target: the target space's signal table (its ``accuracy`` column, if any, is ignored).
         nb101, nb301: labelled fitting tables (:func:`nb101_signal_table`,
             :func:`nb301_signal_table`); the one ``method`` names is required, and every
