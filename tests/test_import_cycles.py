@@ -138,3 +138,38 @@ def test_space_folders_never_import_the_catalog():
     bad = [(m, d) for m, deps in graph.items() for d in deps
            if any(m == f or m.startswith(f + ".") for f in folders) and d == "tgnas.spaces.catalog"]
     assert not bad, bad
+
+
+def _closure(graph: dict[str, set[str]], start: str) -> set[str]:
+    """Every module ``start`` may import, directly or through others (function bodies included)."""
+    seen, todo = set(), [start]
+    while todo:
+        m = todo.pop()
+        for d in graph.get(m, ()):
+            if d not in seen:
+                seen.add(d)
+                todo.append(d)
+    return seen
+
+
+def test_tgnas_plus_takes_space_objects_and_imports_nothing_at_package_level():
+    """TG-NAS+ (``tgnas/plus/``) never resolves a space name: neither it nor anything it imports
+    reaches the catalog or a space folder; its package module imports nothing."""
+    graph = import_graph()
+    folders = _folders(graph)
+    plus = sorted(m for m in graph if m == "tgnas.plus" or m.startswith("tgnas.plus."))
+    assert {"tgnas.plus.rule", "tgnas.plus.signals", "tgnas.plus.combine"} <= set(plus)
+    assert graph["tgnas.plus"] == set()
+    for m in plus:
+        reach = _closure(graph, m)
+        bad = sorted(d for d in reach if d == "tgnas.spaces.catalog"
+                     or any(d == f or d.startswith(f + ".") for f in folders))
+        assert not bad, f"{m} reaches {bad}"
+
+
+@pytest.mark.parametrize("module", ["tgnas.scoring", "tgnas.cli_predictor", "tgnas.search.scorers",
+                                    "tgnas.cli_embed", "tgnas.plus.signals", "tgnas.plus.combine", "tgnas.plus.rule"])
+def test_product_code_never_imports_the_papers_experiments(module):
+    graph = import_graph()
+    bad = sorted(d for d in _closure(graph, module) if d.startswith("tgnas.experiments"))
+    assert not bad, f"{module} reaches {bad}"

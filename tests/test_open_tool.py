@@ -81,7 +81,7 @@ def test_shipped_rule_reproduces_recorded_plus_scores():
     for space in ("darts", "nb201"):
         rec = prov["recorded_scores"][space]
         got = tgnas.score(rec["cells"], space=space, plus=True)
-        np.testing.assert_allclose(got["score"], rec["plus_score"], rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(got["plus_score"], rec["plus_score"], rtol=1e-4, atol=1e-4)
 
 
 def test_a_checkpoint_damaged_after_shipping_is_refused(tmp_path):
@@ -136,7 +136,10 @@ def test_score_a_file_of_genotypes_without_a_checkpoint(tmp_path, capsys):
     plus = tmp_path / "p.csv"
     assert main(["score", "--plus", "--space", "darts", "--archs", str(f), "--out", str(plus), "--quiet"]) == 0
     p = pd.read_csv(plus)
-    assert list(p.columns) == ["line", "tgnas", "params", "naswot", "synflow", "plus_score"]
+    from tgnas.plus.rule import PlusRule
+    rule = PlusRule.load(_shipped().RULE)
+    assert any(s.startswith("az_") for s in rule.signals)  # every signal the rule uses, AZ-NAS's too
+    assert list(p.columns) == ["line", *rule.signals, "seconds", "plus_score"]
     assert np.all(np.isfinite(p["plus_score"])) and p["params"].gt(0).all()
 
 
@@ -239,7 +242,7 @@ def test_generic_cells_with_english_descriptions_score(tmp_path, capsys):
     # TG-NAS+ builds generic cells with NB101's operators (as NB101 cells), and says why not otherwise
     plus = tgnas.score([nb101_like], space="cell", plus=True)
     ref = tgnas.score(["0101.0010.0001.0000/input,conv3x3-bn-relu,maxpool3x3,output"], space="nb101", plus=True)
-    np.testing.assert_allclose(plus["score"], ref["score"], rtol=1e-6)
+    np.testing.assert_allclose(plus["plus_score"], ref["plus_score"], rtol=1e-6)
     with pytest.raises(ValueError, match="no network builder for operators.*squeeze-excite"):
         tgnas.score([SE_CELL], space="cell", plus=True)
 
@@ -285,8 +288,8 @@ def test_plus_within_needs_a_large_set_and_reference_does_not():
     few = [format_genotype(sp.sample(rng)) for _ in range(5)]
     with pytest.raises(ValueError, match="needs >= 100"):
         tgnas.score(few, space="darts", plus=True, normalise="within")
-    alone = tgnas.score(few[:1], space="darts", plus=True)["score"].iloc[0]
-    together = tgnas.score(few, space="darts", plus=True)["score"].iloc[0]
+    alone = tgnas.score(few[:1], space="darts", plus=True)["plus_score"].iloc[0]
+    together = tgnas.score(few, space="darts", plus=True)["plus_score"].iloc[0]
     assert alone == pytest.approx(together)  # reference normalisation: a score does not depend on the set
 
 

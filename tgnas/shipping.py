@@ -55,7 +55,7 @@ def ship(checkpoint: Path | str, rule: Path | str, dest: Path | str = PRETRAINED
 
     The checkpoint is slimmed (:func:`slim_checkpoint`; its scores are checked equal to the
     source's on :func:`reference_cells`), the rule gains a reference population for every
-    space with a network builder it lacks (:func:`tgnas.scoring.reference_table`, a seeded
+    space with a network builder it lacks (:func:`tgnas.plus.signals.reference_table`, a seeded
     sample of ``reference_n`` cells) and is stamped with the slim checkpoint's SHA-256.
 
     Args:
@@ -70,11 +70,11 @@ def ship(checkpoint: Path | str, rule: Path | str, dest: Path | str = PRETRAINED
     Returns:
         the provenance record (also written to ``dest/provenance.json``).
     """
-    from tgnas.plus.rule import PlusRule, check_rule_matches
     from tgnas.fileio import atomic_output, check_output, sha256_file, write_json
+    from tgnas.plus.rule import PlusRule, check_rule_matches
+    from tgnas.plus.signals import reference_table, signal_table
     from tgnas.predictor import Predictor
     from tgnas.predictor.train import load_checkpoint
-    from tgnas.scoring import plus_signals, reference_table
     from tgnas.spaces.catalog import SPACES, get_space, space_names
     src, rule_src = Path(checkpoint).expanduser().resolve(), Path(rule).expanduser().resolve()
     dest = Path(dest).expanduser().resolve()
@@ -110,7 +110,8 @@ def ship(checkpoint: Path | str, rule: Path | str, dest: Path | str = PRETRAINED
             row = {"cells": texts, "score": [float(v) for v in scores[space]]}
             if space in plus_rule.references:
                 archs = [get_space(space).parse(t) for t in texts]
-                table = plus_signals(shipped, archs, get_space(space), tgnas_scores=scores[space], signals=plus_rule.signals)
+                table = signal_table(shipped, archs, get_space(space), tgnas_scores=scores[space],
+                                     signals=plus_rule.signals)
                 row["plus_score"] = [float(v) for v in plus_rule.score(table, space)]
             recorded[space] = row
         if results is None:

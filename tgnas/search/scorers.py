@@ -34,11 +34,12 @@ def predictor_scorer(predictor: Any, space: Space) -> ScoreFn:
 
 def plus_scorer(rule: Any, predictor: Any, space: Space, seed: int = 0,
                 reference: str | None = None) -> ScoreFn:
-    """TG-NAS+: ``rule.score(plus_signals(predictor, archs, space, signals=rule.signals, seed=seed), reference)``.
+    """TG-NAS+: ``rule.score(signal_table(predictor, archs, space, signals=rule.signals, seed=seed), reference)``
+    (:func:`tgnas.plus.signals.signal_table`).
 
     Args:
         rule: a :class:`tgnas.plus.rule.PlusRule` made for ``predictor`` (see
-            :func:`tgnas.scoring.load_rule`, which checks that).
+            :func:`tgnas.plus.rule.load_rule`, which checks that).
         seed: seed of the lite networks' initialisation and minibatch.
         reference: the rule's reference population that normalises the signals (a key of
             ``rule.references``); ``None``: the space's own name. A rule without the space's
@@ -50,7 +51,7 @@ def plus_scorer(rule: Any, predictor: Any, space: Space, seed: int = 0,
 
     The lite networks cost about 0.02 s (NB201) to 0.1 s (DARTS) per cell on one CPU thread.
     """
-    from tgnas.scoring import plus_signals
+    from tgnas.plus.signals import signal_table
 
     name = space.name
     ref = name if reference is None else reference
@@ -59,7 +60,7 @@ def plus_scorer(rule: Any, predictor: Any, space: Space, seed: int = 0,
                        f"{sorted(rule.references)} (name one with reference=...)")
 
     def score(archs: Sequence[Any]) -> np.ndarray:
-        table = plus_signals(predictor, list(archs), space, signals=rule.signals, seed=seed)
+        table = signal_table(predictor, list(archs), space, signals=rule.signals, seed=seed)
         return np.asarray(rule.score(table, ref), dtype=np.float64)
 
     score.name = "tgnas+"  # type: ignore[attr-defined]
@@ -142,7 +143,8 @@ def make_scorer(name: str, space: Space, checkpoint: Path | str | None = None,
         if name == "tgnas+" and (rule is None or str(rule) == ""):
             raise ValueError("scorer 'tgnas+' needs the TG-NAS+ rule of its checkpoint (e.g. "
                              "models/tgnas_plus_rule.json, written by notebooks/06_tgnas_plus.ipynb)")
-        from tgnas.scoring import load_predictor, load_rule  # heavy imports, only when needed
+        from tgnas.plus.rule import load_rule  # heavy imports, only when needed
+        from tgnas.scoring import load_predictor
 
         predictor = load_predictor(path, device=device)
         if name == "tgnas":
