@@ -113,6 +113,32 @@ def test_ship_refuses_to_overwrite_and_a_rule_of_another_checkpoint(tmp_path):
     assert not (tmp_path / "ship2" / "tgnas_nb101.pt").exists()
 
 
+def test_ship_records_the_results_its_caller_measures(tmp_path, monkeypatch):
+    """``ship`` records what the caller measured (the package never runs the paper's experiments):
+    a callable gets the shipped predictor and the shipped rule, references added."""
+    from tgnas import paths
+    from tgnas.plus.rule import PlusRule
+    from tgnas.shipping import ship
+    monkeypatch.setattr(paths, "LITE_PROXY_DIR", tmp_path / "lite")  # the small reference samples' tables
+    pre = _shipped()
+    seen = {}
+
+    def measure(pred, rule):
+        seen["sha"], seen["refs"] = rule.info["predictor_sha256"], sorted(rule.references)
+        seen["score"] = float(pred.score([get_space("nb201").examples[0]], space=get_space("nb201"))[0])
+        return {"nb201": {"cells": 1}}
+
+    rec = ship(pre.CHECKPOINT, pre.RULE, dest=tmp_path / "s", results=measure, reference_n=8, progress=False)
+    assert rec["results"] == {"nb201": {"cells": 1}}
+    prov = json.loads((tmp_path / "s" / "provenance.json").read_text())
+    assert prov["results"] == rec["results"] and prov["shipped"]["checkpoint_sha256"] == seen["sha"]
+    assert seen["refs"] == sorted(PlusRule.load(tmp_path / "s" / "tgnas_plus_rule.json").references)
+    assert seen["score"] == pytest.approx(prov["recorded_scores"]["nb201"]["score"][0], abs=1e-6)
+    rec = ship(pre.CHECKPOINT, pre.RULE, dest=tmp_path / "s", results={"x": 1}, reference_n=8, progress=False,
+               overwrite=True)
+    assert rec["results"] == {"x": 1}
+
+
 # ----------------------------------------------------------------------------- input forms
 
 

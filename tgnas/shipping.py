@@ -6,6 +6,7 @@ See :mod:`tgnas.pretrained` for what is shipped and where.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,8 @@ def _validation(ckpt: dict) -> dict[str, Any]:
 
 
 def ship(checkpoint: Path | str, rule: Path | str, dest: Path | str = PRETRAINED_DIR, overwrite: bool = False,
-         command: str = "", reference_n: int = 500, results: dict | None = None,
+         command: str = "", reference_n: int = 500,
+         results: Mapping | Callable[[Any, Any], Mapping] | None = None,
          progress: bool = True) -> dict[str, Any]:
     """Ship ``checkpoint`` and its TG-NAS+ ``rule`` into ``dest`` with a provenance record.
 
@@ -59,9 +61,11 @@ def ship(checkpoint: Path | str, rule: Path | str, dest: Path | str = PRETRAINED
     sample of ``reference_n`` cells) and is stamped with the slim checkpoint's SHA-256.
 
     Args:
-        results: NB201 / NB301 results to record (``None``: computed here by
-            :func:`tgnas.experiments.open_tool.shipped_results`, about a minute with cached
-            lite-proxy tables).
+        results: the benchmark results to record, measured by the caller: a dict, or a
+            callable ``results(predictor, rule) -> dict`` called with the shipped predictor and
+            the shipped rule (references added), e.g. the paper's
+            ``tgnas.experiments.open_tool.shipped_results`` (NB201 / NB301 tau / rho, about a
+            minute with cached lite-proxy tables); ``None``: none recorded.
 
     Raises:
         ValueError: the rule was made for another checkpoint, or the slim copy scores differently.
@@ -114,9 +118,9 @@ def ship(checkpoint: Path | str, rule: Path | str, dest: Path | str = PRETRAINED
                                      signals=plus_rule.signals)
                 row["plus_score"] = [float(v) for v in plus_rule.score(table, space)]
             recorded[space] = row
-        if results is None:
-            from tgnas.experiments.open_tool import shipped_results
-            results = shipped_results(shipped, plus_rule, progress=progress)
+        if callable(results):
+            results = results(shipped, plus_rule)
+        results = None if results is None else dict(results)
         ckpt = load_checkpoint(src)
         record = {
             "command": command,
