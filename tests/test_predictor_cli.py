@@ -164,6 +164,12 @@ def test_score_all_plus_writes_every_signal_of_the_rule(az_rule, few_nb201_cells
         np.testing.assert_allclose(a[ok], b[ok], rtol=1e-5, atol=1e-6)
     if np.isfinite(api[list(rule.signals)].to_numpy()).all():
         np.testing.assert_allclose(df["plus_score"], api["plus_score"], rtol=1e-5, atol=1e-6)
+    # a space the rule has no reference for is refused before any network is built
+    capsys.readouterr()
+    assert main(["score", "--space", "tnb101_macro", "--all", "--plus", "--rule", str(path), "--quiet"]) == 2
+    assert "no reference population for space 'tnb101_macro'" in capsys.readouterr().err
+    assert main(["score", "--space", "darts", "--all", "--plus", "--rule", str(path), "--quiet"]) == 2
+    assert "needs an enumerable space with a network builder" in capsys.readouterr().err
 
 
 def test_score_archs_and_arch_plus_write_every_signal_of_the_rule(az_rule, tmp_path):

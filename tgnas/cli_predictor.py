@@ -281,6 +281,10 @@ def _score_plus_all(args: argparse.Namespace, pred, checkpoint: Path | None) -> 
         raise ValueError(f"--plus --all needs an enumerable space with a network builder {spaces}, got "
                          f"--space {args.space}; give the cells with --archs FILE")
     rule = load_rule(args.rule, checkpoint)
+    ref = sp.reference_space().name
+    if args.normalise == "reference" and ref not in rule.references:  # before any lite network is built
+        raise ValueError(f"no reference population for space {ref!r} in the rule; it has {sorted(rule.references)} "
+                         f"(use --normalise within, or a rule with a {ref} reference)")
     t0 = time.perf_counter()
     table = benchmark_signal_table(pred, sp, rule.signals, progress=not args.quiet)
     scores = combine(rule, table, sp, args.normalise)
