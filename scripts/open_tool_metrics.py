@@ -100,7 +100,7 @@ def main() -> None:
     ap.add_argument("--overwrite", action="store_true")
     args = ap.parse_args()
     from tgnas import paths
-    from tgnas.ensemble import PlusRule
+    from tgnas.plus.rule import PlusRule
     from tgnas.experiments.open_tool import shipped_results
     from tgnas.fileio import check_output, write_json
     from tgnas.pretrained import CHECKPOINT, RULE, provenance

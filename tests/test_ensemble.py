@@ -1,11 +1,11 @@
-"""TG-NAS+ combination rules (tgnas.ensemble) on synthetic source/target spaces."""
+"""TG-NAS+ combination rules (tgnas.plus.rule) on synthetic source/target spaces."""
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
-from tgnas.ensemble import PlusRule, Reference, equal_rule, fit_rule, normal_scores
+from tgnas.plus.rule import PlusRule, Reference, equal_rule, fit_rule, floor_neg_inf, normal_scores
 
 
 def synthetic(n: int, seed: int, scale: float = 1.0) -> pd.DataFrame:
@@ -75,3 +75,10 @@ def test_rule_roundtrip_and_errors(tmp_path):
     eq = equal_rule(["good", "ok"])
     eq.add_reference("nb101", src)
     np.testing.assert_allclose(eq.score(src, "nb101"), eq.z(src, "nb101").mean(axis=1))
+
+
+def test_floor_neg_inf_ranks_singular_naswot_last():
+    v = floor_neg_inf(np.array([3.0, -np.inf, 5.0]))
+    assert v.tolist() == [3.0, 2.0, 5.0]
+    with pytest.raises(ValueError, match="NaN"):
+        floor_neg_inf(np.array([1.0, np.nan]))

@@ -51,7 +51,7 @@ def _shipped():
 
 def test_shipped_weights_load_and_reproduce_their_recorded_scores():
     from tgnas.checkpoints import load_checkpoint_file
-    from tgnas.ensemble import PlusRule, check_rule_matches
+    from tgnas.plus.rule import PlusRule, check_rule_matches
     from tgnas.fileio import sha256_file
     from tgnas.predictor import Predictor
     pre = _shipped()
@@ -59,7 +59,7 @@ def test_shipped_weights_load_and_reproduce_their_recorded_scores():
     assert pre.CHECKPOINT.stat().st_size < 400_000  # best-epoch weights only: a few hundred KB
     # the rule holds REFERENCE_QUANTILES numbers per (space, signal) reference (at most ~25
     # characters each in JSON), a few KB of info besides: nothing else may grow it
-    from tgnas.ensemble import REFERENCE_QUANTILES
+    from tgnas.plus.rule import REFERENCE_QUANTILES
     refs = sum(len(r) for r in PlusRule.load(pre.RULE).references.values())
     assert pre.RULE.stat().st_size < 25 * REFERENCE_QUANTILES * refs + 20_000
     assert sha256_file(pre.CHECKPOINT) == prov["shipped"]["checkpoint_sha256"]
@@ -81,7 +81,7 @@ def test_shipped_rule_reproduces_recorded_plus_scores():
     for space in ("darts", "nb201"):
         rec = prov["recorded_scores"][space]
         got = tgnas.score(rec["cells"], space=space, plus=True)
-        np.testing.assert_allclose(got["score"], rec["plus_score"], rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(got["plus_score"], rec["plus_score"], rtol=1e-4, atol=1e-4)
 
 
 def test_a_checkpoint_damaged_after_shipping_is_refused(tmp_path):
@@ -96,7 +96,7 @@ def test_a_checkpoint_damaged_after_shipping_is_refused(tmp_path):
 
 
 def test_ship_refuses_to_overwrite_and_a_rule_of_another_checkpoint(tmp_path):
-    from tgnas.ensemble import PlusRule
+    from tgnas.plus.rule import PlusRule
     from tgnas.fileio import OutputExistsError
     from tgnas.shipping import ship
     pre = _shipped()
@@ -111,6 +111,32 @@ def test_ship_refuses_to_overwrite_and_a_rule_of_another_checkpoint(tmp_path):
     with pytest.raises(ValueError, match="another predictor checkpoint"):
         ship(pre.CHECKPOINT, other, dest=tmp_path / "ship2")
     assert not (tmp_path / "ship2" / "tgnas_nb101.pt").exists()
+
+
+def test_ship_records_the_results_its_caller_measures(tmp_path, monkeypatch):
+    """``ship`` records what the caller measured (the package never runs the paper's experiments):
+    a callable gets the shipped predictor and the shipped rule, references added."""
+    from tgnas import paths
+    from tgnas.plus.rule import PlusRule
+    from tgnas.shipping import ship
+    monkeypatch.setattr(paths, "LITE_PROXY_DIR", tmp_path / "lite")  # the small reference samples' tables
+    pre = _shipped()
+    seen = {}
+
+    def measure(pred, rule):
+        seen["sha"], seen["refs"] = rule.info["predictor_sha256"], sorted(rule.references)
+        seen["score"] = float(pred.score([get_space("nb201").examples[0]], space=get_space("nb201"))[0])
+        return {"nb201": {"cells": 1}}
+
+    rec = ship(pre.CHECKPOINT, pre.RULE, dest=tmp_path / "s", results=measure, reference_n=8, progress=False)
+    assert rec["results"] == {"nb201": {"cells": 1}}
+    prov = json.loads((tmp_path / "s" / "provenance.json").read_text())
+    assert prov["results"] == rec["results"] and prov["shipped"]["checkpoint_sha256"] == seen["sha"]
+    assert seen["refs"] == sorted(PlusRule.load(tmp_path / "s" / "tgnas_plus_rule.json").references)
+    assert seen["score"] == pytest.approx(prov["recorded_scores"]["nb201"]["score"][0], abs=1e-6)
+    rec = ship(pre.CHECKPOINT, pre.RULE, dest=tmp_path / "s", results={"x": 1}, reference_n=8, progress=False,
+               overwrite=True)
+    assert rec["results"] == {"x": 1}
 
 
 # ----------------------------------------------------------------------------- input forms
@@ -136,7 +162,10 @@ def test_score_a_file_of_genotypes_without_a_checkpoint(tmp_path, capsys):
     plus = tmp_path / "p.csv"
     assert main(["score", "--plus", "--space", "darts", "--archs", str(f), "--out", str(plus), "--quiet"]) == 0
     p = pd.read_csv(plus)
-    assert list(p.columns) == ["line", "tgnas", "params", "naswot", "synflow", "plus_score"]
+    from tgnas.plus.rule import PlusRule
+    rule = PlusRule.load(_shipped().RULE)
+    assert any(s.startswith("az_") for s in rule.signals)  # every signal the rule uses, AZ-NAS's too
+    assert list(p.columns) == ["line", *rule.signals, "seconds", "plus_score"]
     assert np.all(np.isfinite(p["plus_score"])) and p["params"].gt(0).all()
 
 
@@ -239,7 +268,7 @@ def test_generic_cells_with_english_descriptions_score(tmp_path, capsys):
     # TG-NAS+ builds generic cells with NB101's operators (as NB101 cells), and says why not otherwise
     plus = tgnas.score([nb101_like], space="cell", plus=True)
     ref = tgnas.score(["0101.0010.0001.0000/input,conv3x3-bn-relu,maxpool3x3,output"], space="nb101", plus=True)
-    np.testing.assert_allclose(plus["score"], ref["score"], rtol=1e-6)
+    np.testing.assert_allclose(plus["plus_score"], ref["plus_score"], rtol=1e-6)
     with pytest.raises(ValueError, match="no network builder for operators.*squeeze-excite"):
         tgnas.score([SE_CELL], space="cell", plus=True)
 
@@ -285,8 +314,8 @@ def test_plus_within_needs_a_large_set_and_reference_does_not():
     few = [format_genotype(sp.sample(rng)) for _ in range(5)]
     with pytest.raises(ValueError, match="needs >= 100"):
         tgnas.score(few, space="darts", plus=True, normalise="within")
-    alone = tgnas.score(few[:1], space="darts", plus=True)["score"].iloc[0]
-    together = tgnas.score(few, space="darts", plus=True)["score"].iloc[0]
+    alone = tgnas.score(few[:1], space="darts", plus=True)["plus_score"].iloc[0]
+    together = tgnas.score(few, space="darts", plus=True)["plus_score"].iloc[0]
     assert alone == pytest.approx(together)  # reference normalisation: a score does not depend on the set
 
 

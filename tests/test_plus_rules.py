@@ -10,7 +10,6 @@ from tgnas.experiments.tgnas_plus.rules import (SIGNAL_SETS, WEIGHTINGS, ensembl
                                                 summarise_rules, variant_row)
 from tgnas.experiments.tgnas_plus.signals import ALL_SIGNALS
 from tgnas.metrics import kendall_tau
-from tgnas.spaces.catalog import SPACES
 
 
 def _tables(seed: int = 0, n201: int = 400, tgnas_noise: float = 0.5) -> dict[str, pd.DataFrame]:
@@ -56,7 +55,7 @@ def test_ensemble_averages_members_and_keeps_cells_every_member_left_out():
     b["nb101"] = b["nb101"].iloc[50:].reset_index(drop=True)  # member b saw the first 50 cells
     ens = ensemble_tables([a, b])
     assert len(ens["nb101"]) == 250 and ens["nb101"]["nb101_index"].min() == 150
-    from tgnas.ensemble import normal_scores
+    from tgnas.plus.rule import normal_scores
     want = (normal_scores(a["nb201"]["tgnas"].to_numpy()) + normal_scores(b["nb201"]["tgnas"].to_numpy())) / 2
     np.testing.assert_allclose(ens["nb201"]["tgnas"], want)
     assert ensemble_tables([a])["nb201"] is a["nb201"]
@@ -87,35 +86,3 @@ def test_selection_reads_no_nb201_column_and_prefers_the_best_nb301_cv(monkeypat
 def test_a_perfect_predictor_gets_the_weight_and_a_near_perfect_cv_tau():
     row = variant_row("lite+az", "nb301", _tables(tgnas_noise=0.0))
     assert row["w_tgnas"] > 0.9 and row["nb301_cv_kendall"] > 0.95
-
-
-def test_plus_signals_compute_what_a_rule_names_and_an_az_rule_scores(tmp_path):
-    import tgnas
-    from tgnas.ensemble import equal_rule, stamp_rule
-    from tgnas.pretrained import default_checkpoint
-    from tgnas.proxies.az_nas_lite import AZ_DEFAULT_LITE, AZ_SIGNALS, az_nas_lite_signals
-    from tgnas.scoring import load_predictor, plus_signals
-    from tgnas.spaces.catalog import get_space
-    sp = get_space("nb201")
-    rng = np.random.default_rng(0)
-    archs = [sp.sample(rng) for _ in range(120)]
-    pred = load_predictor()
-    signals = ("tgnas", "az_expressivity", "naswot", "az_trainability")
-    t = plus_signals(pred, archs[:3], SPACES["nb201"], signals=signals)
-    assert list(t.columns) == [*signals, "seconds"] and (t["seconds"] > 0).all()
-    az = az_nas_lite_signals(archs[0], SPACES["nb201"], AZ_DEFAULT_LITE)
-    assert t.loc[0, "az_expressivity"] == pytest.approx(az["expressivity"])
-    other_seed = plus_signals(pred, archs[:3], SPACES["nb201"], signals=("naswot",), seed=1)
-    assert not np.allclose(other_seed["naswot"], t["naswot"])  # the seed reaches the lite networks
-    with pytest.raises(ValueError, match="unknown TG-NAS\\+ signal"):
-        plus_signals(pred, archs[:3], SPACES["nb201"], signals=("tgnas", "zico"))
-    # a rule over AZ signals, with its own NB201 reference, scores through tgnas.score
-    rule = equal_rule(("tgnas", *AZ_SIGNALS))
-    ref = plus_signals(pred, archs, SPACES["nb201"], signals=rule.signals)
-    for s in AZ_SIGNALS:
-        ref[s] = np.where(np.isneginf(ref[s]), ref[s][np.isfinite(ref[s])].min() - 1, ref[s])
-    rule.add_reference("nb201", ref)
-    path = stamp_rule(rule, default_checkpoint()).save(tmp_path / "az_rule.json")
-    got = tgnas.score([sp.format(a) for a in archs[:5]], space="nb201", plus=True, rule=path)
-    assert list(got.columns) == [*rule.signals, "seconds", "score"]
-    np.testing.assert_allclose(got["score"], rule.score(ref.iloc[:5], "nb201"))

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tgnas.experiments.tgnas_plus.signals import floor_neg_inf, plus_rule
+from tgnas.experiments.tgnas_plus.signals import plus_rule
 from tgnas.predictor.presets import PURE_VARIANT, TRAIN_PRESETS, study_variants, train_preset
 from tgnas.experiments.tgnas_plus.report import goal_table, select_variant, seed_table
 from tgnas.experiments.tgnas_plus.study import final_phase_swing, slug, summarise
@@ -49,13 +49,6 @@ def test_presets_are_one_change_each_and_named():
     assert set(TRAIN_PRESETS) == {"upstream", "tgnas-v1", "pure", "pure-full"}
     with pytest.raises(KeyError, match="unknown training preset 'best'"):
         train_preset("best")
-
-
-def test_floor_neg_inf_ranks_singular_naswot_last():
-    v = floor_neg_inf(np.array([3.0, -np.inf, 5.0]))
-    assert v.tolist() == [3.0, 2.0, 5.0]
-    with pytest.raises(ValueError, match="NaN"):
-        floor_neg_inf(np.array([1.0, np.nan]))
 
 
 def _table(n, seed, with_acc=True):

@@ -76,7 +76,7 @@ def test_train_preset_with_overrides(tmp_path):
 
 
 def test_score_plus_with_a_stamped_rule(checkpoint, tmp_path, capsys):
-    from tgnas.ensemble import equal_rule, stamp_rule
+    from tgnas.plus.rule import equal_rule, stamp_rule
     from tgnas.experiments.tgnas_plus.signals import SIGNALS, nb201_signal_table
     from tgnas.predictor import Predictor
     pred = Predictor.load(checkpoint, device="cpu")
@@ -91,7 +91,7 @@ def test_score_plus_with_a_stamped_rule(checkpoint, tmp_path, capsys):
                  "--arch", good, "--arch", bad, "--out", str(csv), "--device", "cpu"]) == 0
     assert "TG-NAS+ (tgnas 0.250" in capsys.readouterr().out
     df = pd.read_csv(csv)
-    assert list(df.columns) == ["arch", *SIGNALS, "plus_score"]
+    assert list(df.columns) == ["arch", *SIGNALS, "seconds", "plus_score"]
     # more parameters, more NASWOT patterns: the conv cell ranks above the pooled one
     assert df["plus_score"][0] > df["plus_score"][1]
     rule.info["predictor_sha256"] = "0" * 64  # a rule made for some other checkpoint
@@ -104,3 +104,88 @@ def test_score_plus_with_a_stamped_rule(checkpoint, tmp_path, capsys):
     assert main(["score", "--checkpoint", str(checkpoint), "--space", "darts", "--plus", "--rule", str(rule_path),
                  "--arch", str(DARTS_V2)]) == 2
     assert "no reference population for space 'darts'" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------- TG-NAS+ columns
+
+@pytest.fixture(scope="module")
+def az_rule(tmp_path_factory):
+    """An equal-weight rule over the predictor, #params, lite NASWOT and the AZ-NAS signals, for
+    the shipped predictor, with an NB201 reference of 20 sampled cells."""
+    from tgnas.plus.rule import equal_rule, stamp_rule
+    from tgnas.plus.signals import AZ_SIGNALS, signal_table
+    from tgnas.pretrained import default_checkpoint
+    from tgnas.scoring import load_predictor
+    from tgnas.spaces.catalog import SPACES
+    sp = SPACES["nb201"]
+    rng = np.random.default_rng(0)
+    archs = [sp.sample(rng) for _ in range(20)]
+    rule = equal_rule(("tgnas", "params", "naswot", *AZ_SIGNALS))
+    ref = signal_table(load_predictor(), archs, sp, signals=rule.signals)
+    for s in rule.signals:  # a reference needs finite values
+        ref[s] = np.where(np.isneginf(ref[s]), ref[s][np.isfinite(ref[s])].min() - 1, ref[s])
+    rule.add_reference("nb201", ref)
+    return rule, stamp_rule(rule, default_checkpoint()).save(tmp_path_factory.mktemp("rule") / "az_rule.json")
+
+
+@pytest.fixture
+def few_nb201_cells(monkeypatch, tmp_path):
+    """NB201 whose benchmark is 6 seeded cells (ids, graphs), its lite tables computed under tmp_path."""
+    from tgnas import paths
+    from tgnas.graphs import GraphSet
+    from tgnas.spaces.catalog import SPACES
+    sp = SPACES["nb201"]
+    rng = np.random.default_rng(5)
+    archs = [sp.sample(rng) for _ in range(6)]
+    ids = pd.DataFrame({"nb201_index": np.arange(6) * 7, "arch": [sp.format(a) for a in archs]})
+    monkeypatch.setattr(sp, "cell_ids", lambda: ids.copy())
+    monkeypatch.setattr(sp, "cells", lambda form="full": GraphSet.from_graphs([sp.to_graph_form(a, form) for a in archs]))
+    monkeypatch.setattr(paths, "LITE_PROXY_DIR", tmp_path / "lite")
+    monkeypatch.setattr(paths, "RECORDED_LITE_DIR", tmp_path / "recorded")  # not the real benchmark's tables
+    return ids
+
+
+def test_score_all_plus_writes_every_signal_of_the_rule(az_rule, few_nb201_cells, tmp_path, capsys):
+    """--all --plus used to drop the AZ-NAS signals ("table lacks signal columns az_*")."""
+    import tgnas
+    rule, path = az_rule
+    csv = tmp_path / "all.csv"
+    assert main(["score", "--space", "nb201", "--all", "--plus", "--rule", str(path), "--out", str(csv),
+                 "--quiet", "--device", "cpu"]) == 0
+    assert "6 cells" in capsys.readouterr().out
+    df = pd.read_csv(csv)
+    assert list(df.columns) == ["nb201_index", "arch", *rule.signals, "seconds", "plus_score"]
+    assert df["nb201_index"].tolist() == few_nb201_cells["nb201_index"].tolist() and (df["seconds"] > 0).all()
+    # the same signals as scoring the cells one by one (lite values from the cached benchmark tables)
+    api = tgnas.score(few_nb201_cells["arch"].tolist(), space="nb201", plus=True, rule=path)
+    for s in rule.signals:
+        a, b = df[s].to_numpy(), api[s].to_numpy()
+        ok = np.isfinite(b)  # a population table floors -inf below the rest
+        np.testing.assert_allclose(a[ok], b[ok], rtol=1e-5, atol=1e-6)
+    if np.isfinite(api[list(rule.signals)].to_numpy()).all():
+        np.testing.assert_allclose(df["plus_score"], api["plus_score"], rtol=1e-5, atol=1e-6)
+    # a space the rule has no reference for is refused before any network is built
+    capsys.readouterr()
+    assert main(["score", "--space", "tnb101_macro", "--all", "--plus", "--rule", str(path), "--quiet"]) == 2
+    assert "no reference population for space 'tnb101_macro'" in capsys.readouterr().err
+    assert main(["score", "--space", "darts", "--all", "--plus", "--rule", str(path), "--quiet"]) == 2
+    assert "needs an enumerable space with a network builder" in capsys.readouterr().err
+
+
+def test_score_archs_and_arch_plus_write_every_signal_of_the_rule(az_rule, tmp_path):
+    """--archs FILE --plus used to write the first rules' four signals only, whatever the rule used."""
+    rule, path = az_rule
+    cells = ["|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|",
+             "|avg_pool_3x3~0|+|none~0|skip_connect~1|+|nor_conv_1x1~0|none~1|avg_pool_3x3~2|"]
+    f = tmp_path / "cells.txt"
+    f.write_text("\n".join(cells) + "\n")
+    want = [*rule.signals, "seconds", "plus_score"]
+    assert main(["score", "--space", "nb201", "--archs", str(f), "--plus", "--rule", str(path),
+                 "--out", str(tmp_path / "a.csv"), "--quiet", "--device", "cpu"]) == 0
+    a = pd.read_csv(tmp_path / "a.csv")
+    assert list(a.columns) == ["line", *want] and a["line"].tolist() == [1, 2]
+    assert main(["score", "--space", "nb201", *(x for c in cells for x in ("--arch", c)), "--plus", "--rule",
+                 str(path), "--out", str(tmp_path / "b.csv"), "--device", "cpu"]) == 0
+    b = pd.read_csv(tmp_path / "b.csv")
+    assert list(b.columns) == ["arch", *want]
+    np.testing.assert_allclose(a["plus_score"], b["plus_score"], rtol=1e-6)

@@ -112,7 +112,7 @@ def test_plus_scorer_matches_tgnas_score_plus(shipped):
     archs = [NB201.parse(c) for c in CELLS]
     fn = plus_scorer(rule, pred, SPACES["nb201"], seed=0)
     ours = fn(archs)
-    want = tgnas.score(list(CELLS), space="nb201", plus=True)["score"].to_numpy()
+    want = tgnas.score(list(CELLS), space="nb201", plus=True)["plus_score"].to_numpy()
     np.testing.assert_allclose(ours, want, rtol=1e-9, atol=1e-9)
     assert fn.name == "tgnas+" and len(set(np.round(ours, 9))) == 3
     np.testing.assert_allclose(plus_scorer(rule, pred, NB201, seed=0)(archs[:1]), ours[:1])

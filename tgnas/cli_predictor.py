@@ -16,6 +16,8 @@ from pathlib import Path
 from tgnas.cli.args import positive_int
 from tgnas.descriptions import parse_op_texts
 from tgnas.fileio import atomic_output, check_output
+import numpy as np
+import pandas as pd
 
 
 #: flags whose name is not the TrainConfig field's (``--a-b`` for field ``a_b`` otherwise)
@@ -146,7 +148,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
 
 def _score_all(args: argparse.Namespace, checkpoint: Path | None, descriptions: dict) -> int:
-    """``--all``: every cell of an enumerable space (TG-NAS+: nb201, from its cached lite table)."""
+    """``--all``: every cell of an enumerable space (TG-NAS+: from its cached lite tables)."""
     from tgnas.scoring import load_predictor
     p = load_predictor(checkpoint, args.device)
     if args.plus:
@@ -163,10 +165,9 @@ def _score_all(args: argparse.Namespace, checkpoint: Path | None, descriptions: 
 def _score_archs(args: argparse.Namespace, checkpoint: Path | None, descriptions: dict) -> int:
     """``--arch`` / ``--archs FILE``: stream through :func:`tgnas.scoring.score_stream`, write CSV
     (``--out``: atomically, so a hard error leaves no file; else to stdout at the end)."""
-    import numpy as np
 
     from tgnas.archfiles import guess_format, read_archs
-    from tgnas.experiments.tgnas_plus.signals import SIGNALS
+    from tgnas.plus.combine import SCORE_COLUMN
     from tgnas.scoring import ScoreStats, load_rule, score_stream
     if args.archs:
         fmt = args.format or guess_format(str(args.archs))
@@ -179,21 +180,19 @@ def _score_archs(args: argparse.Namespace, checkpoint: Path | None, descriptions
     if args.plus and args.describe:
         raise ValueError("--plus does not take --describe (lite proxies need a buildable network)")
     stats = ScoreStats()
-    column = "plus_score" if args.plus else "score"
+    column = SCORE_COLUMN if args.plus else "score"
     frames = score_stream(records, args.space, checkpoint=checkpoint, plus=args.plus, rule=args.rule,
                           normalise=args.normalise, descriptions=descriptions or None, skip_bad=args.skip_bad,
                           batch_size=args.batch_size, device=args.device, stats=stats,
                           progress=args.plus and not args.quiet)
 
-    def rows():
+    def rows():  # id, then score; or (--plus) id, the rule's signals, seconds, plus_score
         for f in frames:
-            f = f.rename(columns={"id": id_name, "score": column})
-            yield f[[id_name, *(SIGNALS if args.plus else ()), column]]
+            yield f.rename(columns={"id": id_name})
 
     t0 = time.perf_counter()
     bad = 0
     if args.arch:  # a few texts from the command line: one "score<TAB>arch" line each, as before
-        import pandas as pd
         allf = pd.concat(list(rows()), ignore_index=True)
         for a, v in zip(allf["arch"], allf[column]):
             print(f"{v:.6f}\t{a}")
@@ -216,7 +215,6 @@ def _score_archs(args: argparse.Namespace, checkpoint: Path | None, descriptions
         bad = int(np.sum(~np.isfinite(frames_done[0][column].to_numpy())))
         shown = "scores above"
     else:
-        import pandas as pd
         allf = pd.concat(list(rows()), ignore_index=True)
         bad = int(np.sum(~np.isfinite(allf[column].to_numpy())))
         sys.stdout.write(allf.to_csv(index=False, float_format="%.7g"))
@@ -248,7 +246,6 @@ def _check_score_out(args: argparse.Namespace, checkpoint: Path) -> None:
 def _report_scores(args: argparse.Namespace, ids, column: str) -> int:
     """Print the top 5 (``--all``) or every score (``--arch``), write ``--out``; exit status 1
     if a score is not finite."""
-    import numpy as np
     scores = ids[column].to_numpy()
     if args.all:
         print("top 5:\n" + ids.sort_values(column, ascending=False).head(5).to_string(index=False))
@@ -268,33 +265,36 @@ def _report_scores(args: argparse.Namespace, ids, column: str) -> int:
 
 
 def _score_plus_all(args: argparse.Namespace, pred, checkpoint: Path | None) -> int:
-    """``tgnas score --plus --all``: TG-NAS+ of every NB201 cell (lite proxies from the cached table)."""
-    from tgnas.experiments.tgnas_plus.signals import SIGNALS, nb201_signal_table
+    """``tgnas score --plus --all``: TG-NAS+ of every cell of an enumerable space with a network
+    builder (lite proxies from the space's cached benchmark tables), every signal of the rule."""
+    from tgnas.plus.combine import SCORE_COLUMN, combine
+    from tgnas.plus.signals import benchmark_signal_table
     from tgnas.scoring import load_rule
-    from tgnas.spaces.catalog import get_space
-    if args.space != "nb201":
-        raise ValueError(f"--plus --all scores nb201 cells (their lite proxies are one cached table), got "
-                         f"--space {args.space}; give the cells with --archs FILE")
+    from tgnas.spaces.catalog import SPACES, get_space
     if args.describe:
         raise ValueError("--plus does not take --describe (lite proxies need a buildable network)")
-    rule = load_rule(args.rule, checkpoint)
-    t0 = time.perf_counter()
-    table = nb201_signal_table(pred, progress=True)
     sp = get_space(args.space)
-    import pandas as pd
-    ids = sp.cell_ids()
-    scores = rule.score(table, "nb201") if args.normalise == "reference" else None
-    if scores is None:
-        from tgnas.scoring import _combine
-        scores = _combine(rule, table, sp, "within")
+    if not (sp.enumerable and sp.provides("build_net") and sp.provides("size")):
+        spaces = [n for n, x in SPACES.items() if x.enumerable and x.provides("build_net") and x.provides("size")]
+        raise ValueError(f"--plus --all needs an enumerable space with a network builder {spaces}, got "
+                         f"--space {args.space}; give the cells with --archs FILE")
+    rule = load_rule(args.rule, checkpoint)
+    ref = sp.reference_space().name
+    if args.normalise == "reference" and ref not in rule.references:  # before any lite network is built
+        raise ValueError(f"no reference population for space {ref!r} in the rule; it has {sorted(rule.references)} "
+                         f"(use --normalise within, or a rule with a {ref} reference)")
+    t0 = time.perf_counter()
+    table = benchmark_signal_table(pred, sp, rule.signals, progress=not args.quiet)
+    scores = combine(rule, table, sp, args.normalise)
     dt = time.perf_counter() - t0
-    for s in SIGNALS:
-        ids[s] = table[s].to_numpy()
-    ids["plus_score"] = scores
+    ids = sp.cell_ids()
+    for c in (*rule.signals, "seconds"):
+        ids[c] = table[c].to_numpy()
+    ids[SCORE_COLUMN] = scores
     weights = ", ".join(f"{s} {w:.3f}" for s, w in zip(rule.signals, rule.weights))
     print(f"TG-NAS+ ({weights}; weights from {rule.info.get('weights_from', '?')}): "
           f"{len(scores)} cells in {dt:.2f} s")
-    return _report_scores(args, ids, "plus_score")
+    return _report_scores(args, ids, SCORE_COLUMN)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -348,8 +348,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--describe", action="append", metavar="OP=TEXT",
                    help="free-text description of an operator not seen in training")
     s.add_argument("--plus", action="store_true",
-                   help="TG-NAS+: combine the predictor with #params and lite NASWOT/synflow (every space with "
-                        "a network builder; generic cells with NB101 operators)")
+                   help="TG-NAS+: combine the predictor with the cheap signals its rule names (#params, lite "
+                        "NASWOT/synflow, lite AZ-NAS) (every space with a network builder; generic cells with "
+                        "NB101 operators); CSV columns: ids, the rule's signals, seconds, plus_score")
     s.add_argument("--rule", help="TG-NAS+ rule file (default: the shipped rule without --checkpoint, else "
                                   "models/tgnas_plus_rule.json, written by notebook 06)")
     s.add_argument("--batch-size", type=positive_int, default=1024, help="graphs per forward pass")

@@ -6,12 +6,21 @@ See :mod:`tgnas.pretrained` for what is shipped and where.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from tgnas.pretrained import CHECKPOINT, PRETRAINED_DIR, PROVENANCE, RULE, reference_cells
+from tgnas.checkpoints import save_checkpoint
+from tgnas.predictor.train import load_checkpoint
+from tgnas import datafiles
+from tgnas.fileio import atomic_output, check_output, sha256_file, write_json
+from tgnas.plus.rule import PlusRule, check_rule_matches
+from tgnas.plus.signals import reference_table, signal_table
+from tgnas.predictor import Predictor
+from tgnas.spaces.catalog import SPACES, get_space, space_names
 
 __all__ = ["ship", "slim_checkpoint"]
 
@@ -22,8 +31,6 @@ _DATA_KEYS = ("nb101_full", "nb201_test_acc", "nb301_zc", "cifar10_python", "cif
 def slim_checkpoint(src: Path | str, dst: Path | str, overwrite: bool = False) -> Path:
     """Write ``src``'s scoring content to ``dst``: the best epoch's weights as both ``best`` and
     the current state, no optimiser / scheduler / RNG / averaging state (it cannot resume)."""
-    from tgnas.checkpoints import save_checkpoint
-    from tgnas.predictor.train import load_checkpoint
     ckpt = load_checkpoint(src)
     slim = {k: v for k, v in ckpt.items() if k not in ("digest", "average")}
     slim["model_state"] = ckpt["best"]["model_state"]
@@ -33,7 +40,6 @@ def slim_checkpoint(src: Path | str, dst: Path | str, overwrite: bool = False) -
 
 
 def _data_checksums() -> dict[str, dict]:
-    from tgnas import datafiles
     out = {}
     for key in _DATA_KEYS:
         entry = datafiles.get(key)
@@ -49,19 +55,22 @@ def _validation(ckpt: dict) -> dict[str, Any]:
 
 
 def ship(checkpoint: Path | str, rule: Path | str, dest: Path | str = PRETRAINED_DIR, overwrite: bool = False,
-         command: str = "", reference_n: int = 500, results: dict | None = None,
+         command: str = "", reference_n: int = 500,
+         results: Mapping | Callable[[Any, Any], Mapping] | None = None,
          progress: bool = True) -> dict[str, Any]:
     """Ship ``checkpoint`` and its TG-NAS+ ``rule`` into ``dest`` with a provenance record.
 
     The checkpoint is slimmed (:func:`slim_checkpoint`; its scores are checked equal to the
     source's on :func:`reference_cells`), the rule gains a reference population for every
-    space with a network builder it lacks (:func:`tgnas.scoring.reference_table`, a seeded
+    space with a network builder it lacks (:func:`tgnas.plus.signals.reference_table`, a seeded
     sample of ``reference_n`` cells) and is stamped with the slim checkpoint's SHA-256.
 
     Args:
-        results: NB201 / NB301 results to record (``None``: computed here by
-            :func:`tgnas.experiments.open_tool.shipped_results`, about a minute with cached
-            lite-proxy tables).
+        results: the benchmark results to record, measured by the caller: a dict, or a
+            callable ``results(predictor, rule) -> dict`` called with the shipped predictor and
+            the shipped rule (references added), e.g. the paper's
+            ``tgnas.experiments.open_tool.shipped_results`` (NB201 / NB301 tau / rho, about a
+            minute with cached lite-proxy tables); ``None``: none recorded.
 
     Raises:
         ValueError: the rule was made for another checkpoint, or the slim copy scores differently.
@@ -70,12 +79,6 @@ def ship(checkpoint: Path | str, rule: Path | str, dest: Path | str = PRETRAINED
     Returns:
         the provenance record (also written to ``dest/provenance.json``).
     """
-    from tgnas.ensemble import PlusRule, check_rule_matches
-    from tgnas.fileio import atomic_output, check_output, sha256_file, write_json
-    from tgnas.predictor import Predictor
-    from tgnas.predictor.train import load_checkpoint
-    from tgnas.scoring import plus_signals, reference_table
-    from tgnas.spaces.catalog import SPACES, get_space, space_names
     src, rule_src = Path(checkpoint).expanduser().resolve(), Path(rule).expanduser().resolve()
     dest = Path(dest).expanduser().resolve()
     out_ckpt, out_rule, out_prov = dest / CHECKPOINT.name, dest / RULE.name, dest / PROVENANCE.name
@@ -110,12 +113,13 @@ def ship(checkpoint: Path | str, rule: Path | str, dest: Path | str = PRETRAINED
             row = {"cells": texts, "score": [float(v) for v in scores[space]]}
             if space in plus_rule.references:
                 archs = [get_space(space).parse(t) for t in texts]
-                table = plus_signals(shipped, archs, get_space(space), tgnas_scores=scores[space], signals=plus_rule.signals)
+                table = signal_table(shipped, archs, get_space(space), tgnas_scores=scores[space],
+                                     signals=plus_rule.signals)
                 row["plus_score"] = [float(v) for v in plus_rule.score(table, space)]
             recorded[space] = row
-        if results is None:
-            from tgnas.experiments.open_tool import shipped_results
-            results = shipped_results(shipped, plus_rule, progress=progress)
+        if callable(results):
+            results = results(shipped, plus_rule)
+        results = None if results is None else dict(results)
         ckpt = load_checkpoint(src)
         record = {
             "command": command,

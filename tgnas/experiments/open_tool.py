@@ -1,7 +1,7 @@
 """How the shipped predictor and TG-NAS+ do on NB201 and NB301, per normalisation choice.
 
-TG-NAS+ needs each signal as a normal score within the space (:mod:`tgnas.ensemble`). This
-module measures the choices of :mod:`tgnas.scoring` against the labels:
+TG-NAS+ needs each signal as a normal score within the space (:mod:`tgnas.plus.rule`). This
+module measures the choices of :mod:`tgnas.plus.combine` against the labels:
 
 * ``reference_full``: the space's whole scored population as reference (NB201: all 15,625
   cells; NB301: the 500 cells themselves), what notebook 06 did;
@@ -19,9 +19,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from tgnas.ensemble import PlusRule, Reference, normal_scores
 from tgnas.metrics import rank_correlation
+from tgnas.plus.rule import PlusRule, Reference, equal_rule, floor_neg_inf, normal_scores
+from tgnas.plus.signals import AZ_SIGNALS, has_signals, reference_table
 from tgnas.spaces.catalog import SPACES
+from tgnas.experiments.common import nb201_truth
+from tgnas.experiments.tgnas_plus.signals import nb201_signal_table
+from tgnas.experiments.tgnas_plus.signals import nb301_signal_table
 
 __all__ = ["corr", "signal_correlations", "normalisation_study", "shipped_results"]
 
@@ -33,7 +37,6 @@ def corr(scores: np.ndarray, truth: np.ndarray) -> dict[str, float]:
 
 
 def _floor(v: np.ndarray) -> np.ndarray:
-    from tgnas.ensemble import floor_neg_inf
     return floor_neg_inf(np.asarray(v, dtype=np.float64))
 
 
@@ -48,8 +51,7 @@ def _z_within(rule: PlusRule, table: pd.DataFrame) -> np.ndarray:
 def signal_correlations(table: pd.DataFrame, truth: np.ndarray) -> dict[str, dict[str, float]]:
     """tau / rho of each single signal of ``table`` (the TG-NAS+ signals it has; -inf floored
     below the rest)."""
-    from tgnas.scoring import KNOWN_SIGNALS
-    return {s: corr(_floor(table[s].to_numpy()), truth) for s in KNOWN_SIGNALS if s in table}
+    return {s: corr(_floor(table[s].to_numpy()), truth) for s in has_signals(table)}
 
 
 def normalisation_study(rule: PlusRule, table: pd.DataFrame, truth: np.ndarray, sample_ref: pd.DataFrame,
@@ -85,7 +87,6 @@ def normalisation_study(rule: PlusRule, table: pd.DataFrame, truth: np.ndarray, 
 
 
 def _uses_az(rule: PlusRule) -> bool:
-    from tgnas.proxies.az_nas_lite import AZ_SIGNALS
     return any(s in AZ_SIGNALS for s in rule.signals)
 
 
@@ -93,8 +94,6 @@ def _nb201_tables(pred, ref_n: int = 500, ref_seed: int = 1, az: bool = False) -
     """All 15,625 NB201 cells' signals (``az``: with the lite AZ-NAS components), CIFAR-10 test
     accuracy, and a seeded 500-cell sample's signals as the NB201 reference sample (values
     from the same cached lite tables)."""
-    from tgnas.experiments.common import nb201_truth
-    from tgnas.experiments.tgnas_plus.signals import nb201_signal_table
     table = nb201_signal_table(pred, progress=False, az=az)
     ref_idx = np.random.default_rng(ref_seed).choice(len(table), size=ref_n, replace=False)
     return table, nb201_truth("cifar10"), table.iloc[np.sort(ref_idx)].reset_index(drop=True)
@@ -106,8 +105,6 @@ def shipped_results(pred, rule: PlusRule, progress: bool = False, with_study: bo
 
     With ``with_study``, the :func:`normalisation_study` of both spaces is added.
     """
-    from tgnas.experiments.tgnas_plus.signals import nb301_signal_table
-    from tgnas.ensemble import equal_rule
     nb201, y201, ref201 = _nb201_tables(pred, az=_uses_az(rule))
     nb301 = nb301_signal_table(pred, progress=progress, az=_uses_az(rule))
     y301 = nb301["accuracy"].to_numpy()
@@ -126,7 +123,6 @@ def shipped_results(pred, rule: PlusRule, progress: bool = False, with_study: bo
                           f"weights; tgnas_plus_equal_weights fits nothing"},
     }
     if with_study:
-        from tgnas.scoring import reference_table
         res["nb201"]["normalisation"] = normalisation_study(rule, nb201, y201, ref201, sizes=(100, 1000))
         darts_ref = reference_table(pred, SPACES["darts"], n=500, seed=0, progress=progress, signals=rule.signals)
         res["nb301"]["normalisation"] = normalisation_study(rule, nb301, y301, darts_ref, sizes=(100,))

@@ -28,11 +28,9 @@ from tgnas.proxies.lite import LiteConfig, arch_list_hash, benchmark_archs, lite
 from tgnas.proxies.zero_cost import build_net
 from tgnas.spaces.base import Space
 
-__all__ = ["AZ_SIGNALS", "AZ_LITE_COLUMNS", "AZ_INPUTS", "AZ_DEFAULT_LITE", "az_lite_images", "az_nas_lite_signals",
+__all__ = ["AZ_LITE_COLUMNS", "AZ_INPUTS", "AZ_DEFAULT_LITE", "az_lite_images", "az_nas_lite_signals",
            "az_nas_lite_table", "benchmark_az_lite_path", "benchmark_az_lite_table"]
 
-#: TG-NAS+ signal names of the components (:data:`tgnas.proxies.az_nas.AZ_COMPONENTS`, same order).
-AZ_SIGNALS: tuple[str, ...] = tuple(f"az_{c}" for c in AZ_COMPONENTS)
 #: Columns of :func:`az_nas_lite_table`.
 AZ_LITE_COLUMNS: tuple[str, ...] = (*AZ_COMPONENTS, "seconds")
 #: Input kinds of :func:`az_lite_images`.

@@ -1,4 +1,4 @@
-"""Reduced-cost ("lite") NASWOT and synflow (the cheap signals of TG-NAS+, :mod:`tgnas.ensemble`).
+"""Reduced-cost ("lite") NASWOT and synflow (the cheap signals of TG-NAS+, :mod:`tgnas.plus`).
 
 The full-size proxies of :mod:`tgnas.proxies.zero_cost` build the benchmark's proxy network (NB201:
 C=16, N=5 cells per stage) and NASWOT looks at 64 images of 32x32. Both rankings are

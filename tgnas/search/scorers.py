@@ -14,6 +14,11 @@ import numpy as np
 
 from tgnas.search.counting import ScoreFn
 from tgnas.spaces.base import Space
+from tgnas.plus.signals import signal_table
+from tgnas.proxies import compute_proxy
+from tgnas import paths
+from tgnas.plus.rule import load_rule
+from tgnas.scoring import load_predictor
 
 #: Names accepted by :func:`make_scorer`.
 SCORER_NAMES: tuple[str, ...] = ("tgnas", "tgnas+", "flops", "synflow")
@@ -34,11 +39,12 @@ def predictor_scorer(predictor: Any, space: Space) -> ScoreFn:
 
 def plus_scorer(rule: Any, predictor: Any, space: Space, seed: int = 0,
                 reference: str | None = None) -> ScoreFn:
-    """TG-NAS+: ``rule.score(plus_signals(predictor, archs, space, signals=rule.signals, seed=seed), reference)``.
+    """TG-NAS+: ``rule.score(signal_table(predictor, archs, space, signals=rule.signals, seed=seed), reference)``
+    (:func:`tgnas.plus.signals.signal_table`).
 
     Args:
-        rule: a :class:`tgnas.ensemble.PlusRule` made for ``predictor`` (see
-            :func:`tgnas.scoring.load_rule`, which checks that).
+        rule: a :class:`tgnas.plus.rule.PlusRule` made for ``predictor`` (see
+            :func:`tgnas.plus.rule.load_rule`, which checks that).
         seed: seed of the lite networks' initialisation and minibatch.
         reference: the rule's reference population that normalises the signals (a key of
             ``rule.references``); ``None``: the space's own name. A rule without the space's
@@ -50,7 +56,6 @@ def plus_scorer(rule: Any, predictor: Any, space: Space, seed: int = 0,
 
     The lite networks cost about 0.02 s (NB201) to 0.1 s (DARTS) per cell on one CPU thread.
     """
-    from tgnas.scoring import plus_signals
 
     name = space.name
     ref = name if reference is None else reference
@@ -59,7 +64,7 @@ def plus_scorer(rule: Any, predictor: Any, space: Space, seed: int = 0,
                        f"{sorted(rule.references)} (name one with reference=...)")
 
     def score(archs: Sequence[Any]) -> np.ndarray:
-        table = plus_signals(predictor, list(archs), space, signals=rule.signals, seed=seed)
+        table = signal_table(predictor, list(archs), space, signals=rule.signals, seed=seed)
         return np.asarray(rule.score(table, ref), dtype=np.float64)
 
     score.name = "tgnas+"  # type: ignore[attr-defined]
@@ -101,7 +106,6 @@ def synflow_scorer(space: Space, seed: int = 0) -> ScoreFn:
 
 
 def _proxy_fn(proxy: str, space: Space, seed: int = 0) -> ScoreFn:
-    from tgnas.proxies import compute_proxy
 
     def score(archs: Sequence[Any]) -> np.ndarray:
         return np.array([compute_proxy(proxy, a, space=space, seed=seed)[0] for a in archs],
@@ -110,7 +114,6 @@ def _proxy_fn(proxy: str, space: Space, seed: int = 0) -> ScoreFn:
 
 
 def _output_path(path: Path | str) -> Path:
-    from tgnas import paths
 
     path = Path(path)
     return path if path.is_absolute() else paths.OUTPUT_ROOT / path
@@ -142,7 +145,6 @@ def make_scorer(name: str, space: Space, checkpoint: Path | str | None = None,
         if name == "tgnas+" and (rule is None or str(rule) == ""):
             raise ValueError("scorer 'tgnas+' needs the TG-NAS+ rule of its checkpoint (e.g. "
                              "models/tgnas_plus_rule.json, written by notebooks/06_tgnas_plus.ipynb)")
-        from tgnas.scoring import load_predictor, load_rule  # heavy imports, only when needed
 
         predictor = load_predictor(path, device=device)
         if name == "tgnas":

@@ -29,6 +29,8 @@ from tgnas.spaces.nb101.benchmark import NUM_CELLS, load_nb101
 from tgnas.spaces.nb101.net import nb101_cost
 from tgnas.spaces.nb101.space import NB101Space
 from tgnas.spaces.catalog import SPACES
+from tgnas.proxies.lite import DEFAULT_LITE
+from tgnas.proxies.lite import DEFAULT_LITE, lite_table
 
 __all__ = ["nb101_sample_indices", "nb101_lite_path", "nb101_lite_sample", "SAMPLE_COLUMNS"]
 
@@ -53,7 +55,6 @@ def nb101_sample_indices(n: int = 2000, seed: int = 0) -> np.ndarray:
 
 def nb101_lite_path(n: int = 2000, seed: int = 0, config=None, suffix: str = ".npz") -> Path:
     """File of the sample (``suffix`` ``".npz"``: lite checkpoint, ``".csv"``: final table)."""
-    from tgnas.proxies.lite import DEFAULT_LITE
 
     config = DEFAULT_LITE if config is None else config
     if suffix not in (".npz", ".csv"):
@@ -84,7 +85,6 @@ def nb101_lite_sample(n: int = 2000, seed: int = 0, config=None, resume: bool = 
         the *full-size* benchmark network (C=128, N=3), counted by
         :func:`tgnas.spaces.nb101.net.nb101_cost`.
     """
-    from tgnas.proxies.lite import DEFAULT_LITE, lite_table
 
     config = DEFAULT_LITE if config is None else config
     idx = nb101_sample_indices(n, seed)

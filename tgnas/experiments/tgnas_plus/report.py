@@ -18,6 +18,8 @@ from tgnas.experiments.tgnas_plus.signals import (METHODS, SIGNALS, evaluate_rul
                                                   plus_rule)
 from tgnas.fileio import save_figure
 from tgnas.predictor import Predictor
+from tgnas.experiments.common import score_nb201
+from tgnas.spaces.nb201.cost import params_and_flops_all
 
 __all__ = ["GOALS", "select_variant", "plus_over_seeds", "seed_table", "cost_table", "goal_table",
            "plot_plus", "plot_rules", "plus_json"]
@@ -76,8 +78,6 @@ def cost_table(pred: Predictor, target: pd.DataFrame, synflow_full_s: float | No
     times; the AZ-NAS components when ``target`` has ``az_seconds``), TG-NAS+ total (the
     sum: every signal is computed for every cell, whatever its weight), and full-size
     synflow (``synflow_full_s``, from ``metrics/proxy_timing.json``) for comparison."""
-    from tgnas.experiments.common import score_nb201
-    from tgnas.spaces.nb201.cost import params_and_flops_all
     score_nb201(pred)  # warm: graphs and embeddings built once per process
     t0 = time.perf_counter()
     n = len(score_nb201(pred))

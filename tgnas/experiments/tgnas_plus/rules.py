@@ -16,9 +16,9 @@ Each variant is scored on
   :func:`select_rule`.
 
 Weightings: ``nb301`` / ``nb101`` (non-negative least squares on normal scores,
-:func:`tgnas.ensemble.fit_rule`), ``equal`` (nothing fitted), and ``log_ranks`` (AZ-NAS's
+:func:`tgnas.plus.rule.fit_rule`), ``equal`` (nothing fitted), and ``log_ranks`` (AZ-NAS's
 label-free sum of log-ranks within the scored population,
-:func:`tgnas.proxies.az_nas.aggregate_log_ranks`; not a :class:`~tgnas.ensemble.PlusRule`, so
+:func:`tgnas.proxies.az_nas.aggregate_log_ranks`; not a :class:`~tgnas.plus.rule.PlusRule`, so
 it ranks only a whole population and is reported, not shipped).
 """
 
@@ -29,9 +29,11 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from tgnas.ensemble import PlusRule, fit_rule, normal_scores
+from tgnas.plus.rule import PlusRule, fit_rule, normal_scores
 from tgnas.experiments.tgnas_plus.signals import ALL_SIGNALS, AZ_SIGNALS, SIGNALS, evaluate_signals
 from tgnas.metrics import kendall_tau
+from tgnas.proxies.az_nas import aggregate_log_ranks
+from tgnas.experiments.common import seed_summary
 
 __all__ = ["SIGNAL_SETS", "WEIGHTINGS", "FOLDS", "SELECTABLE", "ensemble_tables", "variant_row", "rule_study",
            "summarise_rules", "select_rule"]
@@ -90,7 +92,6 @@ def _folds(n: int) -> np.ndarray:
 def _fixed_scores(weighting: str, signals: Sequence[str], tables: Mapping[str, pd.DataFrame]) -> dict[str, np.ndarray]:
     """Scores of a weighting that fits nothing, per space (``equal``: mean normal score within
     the population; ``log_ranks``: AZ-NAS's aggregate)."""
-    from tgnas.proxies.az_nas import aggregate_log_ranks
     out = {}
     for space, t in tables.items():
         if weighting == "equal":
@@ -169,7 +170,6 @@ def rule_study(tables_by_seed: Mapping[tuple[int, int], Mapping[str, pd.DataFram
 def summarise_rules(df: pd.DataFrame) -> pd.DataFrame:
     """Mean and std over seeds per (members, signals, weighting); columns ``<metric>_mean``,
     ``<metric>_std`` and ``n_seeds``."""
-    from tgnas.experiments.common import seed_summary
     metrics = [c for c in df.columns if c.endswith(("_kendall", "_spearman")) or c.startswith("w_")]
     return seed_summary(df, ["members", "signals", "weighting"], metrics)
 

@@ -1,15 +1,10 @@
-"""TG-NAS+ end to end: signal tables per space, the source-fitted rule, NB201 evaluation.
+"""TG-NAS+ end to end: the paper's signal tables per space, the source-fitted rule, NB201 evaluation.
 
-Signals (all "higher is better"; the columns of the tables below):
-
-* ``tgnas``: the pure predictor's score;
-* ``params``: parameters (M) of the benchmark-size network (NB201: analytic cost model;
-  NB101: closed-form count), microseconds per cell;
-* ``naswot``, ``synflow``: lite proxies (:mod:`tgnas.proxies.lite`, ``DEFAULT_LITE``), one
-  reduced network per cell;
-* ``az_expressivity``, ``az_progressivity``, ``az_trainability``, ``az_complexity`` (only when
-  asked for, ``az=True``): the lite AZ-NAS components (:mod:`tgnas.proxies.az_nas_lite`,
-  ``AZ_DEFAULT_LITE``: the same network size on noise images), another reduced network per cell.
+What a signal is -- its name, lite setting, AZ-NAS columns and floors -- is
+:mod:`tgnas.plus.signals`; the tables below are its columns for the paper's benchmark cells,
+from cached tables (``params``: NB201's analytic cost model, NB101's closed-form count, the
+DARTS proxy network's count). The AZ-NAS signals (:data:`AZ_SIGNALS`) are added when asked
+for (``az=True``).
 
 Fitting tables (labelled, never NB201):
 
@@ -37,30 +32,38 @@ import pandas as pd
 
 from tgnas import paths
 from tgnas.experiments.common import NB201_DATASETS, nb201_truth, score_nb201
-from tgnas.ensemble import PlusRule, equal_rule, fit_rule, floor_neg_inf
 from tgnas.metrics import rank_correlation
+from tgnas.plus.rule import PlusRule, equal_rule, fit_rule
+from tgnas.plus.signals import AZ_SIGNALS, DEFAULT_SIGNALS, az_columns, az_config, lite_columns, lite_config
 from tgnas.predictor import Predictor
 from tgnas.predictor.train import used_cells
-from tgnas.proxies.az_nas_lite import AZ_SIGNALS
-from tgnas.scoring import DEFAULT_SIGNALS
 from tgnas.spaces.catalog import SPACES
+from tgnas.spaces.nb201.cost import params_and_flops_all
+from tgnas.spaces.nb201.benchmark import enumerate_archs
+from tgnas.proxies.lite import arch_list_hash, benchmark_lite_table, lite_table
+from tgnas.proxies.az_nas_lite import az_nas_lite_table, benchmark_az_lite_table
+from tgnas.graphs import graphset
+from tgnas.experiments.tgnas_plus.nb101_sample import nb101_lite_sample
+from tgnas.spaces.nb101.benchmark import load_nb101
+from tgnas.proxies.az_nas_lite import az_nas_lite_table
+from tgnas.experiments.tgnas_plus.nb101_sample import nb101_sample_indices
+from tgnas.spaces.darts.benchmark import load_nb301
+from tgnas.proxies.lite import lite_table
+from tgnas.predictor.data import load_space_data
+from tgnas.proxies import build_net, params
 
-__all__ = ["SIGNALS", "AZ_SIGNALS", "ALL_SIGNALS", "METHODS", "floor_neg_inf", "nb201_signal_table", "nb101_signal_table", "nb301_signal_table",
+__all__ = ["SIGNALS", "AZ_SIGNALS", "ALL_SIGNALS", "METHODS", "nb201_signal_table", "nb101_signal_table", "nb301_signal_table",
            "plus_rule", "evaluate_rule", "evaluate_signals"]
 
-#: The first TG-NAS+ signals, in this order (:data:`tgnas.scoring.DEFAULT_SIGNALS`).
+#: The first TG-NAS+ signals, in this order (:data:`tgnas.plus.signals.DEFAULT_SIGNALS`).
 SIGNALS: tuple[str, ...] = DEFAULT_SIGNALS
 #: Every signal the tables below can hold (``az=True`` adds :data:`AZ_SIGNALS`).
 ALL_SIGNALS: tuple[str, ...] = (*SIGNALS, *AZ_SIGNALS)
 
 
 def _az_columns(table: pd.DataFrame) -> dict[str, np.ndarray]:
-    """``{az_<component>: (M,)}`` of an AZ-NAS lite table (``-inf`` floored, see
-    :func:`floor_neg_inf`) and ``az_seconds``."""
-    from tgnas.proxies.az_nas import AZ_COMPONENTS
-    out = {sig: floor_neg_inf(table[c].to_numpy()) for sig, c in zip(AZ_SIGNALS, AZ_COMPONENTS)}
-    out["az_seconds"] = table["seconds"].to_numpy()
-    return out
+    """:func:`tgnas.plus.signals.az_columns` of an AZ-NAS lite table and its ``az_seconds``."""
+    return {**az_columns(table), "az_seconds": table["seconds"].to_numpy()}
 
 
 def nb201_signal_table(pred: Predictor, cells: np.ndarray | None = None, progress: bool = True,
@@ -74,31 +77,29 @@ def nb201_signal_table(pred: Predictor, cells: np.ndarray | None = None, progres
         az: add the lite AZ-NAS components (all cells: about 4 minutes on one thread the
             first time, then cached).
     """
-    from tgnas.spaces.nb201.cost import params_and_flops_all
-    from tgnas.spaces.nb201.benchmark import enumerate_archs
-    from tgnas.proxies.lite import DEFAULT_LITE, arch_list_hash, benchmark_lite_table, lite_table
+    nb201 = SPACES["nb201"]
+    cfg = lite_config(nb201)
     size = params_and_flops_all()
     scores = score_nb201(pred)
     if cells is None:
         idx = np.arange(len(scores))
-        lite = benchmark_lite_table(SPACES["nb201"], progress=progress)
+        lite = benchmark_lite_table(nb201, cfg, progress=progress)
     else:
         idx = np.asarray(cells, dtype=np.int64)
         if idx.ndim != 1 or len(idx) < 10 or idx.min() < 0 or idx.max() >= len(scores):
             raise ValueError(f"cells must be >= 10 NB201 indices in 0..{len(scores) - 1}")
         archs = [str(a) for a in np.asarray(enumerate_archs(), dtype=object)[idx]]
-        out = paths.LITE_PROXY_DIR / f"nb201_lite_{DEFAULT_LITE.key()}_sub{arch_list_hash(archs)}.npz"
-        lite = lite_table(archs, SPACES["nb201"], DEFAULT_LITE, out=out, progress=progress)
+        out = paths.LITE_PROXY_DIR / f"nb201_lite_{cfg.key()}_sub{arch_list_hash(archs)}.npz"
+        lite = lite_table(archs, nb201, cfg, out=out, progress=progress)
     table = pd.DataFrame({"nb201_index": idx, "tgnas": scores[idx], "params": size["params"].to_numpy()[idx],
-                          "naswot": floor_neg_inf(lite["naswot"].to_numpy()), "synflow": lite["synflow"].to_numpy(),
-                          "seconds": lite["seconds"].to_numpy()})
+                          **lite_columns(lite), "seconds": lite["seconds"].to_numpy()})
     if az:
-        from tgnas.proxies.az_nas_lite import AZ_DEFAULT_LITE, az_nas_lite_table, benchmark_az_lite_table
+        az_cfg = az_config(nb201)
         if cells is None:
-            az_table = benchmark_az_lite_table(SPACES["nb201"], progress=progress)
+            az_table = benchmark_az_lite_table(nb201, az_cfg, progress=progress)
         else:
-            out = paths.LITE_PROXY_DIR / f"nb201_az_nas_noise_{AZ_DEFAULT_LITE.key()}_sub{arch_list_hash(archs)}.npz"
-            az_table = az_nas_lite_table(archs, SPACES["nb201"], AZ_DEFAULT_LITE, out=out, progress=progress)
+            out = paths.LITE_PROXY_DIR / f"nb201_az_nas_noise_{az_cfg.key()}_sub{arch_list_hash(archs)}.npz"
+            az_table = az_nas_lite_table(archs, nb201, az_cfg, out=out, progress=progress)
         table = table.assign(**_az_columns(az_table))
     return table
 
@@ -112,8 +113,6 @@ def nb101_signal_table(pred: Predictor, n: int = 2000, seed: int = 0, progress: 
         ValueError: the predictor was not trained on NB101, or fewer than 100 sample cells
             are unseen by it.
     """
-    from tgnas.graphs import graphset
-    from tgnas.experiments.tgnas_plus.nb101_sample import nb101_lite_sample
     if "nb101" not in pred.config.train_spaces:
         raise ValueError(f"the source fit needs a predictor trained on nb101, got {pred.config.train_spaces}")
     df = nb101_lite_sample(n=n, seed=seed, progress=progress)
@@ -128,8 +127,7 @@ def nb101_signal_table(pred: Predictor, n: int = 2000, seed: int = 0, progress: 
                          f"(fraction={pred.config.fraction}); sample more cells")
     scores = pred.score(graphs.subset(df["nb101_index"].to_numpy()))
     table = pd.DataFrame({"nb101_index": df["nb101_index"], "tgnas": scores, "params": df["params"],
-                          "naswot": floor_neg_inf(df["naswot"].to_numpy()), "synflow": df["synflow"],
-                          "accuracy": df["test_acc"]})
+                          **lite_columns(df), "accuracy": df["test_acc"]})
     if az:
         table = table.assign(**{c: df[c].to_numpy() for c in (*AZ_SIGNALS, "az_seconds")})
     return table
@@ -139,18 +137,16 @@ def nb101_az_sample(n: int = 2000, seed: int = 0, progress: bool = True) -> pd.D
     """Lite AZ-NAS components (:data:`tgnas.proxies.az_nas_lite.AZ_LITE_COLUMNS`) of the NB101 sample
     of :func:`tgnas.experiments.tgnas_plus.nb101_sample.nb101_lite_sample` (same cells, same order), cached as
     ``nb101_az_nas_noise_<config>_n<n>_seed<seed>.npz`` under ``tgnas.paths.LITE_PROXY_DIR``."""
-    from tgnas.spaces.nb101.benchmark import load_nb101
-    from tgnas.proxies.az_nas_lite import AZ_DEFAULT_LITE, az_nas_lite_table
-    from tgnas.experiments.tgnas_plus.nb101_sample import nb101_sample_indices
-    from tgnas.spaces.nb101.space import NB101Space
-    table, space = load_nb101(), NB101Space()
+    table, space = load_nb101(), SPACES["nb101"]
+    cfg = az_config(space)
     archs = [space.format(table.cell(int(i))) for i in nb101_sample_indices(n, seed)]
-    return az_nas_lite_table(archs, SPACES["nb101"], AZ_DEFAULT_LITE, progress=progress,
-                             out=paths.LITE_PROXY_DIR / f"nb101_az_nas_noise_{AZ_DEFAULT_LITE.key()}_n{n}_seed{seed}.npz")
+    return az_nas_lite_table(archs, space, cfg, progress=progress,
+                             out=paths.LITE_PROXY_DIR / f"nb101_az_nas_noise_{cfg.key()}_n{n}_seed{seed}.npz")
 
 
-#: DARTS lite networks: ``DEFAULT_LITE``'s width and data, 3 cells (normal, reduce, reduce).
-NB301_LITE_CELLS = 3
+#: DARTS lite networks: ``DEFAULT_LITE``'s width and data, 3 cells (normal, reduce, reduce): the
+#: DARTS space's ``lite_N`` (:func:`tgnas.plus.signals.lite_config`).
+NB301_LITE_CELLS = SPACES["darts"].lite_N
 #: Ways to set the weights (:func:`plus_rule`).
 METHODS: tuple[str, ...] = ("nb301", "nb101", "equal")
 
@@ -159,11 +155,7 @@ def nb301_lite_table(n: int, progress: bool = True) -> pd.DataFrame:
     """Lite NASWOT/synflow of the first ``n`` labelled NB301 cells (DARTS lite networks of
     :data:`NB301_LITE_CELLS` cells), cached as ``nb301_lite_<config>_n<n>.npz`` under
     ``tgnas.paths.LITE_PROXY_DIR``."""
-    from dataclasses import replace
-
-    from tgnas.spaces.darts.benchmark import load_nb301
-    from tgnas.proxies.lite import DEFAULT_LITE, lite_table
-    cfg = replace(DEFAULT_LITE, N=NB301_LITE_CELLS)
+    cfg = lite_config(SPACES["darts"])
     genotypes = [str(g) for g in load_nb301()["genotype_str"][:n]]
     return lite_table(genotypes, SPACES["darts"], cfg, progress=progress,
                       out=paths.LITE_PROXY_DIR / f"nb301_lite_{cfg.key()}_n{n}.npz")
@@ -179,8 +171,6 @@ def nb301_signal_table(pred: Predictor, n: int | None = None, progress: bool = T
     (the proxy network of :func:`tgnas.proxies.build_net`); lite proxies are cached under
     ``tgnas.paths.LITE_PROXY_DIR``.
     """
-    from tgnas.spaces.darts.benchmark import load_nb301
-    from tgnas.predictor.data import load_space_data
     df = load_nb301()
     n = len(df) if n is None else int(n)
     if not 10 <= n <= len(df):
@@ -190,8 +180,7 @@ def nb301_signal_table(pred: Predictor, n: int | None = None, progress: bool = T
     graphs, y = d.graphs, d.labels
     idx = np.arange(n)
     table = pd.DataFrame({"tgnas": pred.score(graphs.subset(idx)), "params": _nb301_params(n),
-                          "naswot": floor_neg_inf(lite["naswot"].to_numpy()), "synflow": lite["synflow"].to_numpy(),
-                          "accuracy": y[:n]})
+                          **lite_columns(lite), "accuracy": y[:n]})
     if az:
         table = table.assign(**_az_columns(nb301_az_table(n, progress=progress)))
     return table
@@ -201,11 +190,7 @@ def nb301_az_table(n: int, progress: bool = True) -> pd.DataFrame:
     """Lite AZ-NAS components of the first ``n`` labelled NB301 cells (DARTS lite networks of
     :data:`NB301_LITE_CELLS` cells, noise input), cached as ``nb301_az_nas_noise_<config>_n<n>.npz``
     under ``tgnas.paths.LITE_PROXY_DIR``."""
-    from dataclasses import replace
-
-    from tgnas.spaces.darts.benchmark import load_nb301
-    from tgnas.proxies.az_nas_lite import AZ_DEFAULT_LITE, az_nas_lite_table
-    cfg = replace(AZ_DEFAULT_LITE, N=NB301_LITE_CELLS)
+    cfg = az_config(SPACES["darts"])
     genotypes = [str(g) for g in load_nb301()["genotype_str"][:n]]
     return az_nas_lite_table(genotypes, SPACES["darts"], cfg, progress=progress,
                              out=paths.LITE_PROXY_DIR / f"nb301_az_nas_noise_{cfg.key()}_n{n}.npz")
@@ -215,8 +200,6 @@ def nb301_az_table(n: int, progress: bool = True) -> pd.DataFrame:
 def _nb301_params(n: int) -> np.ndarray:
     """``(n,)`` parameter counts (M) of the first ``n`` NB301 cells' proxy networks (built
     once per process: about 30 ms a network)."""
-    from tgnas.spaces.darts.benchmark import load_nb301
-    from tgnas.proxies import build_net, params
     genotypes = load_nb301()["genotype"][:n]
     return np.array([params(build_net(g, SPACES["darts"])) for g in genotypes])
 
@@ -228,7 +211,7 @@ def plus_rule(method: str, target: pd.DataFrame, *, nb101: pd.DataFrame | None =
 
     Args:
         method: ``"nb301"`` / ``"nb101"``: non-negative weights fitted on that labelled table
-            (:func:`tgnas.ensemble.fit_rule`); ``"equal"``: equal weights, nothing fitted.
+            (:func:`tgnas.plus.rule.fit_rule`); ``"equal"``: equal weights, nothing fitted.
         target: the target space's signal table (its ``accuracy`` column, if any, is ignored).
         nb101, nb301: labelled fitting tables (:func:`nb101_signal_table`,
             :func:`nb301_signal_table`); the one ``method`` names is required, and every

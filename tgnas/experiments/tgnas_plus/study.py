@@ -36,6 +36,8 @@ from tgnas.experiments.common import (NB201_DATASETS, check_no_nb201_labels, nb2
 from tgnas.metrics import kendall_tau, rank_correlation, spearman_rho
 from tgnas.predictor import Predictor, TrainConfig
 from tgnas.predictor.data import SpaceData, load_space_data
+import json
+from pathlib import Path
 
 __all__ = ["recorded_study", "slug", "final_phase_swing", "evaluate_predictor", "run_variant", "run_variants",
            "summarise"]
@@ -127,8 +129,6 @@ def recorded_study(path, *, fraction: float, epochs: int, seeds: Sequence[int],
 
     Raises ``ValueError`` naming the file when it was recorded with another fraction, epochs,
     seeds or set of variants than asked for (its numbers would describe another study)."""
-    import json
-    from pathlib import Path
 
     rec = json.loads(Path(path).read_text())
     want = {"fraction": float(fraction), "epochs": int(epochs), "seeds": sorted(int(s) for s in seeds),

@@ -1,4 +1,4 @@
-"""TG-NAS+: the predictor's score combined with cheap training-free signals, and its rule file.
+"""The TG-NAS+ rule: normal scores, reference populations, the weights' fit and the rule file.
 
 Each signal (the TG-NAS score, #params, FLOPs, lite NASWOT, lite synflow, ...) is first
 mapped to a *normal score* within its own search space: its empirical CDF position among a
@@ -34,7 +34,8 @@ from scipy import optimize, stats
 from tgnas.fileio import sha256_file, write_json
 from tgnas.metrics import kendall_tau
 
-__all__ = ["floor_neg_inf", "normal_scores", "Reference", "PlusRule", "fit_rule", "equal_rule", "stamp_rule", "check_rule_matches"]
+__all__ = ["REFERENCE_QUANTILES", "floor_neg_inf", "normal_scores", "Reference", "PlusRule", "fit_rule", "equal_rule",
+           "stamp_rule", "check_rule_matches", "load_rule"]
 
 #: Quantiles stored per signal and space (enough for a smooth CDF, small JSON).
 REFERENCE_QUANTILES = 1001
@@ -123,17 +124,17 @@ class PlusRule:
 
     def add_reference(self, space: str, table: pd.DataFrame) -> None:
         """Store ``space``'s population of every signal (unlabelled cells, columns = signals)."""
-        self._check_columns(table)
+        self.check_columns(table)
         self.references[space] = {s: Reference.of(table[s].to_numpy()) for s in self.signals}
 
-    def _check_columns(self, table: pd.DataFrame) -> None:
+    def check_columns(self, table: pd.DataFrame) -> None:
         missing = [s for s in self.signals if s not in table.columns]
         if missing:
             raise KeyError(f"table lacks signal columns {missing}; the rule needs {list(self.signals)}")
 
     def z(self, table: pd.DataFrame, space: str) -> np.ndarray:
         """``(M, K)`` normal scores of the signals against ``space``'s reference."""
-        self._check_columns(table)
+        self.check_columns(table)
         if space not in self.references:
             raise KeyError(f"no reference population for space {space!r}; the rule has "
                            f"{sorted(self.references)} (add one with add_reference)")
@@ -233,3 +234,16 @@ def check_rule_matches(rule: PlusRule, checkpoint: Path | str, rule_path: Path |
         raise ValueError(f"{rule_path} was made for another predictor checkpoint (sha256 {want[:12]}...), "
                          f"not {checkpoint} ({have[:12]}...): its reference population of predictor scores "
                          "would not fit; rerun notebook 06 for this checkpoint")
+
+
+def load_rule(rule: Path | str, checkpoint: Path | str) -> PlusRule:
+    """The rule file ``rule``, checked to belong to the predictor ``checkpoint`` (both paths;
+    :func:`tgnas.scoring.load_rule` resolves the shipped defaults first).
+
+    Raises:
+        FileNotFoundError: no rule file; ValueError: not a rule, or made for another checkpoint.
+    """
+    rule_path = Path(rule).expanduser().resolve()
+    r = PlusRule.load(rule_path)
+    check_rule_matches(r, checkpoint, rule_path)
+    return r
