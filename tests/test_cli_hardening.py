@@ -156,7 +156,8 @@ def test_a_failed_checkpoint_write_leaves_no_temp_file(tmp_path):
 # ------------------------------------------------------------------ 3. --describe is checked
 
 def test_describe_parsing_is_strict_and_shared():
-    from tgnas import cli_embed, cli_predictor
+    from tgnas.cli import embed as cli_embed
+    from tgnas.cli import score as cli_score
 
     assert parse_op_texts(["my_op=Conv 7 by 7", "x=a=b"]) == {"my_op": "Conv 7 by 7", "x": "a=b"}
     for bad, msg in ((" nor_conv_3x3 =conv", "contains spaces"), ("=text", "OP=TEXT"), ("op=", "OP=TEXT"),
@@ -165,7 +166,7 @@ def test_describe_parsing_is_strict_and_shared():
             parse_op_texts([bad])
     with pytest.raises(ValueError, match="described twice"):
         parse_op_texts(["a=x", "a=y"])
-    assert cli_embed.parse_op_texts is cli_predictor.parse_op_texts is parse_op_texts
+    assert cli_embed.parse_op_texts is cli_score.parse_op_texts is parse_op_texts
 
 
 def test_describe_naming_an_absent_op_is_an_error(checkpoint, capsys):
@@ -227,7 +228,7 @@ def test_every_command_reports_bad_input_in_one_line(checkpoint, tmp_path, capsy
 
 
 def test_unexpected_errors_keep_their_traceback_and_debug_shows_all(monkeypatch, tmp_path):
-    import tgnas.cli_predictor as cp
+    import tgnas.cli.train as cp
 
     def boom(args):
         raise RuntimeError("a bug")
@@ -357,7 +358,7 @@ def test_train_flags_come_from_trainconfig():
     args = train_parser.parse_args(["--out", "x.pt", "--step-size", "7", "--gcn", "paper", "--train-space", "nb101",
                                     "--train-space", "nb201", "--monitor-nb201"])
     args.preset = None
-    from tgnas.cli_predictor import _train_config
+    from tgnas.cli.train import _train_config
     cfg = _train_config(args)
     assert (cfg.step_size, cfg.gcn, cfg.train_spaces, cfg.monitor_nb201) == (7, gcn_preset("paper"),
                                                                                ("nb101", "nb201"), True)

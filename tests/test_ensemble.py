@@ -42,7 +42,7 @@ def test_reference_transform_is_monotone_and_population_independent():
 
 def test_fit_rule_weights_follow_the_source_and_drop_a_harmful_signal():
     src = synthetic(4000, seed=0)
-    rule = fit_rule(src, ["good", "ok", "bad"])
+    rule = fit_rule(src, ["good", "ok", "bad"], "source")
     w = dict(zip(rule.signals, rule.weights))
     assert w["bad"] == 0.0 and w["good"] > w["ok"] > 0.0
     assert rule.weights.sum() == pytest.approx(1.0)
@@ -57,18 +57,18 @@ def test_fit_rule_weights_follow_the_source_and_drop_a_harmful_signal():
 
 def test_rule_roundtrip_and_errors(tmp_path):
     src = synthetic(500, seed=2)
-    rule = fit_rule(src, ["good", "ok"])
+    rule = fit_rule(src, ["good", "ok"], "source")
     path = rule.save(tmp_path / "rule.json")
     again = PlusRule.load(path)
-    np.testing.assert_array_equal(again.score(src, "nb101"), rule.score(src, "nb101"))
+    np.testing.assert_array_equal(again.score(src, "source"), rule.score(src, "source"))
     with pytest.raises(KeyError, match="no reference population for space 'nb201'"):
         rule.score(src, "nb201")
     with pytest.raises(KeyError, match=r"lacks signal columns \['ok'\]"):
-        rule.score(src.drop(columns="ok"), "nb101")
+        rule.score(src.drop(columns="ok"), "source")
     with pytest.raises(ValueError, match="non-negative"):
         PlusRule(("a", "b"), np.array([1.0, -0.1]))
     with pytest.raises(ValueError, match="too few"):
-        fit_rule(src.head(15), ["good", "ok"])
+        fit_rule(src.head(15), ["good", "ok"], "source")
     (tmp_path / "x.json").write_text('{"format": "other"}')
     with pytest.raises(ValueError, match="not a tgnas-plus-rule"):
         PlusRule.load(tmp_path / "x.json")

@@ -8,6 +8,8 @@ first use.
 
 from tgnas.version import __version__
 
+__all__ = ["__version__", "score"]
+
 
 def __getattr__(name: str):
     if name == "score":

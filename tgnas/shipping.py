@@ -25,7 +25,6 @@ from tgnas.spaces.catalog import SPACES, get_space, space_names
 __all__ = ["ship", "slim_checkpoint"]
 
 #: Data files the shipped predictor was trained or evaluated on (keys of :mod:`tgnas.datafiles`).
-_DATA_KEYS = ("nb101_full", "nb201_test_acc", "nb301_zc", "cifar10_python", "cifar10_jpg")  # CIFAR-10: one of the two
 
 
 def slim_checkpoint(src: Path | str, dst: Path | str, overwrite: bool = False) -> Path:
@@ -41,8 +40,8 @@ def slim_checkpoint(src: Path | str, dst: Path | str, overwrite: bool = False) -
 
 def _data_checksums() -> dict[str, dict]:
     out = {}
-    for key in _DATA_KEYS:
-        entry = datafiles.get(key)
+    for entry in datafiles.FILES:
+        key = entry.key
         out[key] = {"path": entry.relpath, "sha256": entry.sha256, "status": datafiles.status(entry)}
     return out
 

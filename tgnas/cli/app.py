@@ -17,15 +17,18 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from tgnas import cli_embed, cli_predictor
 import tgnas.cli.data as data
+import tgnas.cli.embed as embed
+import tgnas.cli.models as models
+import tgnas.cli.score as score
 import tgnas.cli.search as search
+import tgnas.cli.train as train
 import tgnas.cli.train_final as train_final
 from tgnas.errors import expected_errors, one_line
 from tgnas.version import __version__
 
 #: modules that add sub-commands; each has ``register(subparsers)``.
-COMMAND_MODULES = (data, cli_embed, cli_predictor, search, train_final)
+COMMAND_MODULES = (data, embed, models, train, score, search, train_final)
 
 
 def build_parser() -> argparse.ArgumentParser:

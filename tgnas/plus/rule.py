@@ -175,8 +175,7 @@ class PlusRule:
         return cls.from_dict(d)
 
 
-def fit_rule(table: pd.DataFrame, signals: Sequence[str], target: str = "accuracy",
-             space: str = "nb101") -> PlusRule:
+def fit_rule(table: pd.DataFrame, signals: Sequence[str], space: str, target: str = "accuracy") -> PlusRule:
     """Fit non-negative weights on a labelled source-space table.
 
     Args:

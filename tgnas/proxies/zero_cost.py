@@ -33,20 +33,15 @@ and, for ``jacob_cov``, on ``images``; ``synflow`` works on a copy.
 from __future__ import annotations
 
 import copy
-import json
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 
 import numpy as np
-import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from tgnas import paths
 from tgnas.datasets.cifar10 import load_cifar10
-from tgnas.fileio import write_json
 from tgnas.nets import count_flops, count_params
 from tgnas.spaces.base import Space
 from tgnas.proxies.az_nas import az_nas_expressivity, az_nas_progressivity, az_nas_trainability

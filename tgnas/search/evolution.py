@@ -25,7 +25,6 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from tgnas.search.encoding import ContinuousEncoding
 from tgnas.search.records import SearchResult
 from tgnas.search.counting import CountingScorer, ScoreFn, as_counting, score_within_budget
 from tgnas.spaces.base import Space

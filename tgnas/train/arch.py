@@ -11,7 +11,6 @@ from typing import Any
 
 from torch import nn
 
-from tgnas import paths
 from tgnas.spaces import catalog
 from tgnas.spaces.base import Space
 from tgnas.train.config import FinalTrainConfig

@@ -29,7 +29,6 @@ from tgnas.spaces.nb101.benchmark import NUM_CELLS, load_nb101
 from tgnas.spaces.nb101.net import nb101_cost
 from tgnas.spaces.nb101.space import NB101Space
 from tgnas.spaces.catalog import SPACES
-from tgnas.proxies.lite import DEFAULT_LITE
 from tgnas.proxies.lite import DEFAULT_LITE, lite_table
 
 __all__ = ["nb101_sample_indices", "nb101_lite_path", "nb101_lite_sample", "SAMPLE_COLUMNS"]

@@ -45,10 +45,8 @@ from tgnas.proxies.az_nas_lite import az_nas_lite_table, benchmark_az_lite_table
 from tgnas.graphs import graphset
 from tgnas.experiments.tgnas_plus.nb101_sample import nb101_lite_sample
 from tgnas.spaces.nb101.benchmark import load_nb101
-from tgnas.proxies.az_nas_lite import az_nas_lite_table
 from tgnas.experiments.tgnas_plus.nb101_sample import nb101_sample_indices
 from tgnas.spaces.darts.benchmark import load_nb301
-from tgnas.proxies.lite import lite_table
 from tgnas.predictor.data import load_space_data
 from tgnas.proxies import build_net, params
 

