@@ -125,7 +125,7 @@ def continuous_evolution(space: Space, scorer: ScoreFn | CountingScorer, budget:
     """The paper's evolutionary search on the continuous encoding (see the module docstring).
 
     Args:
-        space: ``"nb201"`` / ``"darts"`` or the space object.
+        space: the space object (one that provides an encoding).
         scorer: fitness, ``scorer(archs) -> (M,)``, higher = better.
         budget: distinct architectures to score at most.
         seed: seeds every random draw.

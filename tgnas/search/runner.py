@@ -1,4 +1,4 @@
-"""One entry point for every search algorithm: ``run_search("prune", "nb201", scorer, ...)``."""
+"""One entry point for every search algorithm: ``run_search("prune", space, scorer, ...)`` (``space`` a space object)."""
 
 from __future__ import annotations
 
