@@ -3,7 +3,7 @@
 The predictor is trained on NAS-Bench-101, whose cells are *pruned* (every vertex lies on
 an input -> output path; the benchmark's ``ModelSpec`` removes the others) and have no
 ``none`` or identity operators: an identity is simply an edge (e.g. input -> output). NB201
-and DARTS cells, converted node-for-edge (:meth:`tgnas.spaces.nb201.arch.NB201Space.to_graph`),
+and DARTS cells, converted node-for-edge (:meth:`tgnas.spaces.nb201.arch.NB201Form.to_graph`),
 contain all three things NB101 never shows the predictor:
 
 * ``none`` op-nodes (the edge outputs zeros: it does not exist in the network);
@@ -144,7 +144,7 @@ def masks_to_form(ops: tuple[str, ...], succ: list[int], pred: list[int], form: 
     """:func:`to_form` of the graph whose node ``i`` has label ``ops[i]`` and links to the nodes
     of bit mask ``succ[i]`` (from those of ``pred[i]``); nodes in topological order. ``succ``
     and ``pred`` are changed in place. A space can build the masks directly from its own
-    architecture (DARTS genotypes, :meth:`tgnas.spaces.darts.arch.DartsSpace.to_graph_form`)."""
+    architecture (DARTS genotypes, :meth:`tgnas.spaces.darts.arch.DartsForm.to_graph_form`)."""
     check_form(form)
     n = len(ops)
     if form == "full":

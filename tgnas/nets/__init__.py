@@ -1,9 +1,6 @@
-"""Real PyTorch networks for search-space architectures, and their size.
-
-* :func:`build_nb201_net` — the NAS-Bench-201 network of a cell (:mod:`tgnas.spaces.nb201.net`).
-* :class:`NetworkCIFAR`, :class:`NetworkImageNet` — DARTS evaluation networks
-  (:mod:`tgnas.spaces.darts.net`).
-* :func:`count_params`, :func:`count_flops` — size of any network.
+"""Building blocks shared by the spaces' networks (:mod:`tgnas.nets.ops`), and the size of any
+network: :func:`count_params`, :func:`count_flops`. Each space's own network lives in its
+folder (``tgnas/spaces/<name>/net.py``, built through ``space.build_net``).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
     >>> p = Predictor.load(paths.PREDICTOR_CHECKPOINT)
     >>> p.score(["|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"],
-    ...         space="nb201")
+    ...         space=get_space("nb201"))         # tgnas.spaces.catalog.get_space
     array([...])
 
 Scores are the network's output in the training label scale (standardised accuracy, higher

@@ -1,7 +1,6 @@
 """Training-free proxies: full-size zero-cost proxies (:mod:`tgnas.proxies.zero_cost`; AZ-NAS's
 components and rank aggregation in :mod:`tgnas.proxies.az_nas`) and their reduced-cost "lite"
-versions (:mod:`tgnas.proxies.lite`, with the NB101 sample tables of
-:mod:`tgnas.experiments.tgnas_plus.nb101_sample`).
+versions (:mod:`tgnas.proxies.lite`, :mod:`tgnas.proxies.az_nas_lite`).
 
 The full-size public API is re-exported here, so ``from tgnas.proxies import compute_proxy``
 works; lite proxies are imported from their module.

@@ -12,7 +12,7 @@ class SearchResult:
 
     Attributes:
         algorithm: ``"prune"``, ``"evolve"``, ``"aging"``, ``"hybrid"``, ``"random"`` or ``"cascade"``.
-        space: ``"nb201"`` or ``"darts"``.
+        space: the name of the space searched (``SearchResult`` is stored as plain values).
         scorer: the scorer's name (``"tgnas"``, ``"flops"``, ``"synflow"``, ...).
         seed: the seed of the run.
         arch: the found architecture (the space's object; validated).
