@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from tgnas.pretrained import CHECKPOINT, PRETRAINED_DIR, PROVENANCE, RULE, reference_cells
+from tgnas.pretrained import CHECKPOINT, PRETRAINED_DIR, PROVENANCE, RULE
 from tgnas.checkpoints import save_checkpoint
 from tgnas.predictor.train import load_checkpoint
 from tgnas import datafiles
@@ -25,6 +25,11 @@ from tgnas.spaces.catalog import SPACES, get_space, space_names
 __all__ = ["ship", "slim_checkpoint"]
 
 #: Data files the shipped predictor was trained or evaluated on (keys of :mod:`tgnas.datafiles`).
+
+
+def reference_cells() -> dict[str, list[str]]:
+    """A few fixed cells per space (texts, each space's ``examples``) whose scores the provenance records."""
+    return {name: list(sp.examples) for name, sp in SPACES.items() if sp.examples}
 
 
 def slim_checkpoint(src: Path | str, dst: Path | str, overwrite: bool = False) -> Path:

@@ -23,10 +23,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tgnas.spaces.catalog import SPACES
-
 __all__ = ["PRETRAINED_DIR", "CHECKPOINT", "RULE", "PROVENANCE", "available", "default_checkpoint",
-           "provenance", "reference_cells"]
+           "provenance"]
 
 PRETRAINED_DIR: Path = Path(__file__).resolve().parent
 CHECKPOINT: Path = PRETRAINED_DIR / "tgnas_nb101.pt"
@@ -51,8 +49,3 @@ def default_checkpoint() -> Path:
 def provenance() -> dict[str, Any]:
     """The shipped provenance record (``{}`` when nothing is shipped)."""
     return json.loads(PROVENANCE.read_text()) if PROVENANCE.is_file() else {}
-
-
-def reference_cells() -> dict[str, list[str]]:
-    """A few fixed cells per space (texts, each space's ``examples``) whose scores the provenance records."""
-    return {name: list(sp.examples) for name, sp in SPACES.items() if sp.examples}

@@ -10,7 +10,7 @@ from __future__ import annotations
 from tgnas.spaces import cell, darts, nb101, nb201, tnb101_macro
 from tgnas.spaces.base import CAPABILITIES, Space
 
-__all__ = ["SPACES", "PAPER_SPACES", "BENCHMARK_SPACES", "get_space", "space_names", "canonical_name"]
+__all__ = ["SPACES", "PAPER_SPACES", "get_space", "space_names", "canonical_name"]
 
 #: Every space by its one name.
 SPACES: dict[str, Space] = {
@@ -24,9 +24,6 @@ SPACES: dict[str, Space] = {
 #: The spaces the paper studies (its operator vocabulary is the one-hot and PCA fit set of
 #: :mod:`tgnas.embeddings`, fixed so that adding a space changes no paper-space feature).
 PAPER_SPACES: tuple[str, ...] = ("nb101", "nb201", "darts")
-
-#: The benchmark spaces (labelled data of their own), in catalog order.
-BENCHMARK_SPACES: tuple[str, ...] = tuple(n for n, s in SPACES.items() if s.provides("labelled"))
 
 _ALIASES: dict[str, str] = {alias: name for name, s in SPACES.items() for alias in s.aliases}
 
