@@ -265,7 +265,7 @@ def test_space_protocol():
     assert (SPACE.name, SPACE.benchmark, SPACE.enumerable, SPACE.subsample) == ("tnb101_macro", "TNB101-macro",
                                                                                True, False)
     provided = {c for c in CAPABILITIES if SPACE.provides(c)}
-    assert provided == {"sample", "mutate", "build_net", "cells", "cell_ids", "labelled", "accuracy",
+    assert provided == {"sample", "mutate", "build_net", "cells", "cell_ids", "labelled", "accuracy", "labelled_size", "cells_size",
                         "flops_of", "size"}
     assert set(SPACE.ops) < set(SPACE.graph_ops) and SPACE.graph_ops[0] == "input"
 

@@ -214,6 +214,40 @@ class GraphSet:
             return cls(z["ops"], z["adjacency"], z["num_nodes"], tuple(str(v) for v in z["vocab"]))
 
 
+#: The label of an operator that outputs zeros (an absent edge).
+NONE_OP = "none"
+
+
+def is_output_label(op: str) -> bool:
+    """``output``, ``reduce_output``: the nodes a cell's result leaves from."""
+    return op == "output" or op.endswith("_output")
+
+
+def computes_nothing(graphs: GraphSet) -> np.ndarray:
+    """``(M,)`` bool: cells whose result does not depend on their input.
+
+    A cell computes nothing when one of its output nodes (:func:`is_output_label`) cannot be
+    reached from a source node (a node without inputs that is not an output) along nodes that
+    are not :data:`NONE_OP`: every path is cut by ``none`` (NB201's all-``none`` cell, or one whose
+    output edges are all ``none``), or the output has no inputs at all (the contracted form of
+    such a cell). Such a network outputs a constant.
+    """
+    m, n = graphs.ops.shape
+    vocab = np.asarray(graphs.vocab + ("",), dtype=object)  # PAD (-1) indexes the ""
+    labels = vocab[graphs.ops]
+    real = np.arange(n)[None, :] < graphs.num_nodes[:, None]
+    is_none = labels == NONE_OP
+    is_out = np.vectorize(is_output_label, otypes=[bool])(labels) & real if m else np.zeros((m, n), bool)
+    adj = graphs.adjacency.astype(bool)
+    has_input = adj.any(axis=1)
+    reach = np.zeros((m, n), dtype=bool)
+    for j in range(n):  # node order is topological (strictly upper-triangular adjacency)
+        fed = (adj[:, :j, j] & reach[:, :j]).any(axis=1)
+        source = ~has_input[:, j] & ~is_out[:, j]
+        reach[:, j] = real[:, j] & ~is_none[:, j] & (fed | source)
+    return (is_out & ~reach).any(axis=1)
+
+
 def graphset(space, form: str = "full") -> GraphSet:
     """Every benchmark cell of ``space`` (a :class:`~tgnas.spaces.base.Space`) as graphs of
     ``form``, in the benchmark's table order (cached per process by the space)."""

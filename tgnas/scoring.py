@@ -167,7 +167,7 @@ def score_stream(items: Iterable[tuple[Any, Any]], space: str | Space, checkpoin
         seen_ops.update(gs.vocab)
         desc = _descriptions_of(descs, given)
         desc = {op: t for op, t in desc.items() if op in gs.vocab}
-        scores = pred.score(gs, batch_size=batch_size, descriptions=desc or None)
+        scores = pred.score(gs, batch_size=batch_size, descriptions=desc or None, size=pred.size_of(archs, space))
         frame = pd.DataFrame({"id": ids})
         if plus_rule is not None:
             table = signal_table(pred, archs, space, tgnas_scores=scores, progress=progress,

@@ -234,12 +234,19 @@ class TGNASPredictorNet(nn.Module):
     Args:
         in_dim: node-feature (embedding) width F, *without* the global-node indicator.
         config: the architecture.
+        size_dim: width S of per-graph size features (:mod:`tgnas.predictor.size`) whose learnt
+            linear term (no bias) is added to the score; 0 = none.
     """
 
-    def __init__(self, in_dim: int, config: GCNConfig) -> None:
+    def __init__(self, in_dim: int, config: GCNConfig, size_dim: int = 0) -> None:
         super().__init__()
         self.in_dim = in_dim
         self.config = config
+        self.size_dim = int(size_dim)
+        # initialised at zero: training starts from the pure graph model and learns how much size adds
+        self.size_head = nn.Linear(self.size_dim, 1, bias=False) if self.size_dim else None
+        if self.size_head is not None:
+            nn.init.zeros_(self.size_head.weight)
         width = in_dim + (1 if config.global_node else 0)
         self.convs = nn.ModuleList()
         self.norms = nn.ModuleList()
@@ -281,6 +288,16 @@ class TGNASPredictorNet(nn.Module):
             return conv(h, prop, mask=None, add_loop=self.config.self_loops)
         return conv(h, prop)
 
+    def _add_size(self, scores: torch.Tensor, size: torch.Tensor | None) -> torch.Tensor:
+        if self.size_head is None:
+            if size is not None:
+                raise ValueError("this predictor takes no size features (it was trained without them)")
+            return scores
+        if size is None or size.shape != (scores.shape[0], self.size_dim):
+            raise ValueError(f"this predictor needs ({scores.shape[0]}, {self.size_dim}) size features, got "
+                             f"{None if size is None else tuple(size.shape)}")
+        return scores + self.size_head(size.to(scores.dtype)).squeeze(-1)
+
     def _finish(self, h: torch.Tensor, prop: torch.Tensor, mask: torch.Tensor, first: int) -> torch.Tensor:
         """Apply norm+ReLU to the output of layer ``first - 1`` and run layers ``first..``."""
         # Padding nodes carry arbitrary finite values from here on; they never reach a real
@@ -300,13 +317,15 @@ class TGNASPredictorNet(nn.Module):
         return self.head(g).squeeze(-1)
 
     # ----------------------------------------------------------------- entry points
-    def forward(self, x: torch.Tensor, adj: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, adj: torch.Tensor, mask: torch.Tensor,
+                size: torch.Tensor | None = None) -> torch.Tensor:
         """Score a padded batch.
 
         Args:
             x: ``(B, N, F)`` node features (F = ``in_dim``), zeros on padding nodes.
             adj: ``(B, N, N)`` float data-flow adjacency (``adj[b, i, j] = 1``: ``i -> j``).
             mask: ``(B, N)`` bool, True on real nodes.
+            size: ``(B, S)`` size features when ``size_dim`` is S > 0, else None.
 
         Returns:
             ``(B,)`` scores.
@@ -317,16 +336,16 @@ class TGNASPredictorNet(nn.Module):
             x, _, _ = append_global_node(x, adj, mask)
         prop, mask2 = self._structure(adj, mask)
         h = self._layer(0, self.dropout(x), prop)
-        return self._finish(h, prop, mask2, first=1)
+        return self._add_size(self._finish(h, prop, mask2, first=1), size)
 
     def forward_indexed(self, ops: torch.Tensor, table: torch.Tensor, adj: torch.Tensor,
-                        mask: torch.Tensor) -> torch.Tensor:
+                        mask: torch.Tensor, size: torch.Tensor | None = None) -> torch.Tensor:
         """Same as :meth:`forward` with ``x = table[ops]`` (zeros where ``ops == -1``).
 
         Args:
             ops: ``(B, N)`` long operator indices into ``table``, -1 on padding nodes.
             table: ``(V, F)`` embeddings.
-            adj, mask: as in :meth:`forward`.
+            adj, mask, size: as in :meth:`forward`.
         """
         cfg = self.config
         if table.shape[-1] != self.in_dim:
@@ -334,7 +353,7 @@ class TGNASPredictorNet(nn.Module):
         if self.training and cfg.dropout > 0:
             # Dropout acts per node, so the table trick does not apply: materialise features.
             x = torch.cat([table.new_zeros(1, table.shape[1]), table])[ops + 1]
-            return self.forward(x, adj, mask)
+            return self.forward(x, adj, mask, size)
         v, f = table.shape
         # Extended table: row 0 padding (zeros), rows 1..V the ops, row V+1 the global node.
         tab = table.new_zeros(v + 2, f + (1 if cfg.global_node else 0))
@@ -358,4 +377,4 @@ class TGNASPredictorNet(nn.Module):
             else:
                 b = conv.lin_rel.bias
                 h = torch.matmul(prop, (rel - b)[idx]) + b + conv.lin_root(tab)[idx]
-        return self._finish(h, prop, mask2, first=1)
+        return self._add_size(self._finish(h, prop, mask2, first=1), size)

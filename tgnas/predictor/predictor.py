@@ -8,6 +8,16 @@
 Scores are the network's output in the training label scale (standardised accuracy, higher
 is better); only their order is meaningful across spaces.
 
+A cell that computes nothing (:func:`tgnas.graphs.computes_nothing`: its output is cut off from
+its input, e.g. NB201's all-``none`` cell) scores :data:`DEAD_SCORE`, below any other cell: its
+network outputs a constant, whatever the GCN would make of its graph.
+
+A size-aware predictor (``config.size_features``) adds a learnt term of the network's size
+(:mod:`tgnas.predictor.size`); it scores architectures of a space (their size is computed) or
+graphs with their ``size`` features given. For a space with no size model (generic cells) the
+term is left out -- the same for every cell of the space, so they are ranked by the graph alone
+-- and a warning says so.
+
 Operators never seen in training are embedded on the fly with the checkpoint's embedding
 model and description length; pass ``descriptions={"op": "free text"}`` for operators that
 have no built-in description (or to override one).
@@ -24,13 +34,20 @@ import torch
 
 from tgnas import paths
 from tgnas.graph_forms import to_form
-from tgnas.graphs import GraphSet
+import warnings
+
+from tgnas.graphs import GraphSet, computes_nothing
+from tgnas.predictor.size import size_features
 from tgnas.predictor.model import TGNASPredictorNet
 from tgnas.predictor.train import (EmbedFn, TrainConfig, _table_for, default_embed_fn, load_checkpoint,
-                                   predict_graphs, resolve_device)
+                                   predict_graphs, resolve_device, size_dim)
 from tgnas.checkpoints import check_finite
 from tgnas.cellgraph import CellGraph
 from tgnas.spaces.base import Space
+
+
+#: The score of a cell that computes nothing (below every score a trained net gives here, |s| < 100).
+DEAD_SCORE = -1000.0
 
 
 class Predictor:
@@ -74,7 +91,7 @@ class Predictor:
             raise ValueError(f"which must be 'best' or 'last', got {which!r}")
         ckpt = load_checkpoint(path)
         config = TrainConfig.from_dict(ckpt["config"])
-        net = TGNASPredictorNet(int(ckpt["in_dim"]), config.gcn)
+        net = TGNASPredictorNet(int(ckpt["in_dim"]), config.gcn, size_dim(config))
         state = ckpt["best"]["model_state"] if which == "best" else ckpt["model_state"]
         if state is None:
             raise ValueError(f"{path} has no trained weights ({which!r})")
@@ -100,6 +117,28 @@ class Predictor:
             embed: EmbedFn = default_embed_fn(self.config, descriptions or None)
             self._tables[key] = _table_for(vocab, known, known_table, embed)
         return self._tables[key]
+
+    @property
+    def size_aware(self) -> bool:
+        """Whether the score has a size term (``config.size_features``)."""
+        return bool(self.config.size_features)
+
+    def size_of(self, items: Any, space: Space | None) -> np.ndarray | None:
+        """``(M, 2)`` size features of ``items`` for a size-aware predictor (None otherwise);
+        zeros (and a warning) for a space with no size model."""
+        if not self.size_aware:
+            return None
+        if isinstance(items, (str, CellGraph)):
+            items = [items]
+        if isinstance(items, GraphSet) or space is None or any(isinstance(it, CellGraph) for it in items):
+            raise ValueError("this predictor is size-aware: score architectures with space=..., or graphs with "
+                             "size=... features (tgnas.predictor.size.size_features)")
+        archs = [space.parse(it) if isinstance(it, str) else it for it in items]
+        if not all(space.provides(c) for c in ("sample", "size", "flops_of")):
+            warnings.warn(f"space {space.name!r} has no size model: its cells are ranked by the graph term alone",
+                          stacklevel=3)
+            return np.zeros((len(archs), 2))
+        return size_features(space, archs)
 
     def to_graphset(self, items: GraphSet | Sequence[Any], space: Space | None = None) -> GraphSet:
         """Convert ``items`` (GraphSet, CellGraphs, space archs or their textual forms) to a GraphSet."""
@@ -127,7 +166,7 @@ class Predictor:
         return GraphSet.from_graphs(graphs)
 
     def score(self, items: GraphSet | Sequence[Any], space: Space | None = None, batch_size: int = 1024,
-              descriptions: Mapping[str, str] | None = None) -> np.ndarray:
+              descriptions: Mapping[str, str] | None = None, size: np.ndarray | None = None) -> np.ndarray:
         """Score architectures (higher = predicted better).
 
         Args:
@@ -140,6 +179,8 @@ class Predictor:
             descriptions: free-text descriptions of operators (needed for operators with no
                 built-in description that were not in training); each must name an
                 operator of the scored architectures (a typo is an error, not ignored).
+            size: ``(M, 2)`` size features of ``items`` (size-aware predictor; default: computed
+                from the architectures of ``space``).
 
         Raises:
             ValueError: ``batch_size < 1``, empty ``items``, bad architecture text, or a
@@ -155,4 +196,11 @@ class Predictor:
         if unused:
             raise ValueError(f"described operator(s) {unused} do not occur in the scored architectures, whose "
                              f"operators are {sorted(graphs.vocab)}; check the spelling")
-        return predict_graphs(self.net, graphs, self.table_for(graphs.vocab, descriptions), batch_size, self.device)
+        if size is None:
+            size = self.size_of(items, space)
+        elif not self.size_aware:
+            raise ValueError("size features given, but this predictor was trained without them")
+        scores = predict_graphs(self.net, graphs, self.table_for(graphs.vocab, descriptions), batch_size,
+                                self.device, size)
+        scores[computes_nothing(graphs)] = DEAD_SCORE
+        return scores

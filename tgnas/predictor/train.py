@@ -60,7 +60,8 @@ from tgnas.metrics import kendall_tau, spearman_rho
 from tgnas.runtime import resolve_device, set_seed
 from tgnas.spaces import catalog
 from tgnas.version import __version__
-from tgnas.predictor.data import SpaceData, load_space_data
+from tgnas.predictor.data import SpaceData, canonical_train_name, load_space_data, split_name
+from tgnas.predictor.size import SIZE_FEATURES
 from tgnas.predictor.model import GCN_PRESETS, GCNConfig, TGNASPredictorNet, check_fields, gcn_preset
 
 #: ``format`` field of every checkpoint this module writes.
@@ -105,6 +106,9 @@ class TrainConfig:
             history's validation and monitor values are the averaged model's and the "best"
             weights are the average after the last epoch (no selection). 0 = off.
         monitor_nb201: record NB201 CIFAR-10 tau/rho each epoch (monitor only).
+        size_features: add a learnt linear term of the network's normalised log parameters and
+            log FLOPs (:mod:`tgnas.predictor.size`) to the GCN's score; scoring then needs
+            architectures of a space with a size model, not bare graphs.
     """
 
     train_spaces: tuple[str, ...] = ("nb101",)
@@ -129,9 +133,10 @@ class TrainConfig:
     patience: int = 0
     monitor_nb201: bool = False
     average_from: int = 0
+    size_features: bool = False
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "train_spaces", tuple(catalog.canonical_name(s) for s in self.train_spaces))
+        object.__setattr__(self, "train_spaces", tuple(canonical_train_name(s) for s in self.train_spaces))
         if isinstance(self.gcn, str):  # a preset name
             object.__setattr__(self, "gcn", gcn_preset(self.gcn))
         if not self.train_spaces or len(set(self.train_spaces)) != len(self.train_spaces):
@@ -201,6 +206,11 @@ class TrainResult:
     stopped_early: bool
 
 
+def size_dim(config: TrainConfig) -> int:
+    """Width of the size features a net of ``config`` takes (0: none)."""
+    return len(SIZE_FEATURES) if config.size_features else 0
+
+
 def default_embed_fn(config: TrainConfig, descriptions: dict[str, str] | None = None) -> EmbedFn:
     """``vocab -> embed_ops(vocab, model=config.embedding_model, length=config.length)``."""
     def embed(vocab: Sequence[str]) -> np.ndarray:
@@ -218,7 +228,8 @@ class _Split:
     train: GraphSet
     train_y: np.ndarray          # (M_train,) standardised labels
     train_space: np.ndarray      # (M_train,) int space id
-    val: dict[str, tuple[GraphSet, np.ndarray]]  # space -> (graphs, raw labels)
+    train_size: np.ndarray | None  # (M_train, 2) size features, or None
+    val: dict[str, tuple[GraphSet, np.ndarray, np.ndarray | None]]  # space -> (graphs, raw labels, size)
     label_stats: dict[str, tuple[float, float]]  # space -> (mean, std) of train labels
 
 
@@ -229,7 +240,7 @@ def _space_seed(seed: int, space: str) -> list[int]:
 
 
 def _subsampled(space: str) -> bool:
-    sp = catalog.SPACES.get(space)
+    sp = catalog.SPACES.get(split_name(space)[0])
     return sp.subsample if sp is not None else True
 
 
@@ -245,7 +256,7 @@ def used_cells(config: TrainConfig, space: str, m: int) -> np.ndarray:
 
 
 def _split(data: Sequence[SpaceData], config: TrainConfig) -> _Split:
-    parts, ys, sids, val, stats = [], [], [], {}, {}
+    parts, ys, sids, sizes, val, stats = [], [], [], [], {}, {}
     for sid, d in enumerate(data):
         keep = used_cells(config, d.space, len(d))
         n_val = int(round(config.val_fraction * len(keep)))
@@ -261,9 +272,15 @@ def _split(data: Sequence[SpaceData], config: TrainConfig) -> _Split:
         parts.append(d.graphs.subset(tr_idx))
         ys.append((y - mean) / std)
         sids.append(np.full(len(tr_idx), sid, dtype=np.int64))
-        val[d.space] = (d.graphs.subset(val_idx), d.labels[val_idx])
+        if config.size_features and d.size is None:
+            raise ValueError(f"{d.space}: size_features=True needs size features in the data (load_space_data(..., "
+                             f"size=True))")
+        sizes.append(d.size[tr_idx] if config.size_features else None)
+        val[d.space] = (d.graphs.subset(val_idx), d.labels[val_idx],
+                        d.size[val_idx] if config.size_features else None)
     train = GraphSet.concat(parts)
-    return _Split(train, np.concatenate(ys), np.concatenate(sids), val, stats)
+    train_size = np.concatenate(sizes) if config.size_features else None
+    return _Split(train, np.concatenate(ys), np.concatenate(sids), train_size, val, stats)
 
 
 def epoch_batches(space_id: np.ndarray, batch_size: int, seed: int, epoch: int) -> list[np.ndarray]:
@@ -317,13 +334,18 @@ def batch_loss(scores: torch.Tensor, y: torch.Tensor, space_id: torch.Tensor, co
 
 @torch.inference_mode()
 def predict_graphs(net: TGNASPredictorNet, graphs: GraphSet, table: torch.Tensor,
-                   batch_size: int = EVAL_BATCH, device: torch.device | str = "cpu") -> np.ndarray:
-    """Scores ``(M,)`` float64 of a GraphSet; ``table`` ``(V, F)`` rows for ``graphs.vocab``."""
+                   batch_size: int = EVAL_BATCH, device: torch.device | str = "cpu",
+                   size: np.ndarray | None = None) -> np.ndarray:
+    """Scores ``(M,)`` float64 of a GraphSet; ``table`` ``(V, F)`` rows for ``graphs.vocab``;
+    ``size`` ``(M, S)`` size features for a size-aware net."""
     was_training = net.training
     net.eval()
     maker = BatchMaker(graphs, device)
     table = table.to(device)
-    out = [net.forward_indexed(b.ops, table, b.adj, b.mask) for b in maker.batches(batch_size)]
+    sz = None if size is None else torch.as_tensor(np.asarray(size), dtype=torch.float32, device=device)
+    out = [net.forward_indexed(b.ops, table, b.adj, b.mask,
+                               None if sz is None else sz[start:start + batch_size])
+           for start, b in zip(range(0, len(graphs), batch_size), maker.batches(batch_size))]
     net.train(was_training)
     return torch.cat(out).double().cpu().numpy() if out else np.zeros(0)
 
@@ -378,8 +400,8 @@ def _make_scheduler(opt: torch.optim.Optimizer, config: TrainConfig):
 
 def _validate(net, split: _Split, table_fn, device, batch_size: int) -> tuple[dict, dict]:
     taus, rhos = {}, {}
-    for space, (graphs, y) in split.val.items():
-        s = predict_graphs(net, graphs, table_fn(graphs.vocab), batch_size, device)
+    for space, (graphs, y, size) in split.val.items():
+        s = predict_graphs(net, graphs, table_fn(graphs.vocab), batch_size, device, size)
         taus[space], rhos[space] = kendall_tau(s, y), spearman_rho(s, y)
     return taus, rhos
 
@@ -391,7 +413,7 @@ class _Inputs:
     split: _Split
     table: torch.Tensor          # (V, D) embeddings of split.train.vocab
     embed_fn: EmbedFn
-    monitor: tuple[GraphSet, torch.Tensor, np.ndarray] | None  # NB201 graphs, their table, labels
+    monitor: tuple[GraphSet, torch.Tensor, np.ndarray, np.ndarray | None] | None  # NB201 graphs, table, labels, size
 
     @property
     def vocab(self) -> tuple[str, ...]:
@@ -418,7 +440,8 @@ class _State:
 def _prepare_inputs(config: TrainConfig, data: Sequence[SpaceData] | None, embed_fn: EmbedFn | None) -> _Inputs:
     if data is None:
         data = [load_space_data(s, graph_form=config.graph_form,
-                                nb301_surrogate_samples=config.nb301_surrogate_samples, seed=config.seed)
+                                nb301_surrogate_samples=config.nb301_surrogate_samples, seed=config.seed,
+                                size=config.size_features)
                 for s in config.train_spaces]
     names = tuple(d.space for d in data)
     if names != config.train_spaces:
@@ -431,14 +454,14 @@ def _prepare_inputs(config: TrainConfig, data: Sequence[SpaceData] | None, embed
         raise ValueError(f"embed_fn returned shape {tuple(table.shape)}, expected ({len(vocab)}, D)")
     inputs = _Inputs(split, table, embed_fn, None)
     if config.monitor_nb201:
-        nb201 = load_space_data("nb201", graph_form=config.graph_form)
-        inputs.monitor = (nb201.graphs, inputs.table_for(nb201.graphs.vocab), nb201.labels)
+        nb201 = load_space_data("nb201", graph_form=config.graph_form, size=config.size_features)
+        inputs.monitor = (nb201.graphs, inputs.table_for(nb201.graphs.vocab), nb201.labels, nb201.size)
     return inputs
 
 
 def _new_state(config: TrainConfig, in_dim: int, device: torch.device) -> _State:
     set_seed(config.seed)
-    net = TGNASPredictorNet(in_dim, config.gcn).to(device)
+    net = TGNASPredictorNet(in_dim, config.gcn, size_dim(config)).to(device)
     # fused: one kernel for all parameters (CPU and CUDA); ~15 % faster steps with this small net
     opt = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay,
                             fused=device.type in ("cpu", "cuda"))
@@ -478,13 +501,16 @@ class _OnDevice:
     table: torch.Tensor  # (V, D)
     y: torch.Tensor      # (M_train,) standardised labels
     space_id: torch.Tensor  # (M_train,)
+    size: torch.Tensor | None  # (M_train, S) size features
 
     @classmethod
     def of(cls, inputs: _Inputs, device: torch.device) -> _OnDevice:
         split = inputs.split
+        size = None if split.train_size is None else torch.as_tensor(split.train_size, dtype=torch.float32,
+                                                                      device=device)
         return cls(BatchMaker(split.train, device), inputs.table.to(device),
                    torch.as_tensor(split.train_y, dtype=torch.float32, device=device),
-                   torch.as_tensor(split.train_space, device=device))
+                   torch.as_tensor(split.train_space, device=device), size)
 
 
 def _train_epoch(state: _State, inputs: _Inputs, dev: _OnDevice, config: TrainConfig, device: torch.device,
@@ -498,7 +524,8 @@ def _train_epoch(state: _State, inputs: _Inputs, dev: _OnDevice, config: TrainCo
     for chunk in bar:
         idx = torch.from_numpy(chunk).to(device)
         b = dev.maker.batch(idx)
-        scores = state.net.forward_indexed(b.ops, dev.table, b.adj, b.mask)
+        scores = state.net.forward_indexed(b.ops, dev.table, b.adj, b.mask,
+                                           None if dev.size is None else dev.size[idx])
         loss = batch_loss(scores, dev.y[idx], dev.space_id[idx], config)
         state.opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -524,8 +551,8 @@ def _epoch_record(state: _State, inputs: _Inputs, config: TrainConfig, device: t
            "train_time_s": train_time, "time_s": time.perf_counter() - t0, "monitor": {},
            "averaged": eval_net is not state.net}
     if inputs.monitor is not None:
-        graphs, table, labels = inputs.monitor
-        s = predict_graphs(eval_net, graphs, table, EVAL_BATCH, device)
+        graphs, table, labels, size = inputs.monitor
+        s = predict_graphs(eval_net, graphs, table, EVAL_BATCH, device, size)
         # Monitor only: recorded for curves, never read by selection or stopping.
         rec["monitor"] = {"nb201_cifar10_tau": kendall_tau(s, labels),
                           "nb201_cifar10_rho": spearman_rho(s, labels)}

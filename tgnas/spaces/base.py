@@ -126,9 +126,15 @@ class Space(ABC):
         """``DataFrame``: one row of identifiers per cell of :meth:`cells`."""
         raise self._lacks("cell_ids")
 
-    def labelled(self, form: str = "full", surrogate_samples: int = 0, seed: int = 0):
-        """The predictor's training data of the space: ``(GraphSet, (M,) labels)``."""
+    def labelled(self, form: str = "full", surrogate_samples: int = 0, seed: int = 0, task: str | None = None):
+        """The predictor's training data of the space: ``(GraphSet, (M,) labels)``; ``task``: one
+        of :attr:`datasets` (None: the first)."""
         raise self._lacks("labelled")
+
+    def labelled_size(self, surrogate_samples: int = 0, seed: int = 0, task: str | None = None) -> np.ndarray:
+        """``(M, 2)`` float64 ``[log params, log FLOPs]`` (:meth:`log_size`) of the cells of
+        :meth:`labelled` with the same arguments, in the same order."""
+        raise self._lacks("labelled_size")
 
     def accuracy(self, archs: Sequence[Any]):
         """``DataFrame`` of benchmark accuracies of ``archs``, one column per dataset."""
@@ -151,6 +157,22 @@ class Space(ABC):
         """``(M,)`` float64 parameters (millions) of the space's benchmark-size network: the
         ``params`` signal of TG-NAS+. Archs may be objects or text forms."""
         raise self._lacks("size")
+
+    def cells_size(self) -> np.ndarray:
+        """``(M, 2)`` log sizes (:meth:`log_size`) of :meth:`cells`, in its order."""
+        raise self._lacks("cells_size")
+
+    def log_size(self, archs: Sequence[Any]) -> np.ndarray:
+        """``(M, 2)`` float64: natural logs of :meth:`size` (parameters, millions) and of
+        :meth:`flops_of` (multiply-accumulates) of each arch's benchmark-size network -- the size
+        inputs of a size-aware predictor (:mod:`tgnas.predictor.size`). Needs both capabilities."""
+        archs = list(archs)
+        if not (self.provides("size") and self.provides("flops_of")):
+            raise NotImplementedError(f"search space {self.name!r} has no size model (it needs 'size' and "
+                                      f"'flops_of')")
+        params = np.asarray(self.size(archs), dtype=np.float64)
+        flops = np.array([self.flops_of(a) for a in archs], dtype=np.float64)
+        return np.column_stack([np.log(params), np.log(flops)]) if archs else np.zeros((0, 2))
 
     def build_data(self, root: Path, overwrite: bool = False, progress: bool = True) -> list[Path]:
         """Build the derived data files the space reads (from originals below the data root
@@ -185,6 +207,14 @@ class Space(ABC):
         """The text hashed into the seed of the predictor's split of this space's cells."""
         return self.split_key or self.name
 
+    def check_task(self, task: str | None) -> str:
+        """``task`` (None: the first of :attr:`datasets`); ``KeyError`` listing the tasks otherwise."""
+        if task is None and self.datasets:
+            return self.datasets[0]
+        if task not in self.datasets:
+            raise KeyError(f"space {self.name!r} has no labelled task {task!r}; expected one of {list(self.datasets)}")
+        return task
+
     def _lacks(self, capability: str) -> NotImplementedError:
         return NotImplementedError(f"search space {self.name!r} has no {capability!r}")
 
@@ -194,4 +224,5 @@ class Space(ABC):
 
 #: Optional capabilities a space may provide (:meth:`Space.provides`).
 CAPABILITIES: tuple[str, ...] = ("sample", "mutate", "build_net", "build_final_net", "cells", "cell_ids",
-                                 "labelled", "accuracy", "encoding", "supernet", "flops_of", "size")
+                                 "labelled", "labelled_size", "cells_size", "accuracy", "encoding", "supernet", "flops_of",
+                                 "size")

@@ -251,17 +251,24 @@ def labelled_cells(form: str = "full", surrogate_samples: int = 0, seed: int = 0
     ``surrogate_samples`` random DARTS cells labelled by :class:`NB301Surrogate` (drawn with
     ``numpy.random.default_rng([seed, 301])``)."""
     check_form(form)
-    if surrogate_samples < 0:
-        raise ValueError(f"nb301_surrogate_samples must be >= 0, got {surrogate_samples}")
-    darts = DartsForm()
     df = load_nb301()
     labels = df["val_accuracy"].to_numpy(dtype=np.float64)
+    genotypes = labelled_genotypes(surrogate_samples, seed)
     if not surrogate_samples:
         return cell_graphs(form), labels
-    rng = np.random.default_rng([seed, 301])
-    genotypes = list(df["genotype"]) + [darts.sample(rng) for _ in range(surrogate_samples)]
     labels = np.concatenate([labels, NB301Surrogate().predict(genotypes[len(df):])])
+    darts = DartsForm()
     return GraphSet.from_graphs([to_form(darts.to_graph(g), form) for g in genotypes]), labels
+
+
+def labelled_genotypes(surrogate_samples: int = 0, seed: int = 0) -> list[Genotype]:
+    """The genotypes of :func:`labelled_cells` with the same arguments, in its order."""
+    if surrogate_samples < 0:
+        raise ValueError(f"nb301_surrogate_samples must be >= 0, got {surrogate_samples}")
+    genotypes = list(load_nb301()["genotype"])
+    rng = np.random.default_rng([seed, 301])
+    darts = DartsForm()
+    return genotypes + [darts.sample(rng) for _ in range(surrogate_samples)]
 
 
 # ------------------------------------------------- judging found genotypes (never during search)

@@ -68,8 +68,17 @@ class DartsSpace(DartsForm):
     def cell_ids(self):
         return bench.cell_ids()
 
-    def labelled(self, form: str = "full", surrogate_samples: int = 0, seed: int = 0):
+    def labelled(self, form: str = "full", surrogate_samples: int = 0, seed: int = 0, task: str | None = None):
+        self.check_task(task)
         return bench.labelled_cells(form, surrogate_samples, seed)
+
+    def cells_size(self) -> np.ndarray:
+        return self.labelled_size()
+
+    def labelled_size(self, surrogate_samples: int = 0, seed: int = 0, task: str | None = None) -> np.ndarray:
+        """Log parameters and log MACs (:meth:`size`, :meth:`flops_of`) of the labelled genotypes."""
+        self.check_task(task)
+        return self.log_size(bench.labelled_genotypes(surrogate_samples, seed))
 
     def encoding(self):
         return search.DartsEncoding(self)

@@ -314,3 +314,4 @@ def nb101_cost(arch: NB101Cell | str, num_classes: int = 10, C: int = 128, N: in
     macs += c_out * num_classes
     return NB101Cost(params=params, macs=macs, bn_elements=bn, relu_elements=bn,
                      pool_elements=pool, pool_window_ops=pool_ops)
+

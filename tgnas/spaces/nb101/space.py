@@ -12,6 +12,7 @@ import numpy as np
 import tgnas.spaces.nb101.benchmark as bench
 import tgnas.spaces.nb101.databuild as databuild
 import tgnas.spaces.nb101.net as net
+import tgnas.spaces.nb101.size as sizes
 from tgnas.spaces.nb101.arch import NB101Form
 
 __all__ = ["NB101Space"]
@@ -39,8 +40,18 @@ class NB101Space(NB101Form):
     def cell_ids(self):
         return bench.cell_ids()
 
-    def labelled(self, form: str = "full", surrogate_samples: int = 0, seed: int = 0):
+    def labelled(self, form: str = "full", surrogate_samples: int = 0, seed: int = 0, task: str | None = None):
+        self.check_task(task)
         return bench.labelled_cells(form, surrogate_samples, seed)
+
+    def cells_size(self) -> np.ndarray:
+        return sizes.log_cost_table()
+
+    def labelled_size(self, surrogate_samples: int = 0, seed: int = 0, task: str | None = None) -> np.ndarray:
+        """Log parameters (millions) and log multiply-accumulates of :func:`.net.nb101_cost` (C=128,
+        3 cells per stack, 32 x 32) of all 423,624 cells (about 30 s, once per process)."""
+        self.check_task(task)
+        return sizes.log_cost_table()
 
     def size(self, archs: Sequence) -> np.ndarray:
         """Closed-form parameters (millions) of the NB101 network (C=128, 3 cells per stack)."""

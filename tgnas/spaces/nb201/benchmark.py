@@ -203,13 +203,15 @@ def cell_ids() -> pd.DataFrame:
     return pd.DataFrame({INDEX_NAME: range(NUM_ARCHS), "arch": [space.format(a) for a in enumerate_archs()]})
 
 
-def labelled_cells(form: str = "full", surrogate_samples: int = 0, seed: int = 0):
-    """(GraphSet, ``(15625,)`` CIFAR-10 test accuracy (%)) of every cell, in benchmark order
+def labelled_cells(form: str = "full", surrogate_samples: int = 0, seed: int = 0, dataset: str = "cifar10"):
+    """(GraphSet, ``(15625,)`` test accuracy (%) on ``dataset``) of every cell, in benchmark order
     (NB201 has no surrogate: ``surrogate_samples`` and ``seed`` are unused)."""
     df = load_nb201()
     if not np.array_equal(df.index.to_numpy(), np.arange(len(df))):
         raise ValueError("load_nb201() is not in benchmark index order 0..15624")
-    return cell_graphs(form), df["cifar10"].to_numpy()
+    if dataset not in NB201_DATASETS:
+        raise KeyError(f"unknown NB201 dataset {dataset!r}; expected one of {list(NB201_DATASETS)}")
+    return cell_graphs(form), df[dataset].to_numpy()
 
 
 @lru_cache(maxsize=4)

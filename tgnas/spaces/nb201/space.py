@@ -48,8 +48,17 @@ class NB201Space(NB201Form):
     def cell_ids(self):
         return bench.cell_ids()
 
-    def labelled(self, form: str = "full", surrogate_samples: int = 0, seed: int = 0):
-        return bench.labelled_cells(form, surrogate_samples, seed)
+    def labelled(self, form: str = "full", surrogate_samples: int = 0, seed: int = 0, task: str | None = None):
+        return bench.labelled_cells(form, surrogate_samples, seed, dataset=self.check_task(task))
+
+    def cells_size(self) -> np.ndarray:
+        return self.labelled_size()
+
+    def labelled_size(self, surrogate_samples: int = 0, seed: int = 0, task: str | None = None) -> np.ndarray:
+        """Log parameters and log MACs of the CIFAR-10 benchmark network of all 15,625 cells (the
+        size of one network: a task changes only the classifier's width)."""
+        self.check_task(task)
+        return self.log_size(bench.enumerate_archs())
 
     def accuracy(self, archs: Sequence):
         return bench.nb201_accuracy(archs)

@@ -156,6 +156,11 @@ def labelled_cells(form: str = "full", surrogate_samples: int = 0, seed: int = 0
     return cell_graphs(form).subset(df.index.to_numpy()), df["val_accuracy"].to_numpy(dtype=np.float64)
 
 
+def labelled_archs(task: str) -> list[MacroArch]:
+    """The networks of :func:`labelled_cells` for ``task``, in its order."""
+    return [as_arch(a) for a in _tables()[check_task(task)]["arch"]]
+
+
 def clear_cache() -> None:
     """Forget the cached tables (e.g. after changing ``TGNAS_DATA``)."""
     for fn in (_read, _archs, cell_graphs):

@@ -126,10 +126,17 @@ class TNB101MacroSpace(Space):
         """``tnb101_index``, ``arch``, ``naslib`` of :meth:`cells` (:func:`.benchmark.cell_ids`)."""
         return bench.cell_ids()
 
-    def labelled(self, form: str = "full", surrogate_samples: int = 0, seed: int = 0, task: str = TASKS[0]):
+    def labelled(self, form: str = "full", surrogate_samples: int = 0, seed: int = 0, task: str | None = None):
         """``(GraphSet, labels)`` of one task, ``class_scene`` by default; rank within one task
         only (:func:`.benchmark.labelled_cells`)."""
-        return bench.labelled_cells(form, surrogate_samples, seed, task=task)
+        return bench.labelled_cells(form, surrogate_samples, seed, task=self.check_task(task))
+
+    def cells_size(self) -> np.ndarray:
+        return self.log_size(bench.benchmark_archs())
+
+    def labelled_size(self, surrogate_samples: int = 0, seed: int = 0, task: str | None = None) -> np.ndarray:
+        """Log parameters and log MACs (:meth:`size`, :meth:`flops_of`) of the networks ``task`` labels."""
+        return self.log_size(bench.labelled_archs(self.check_task(task)))
 
     def accuracy(self, archs: Sequence[MacroArch | str]):
         """``val_accuracy`` per task, NaN where unlabelled (:func:`.benchmark.accuracy`)."""
