@@ -1,14 +1,17 @@
-"""NB101 search space: textual form, validation messages, pruning, sampling, mutation."""
+"""NB101 search space: textual form, validation messages, pruning, sampling, mutation, FLOPs."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import stats
 
+from tgnas.nets import count_flops
 from tgnas.spaces.nb101.benchmark import load_nb101
 from tgnas.cellgraph import CellGraph
 from tgnas.spaces.catalog import get_space
 from tgnas.spaces.nb101.arch import NB101Cell, num_representations
+from tgnas.spaces.nb101.net import nb101_cost
 from tgnas.spaces.nb101.space import NB101Space
 
 C3, C1, MP = "conv3x3-bn-relu", "conv1x1-bn-relu", "maxpool3x3"
@@ -202,3 +205,20 @@ def test_mutate_rejects_invalid_cells():
     with pytest.raises(ValueError, match="disconnected"):
         SPACE.mutate(_cell(["0101", "0000", "0001", "0000"], ["input", C3, C1, "output"]),
                      np.random.default_rng(0))
+
+
+def test_flops_of_is_the_macs_of_the_size_network():
+    text = "01101.00001.00010.00001.00000/input,conv3x3-bn-relu,maxpool3x3,conv1x1-bn-relu,output"
+    cell = SPACE.parse(text)
+    macs = count_flops(SPACE.build_net(cell), (1, 3, 32, 32))  # the proxy network is the size network
+    assert SPACE.flops_of(cell) == SPACE.flops_of(text) == float(macs) == float(nb101_cost(cell).macs)
+    assert SPACE.provides("flops_of")
+
+
+def test_flops_of_ranks_like_the_table_flops(table):
+    # the table's flops_thop also count 2 per BatchNorm output: a different convention, the
+    # same ordering
+    idx = np.random.default_rng(0).choice(len(table), size=200, replace=False)
+    ours = [SPACE.flops_of(table.cell(int(i))) for i in idx]
+    assert stats.spearmanr(ours, table.flops[idx]).statistic > 0.99
+    assert all(o < f for o, f in zip(ours, table.flops[idx]))

@@ -74,9 +74,9 @@ def plus_scorer(rule: Any, predictor: Any, space: Space, seed: int = 0,
 def flops_scorer(space: Space) -> ScoreFn:
     """FLOPs of the architecture's network (higher = better, the usual FLOPs baseline).
 
-    A space with an exact FLOPs model (``space.flops_of``; NB201: its additive cost model,
-    microseconds per cell) uses it; the others count :func:`tgnas.proxies.compute_proxy`
-    ``"flops"`` on the space's proxy network (DARTS: C=16, 8 cells, ~0.1 s per cell).
+    A space with an exact FLOPs model (``space.flops_of``: NB101, NB201, DARTS and the
+    TransNAS-Bench-101 macro space, microseconds per cell) uses it; the others count
+    :func:`tgnas.proxies.compute_proxy` ``"flops"`` on the space's proxy network.
     """
     if space.provides("flops_of"):
         def score(archs: Sequence[Any]) -> np.ndarray:

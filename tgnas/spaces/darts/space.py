@@ -1,6 +1,6 @@
 """The DARTS space as one :class:`~tgnas.spaces.base.Space`: genotypes (:mod:`.arch`), networks
-(:mod:`.net`), the NB301 benchmark and surrogate (:mod:`.benchmark`) and search moves
-(:mod:`.search`)."""
+(:mod:`.net`) and their closed-form size (:mod:`.cost`), the NB301 benchmark and surrogate
+(:mod:`.benchmark`) and search moves (:mod:`.search`)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 
 import tgnas.spaces.darts.benchmark as bench
+import tgnas.spaces.darts.cost as cost
 import tgnas.spaces.darts.net as net
 import tgnas.spaces.darts.search as search
 from tgnas.spaces.darts.arch import DARTS_V1, DARTS_V2, DartsForm, format_genotype, parse_genotype
@@ -86,7 +87,20 @@ class DartsSpace(DartsForm):
     def supernet(self):
         return search.DartsSupernet()
 
+    def _costs(self, archs: Sequence) -> np.ndarray:
+        return cost.darts_cost_model(self.proxy_C, self.proxy_N).costs(archs)
+
     def size(self, archs: Sequence) -> np.ndarray:
-        """Parameters (millions) of the proxy network (C=16, 8 cells), counted on the built
-        network (about 30 ms each)."""
-        return np.array([net.darts_params(a, self.proxy_C, self.proxy_N) / 1e6 for a in archs], dtype=np.float64)
+        """``(M,)`` float64 parameters (millions) of the proxy network (``NetworkCIFAR``, C=16,
+        8 cells, 10 classes, no auxiliary head), from the closed-form cost model (:mod:`.cost`;
+        equal to counting the built network, in microseconds per genotype)."""
+        return self._costs(archs)[:, 0] / 1e6
+
+    def flops_of(self, arch) -> float:
+        """Multiply-accumulates (conv + linear, :func:`tgnas.nets.count_flops`'s convention) of
+        the network :meth:`size` counts, on one 32x32 image, from the cost model."""
+        return float(self._costs([arch])[0, 1])
+
+    def flops(self, archs: Sequence) -> np.ndarray:
+        """``(M,)`` float64: :meth:`flops_of` of each architecture (MACs, not millions), vectorised."""
+        return self._costs(archs)[:, 1].astype(np.float64)

@@ -58,6 +58,12 @@ class NB101Space(NB101Form):
         return np.array([net.nb101_cost(self.parse(a) if isinstance(a, str) else a).params / 1e6 for a in archs],
                         dtype=np.float64)
 
+    def flops_of(self, arch) -> float:
+        """Multiply-accumulates (conv + linear, :func:`tgnas.nets.count_flops`'s convention) of
+        the network :meth:`size` counts, on one 32x32 image (:func:`.net.nb101_cost`; the
+        benchmark table's ``flops`` also count 2 per BatchNorm output)."""
+        return float(net.nb101_cost(self.parse(arch) if isinstance(arch, str) else arch).macs)
+
     def build_data(self, root: Path, overwrite: bool = False, progress: bool = True) -> list[Path]:
         """The full NB101 table (ObfuNAS accuracies joined with the enumeration), and the
         108-epoch runs when the official TFRecord was fetched."""
