@@ -128,6 +128,21 @@ def paper_vs_companion_headline(full: dict) -> dict:
             for r in full["rows"]}
 
 
+def generalization_headline(full: dict) -> dict:
+    """The chosen variant, the mean held-out tau of the predictor, TG-NAS+ and the best single
+    proxy, the paper setting's taus, and how many targets meet each goal."""
+    g = full["goals"]
+    per = g["per_target"].values()
+    paper = full["paper_setting"]["rows"]
+    return {"chosen_variant": full["config"]["chosen"], "seeds": len(full["config"]["seeds"]),
+            "mean_tau_predictor": _r(g["mean_tau_predictor"]), "mean_tau_plus": _r(g["mean_tau_plus"]),
+            "best_single_mean": _r(g["best_single_mean"]), "best_single": g["best_single_mean_name"],
+            "targets": len(g["per_target"]),
+            "predictor_beats_size": sum(v["predictor_beats_size"] for v in per),
+            "plus_beats_best_single": sum(v["plus_beats_best_single"] for v in per),
+            "paper_setting_tau": {k: _r(v["tau_mean"]) for k, v in paper.items() if k.startswith("tgnas")}}
+
+
 # ---- data series for dvc plots -------------------------------------------------------------
 
 def predictor_series(full: dict) -> dict[str, list[dict]]:
@@ -176,6 +191,7 @@ def plus_series(full: dict) -> dict[str, list[dict]]:
 HEADLINES: dict[str, Callable[[dict], dict]] = {
     "embeddings": embeddings_headline, "predictor": predictor_headline, "correlation": correlation_headline,
     "search": search_headline, "plus": plus_headline, "paper_vs_companion": paper_vs_companion_headline,
+    "generalization": generalization_headline,
 }
 SERIES: dict[str, Callable[[dict], dict[str, list[dict]]]] = {
     "predictor": predictor_series, "search": search_series, "correlation": correlation_series, "plus": plus_series,

@@ -4,6 +4,7 @@ Every signal is "higher is better":
 
 * ``tgnas``: the pure predictor's score;
 * ``params``: parameters (M) of the space's benchmark-size network (``space.size``);
+* ``flops``: multiply-accumulates of that network (``space.flops_of``);
 * ``naswot``, ``synflow`` (:data:`LITE_SIGNALS`): lite proxies (:mod:`tgnas.proxies.lite`,
   ``DEFAULT_LITE`` with the space's ``lite_N`` cells per stage), one reduced network per cell;
 * ``az_expressivity``, ``az_progressivity``, ``az_trainability``, ``az_complexity``
@@ -52,7 +53,7 @@ LITE_SIGNALS: tuple[str, ...] = ("naswot", "synflow")
 #: The lite AZ-NAS components as signals (``az_<component>``, in :data:`tgnas.proxies.az_nas.AZ_COMPONENTS` order).
 AZ_SIGNALS: tuple[str, ...] = tuple(f"az_{c}" for c in AZ_COMPONENTS)
 #: Every signal a TG-NAS+ rule may combine.
-KNOWN_SIGNALS: tuple[str, ...] = ("tgnas", "params", *LITE_SIGNALS, *AZ_SIGNALS)
+KNOWN_SIGNALS: tuple[str, ...] = ("tgnas", "params", "flops", *LITE_SIGNALS, *AZ_SIGNALS)
 #: The signals of the first TG-NAS+ rules (what :func:`signal_table` computes by default).
 DEFAULT_SIGNALS: tuple[str, ...] = ("tgnas", "params", *LITE_SIGNALS)
 
@@ -101,6 +102,13 @@ def _built(space: Space, archs: Sequence) -> tuple[Space, list]:
     return built_space, [a for _, a in built]
 
 
+def _flops(space: Space, archs: Sequence) -> np.ndarray:
+    """``(M,)`` float64 multiply-accumulates of ``archs``' benchmark-size networks."""
+    if not space.provides("flops_of"):
+        raise ValueError(f"the TG-NAS+ signal 'flops' needs a FLOPs count; space {space.name!r} has none")
+    return np.array([space.flops_of(a) for a in archs], dtype=np.float64)
+
+
 def _check_buildable(space: Space) -> None:
     if not (space.provides("build_net") and space.provides("size")):
         raise ValueError(f"TG-NAS+ needs a network builder and a size count; space {space.name!r} has "
@@ -137,6 +145,8 @@ def signal_table(pred, archs: Sequence, space: Space, tgnas_scores: np.ndarray |
     seconds = np.zeros(len(archs))
     if "params" in signals:
         out["params"] = np.asarray(built_space.size(built), dtype=np.float64)
+    if "flops" in signals:
+        out["flops"] = _flops(built_space, built)
     it = built
     if progress:
         it = tqdm(built, desc=f"lite proxies ({built_space.name})", unit="arch")
@@ -193,6 +203,8 @@ def benchmark_signal_table(pred, space: Space, signals: Sequence[str] = DEFAULT_
         out["tgnas"] = np.asarray(pred.score(graphset(space, pred.config.graph_form), size=size), dtype=np.float64)
     if "params" in signals:
         out["params"] = np.asarray(space.size(archs), dtype=np.float64)
+    if "flops" in signals:
+        out["flops"] = _flops(space, archs)
     if any(s in signals for s in LITE_SIGNALS):
         lite = benchmark_lite_table(space, lite_config(space), progress=progress)
         out.update(lite_columns(lite))
@@ -224,6 +236,8 @@ def reference_table(pred, space: Space, n: int = 500, seed: int = 0, progress: b
         out["tgnas"] = pred.score(archs, space=space)
     if "params" in signals:
         out["params"] = sp.size(archs)
+    if "flops" in signals:
+        out["flops"] = _flops(sp, archs)
     if any(s in signals for s in LITE_SIGNALS):
         cfg = lite_config(sp)
         lite = lite_table(texts, space, cfg, progress=progress,

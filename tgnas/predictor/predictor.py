@@ -37,7 +37,7 @@ from tgnas.graph_forms import to_form
 import warnings
 
 from tgnas.graphs import GraphSet, computes_nothing
-from tgnas.predictor.size import size_features
+from tgnas.predictor.size import carries_size, size_features
 from tgnas.predictor.model import TGNASPredictorNet
 from tgnas.predictor.train import (EmbedFn, TrainConfig, _table_for, default_embed_fn, load_checkpoint,
                                    predict_graphs, resolve_device, size_dim)
@@ -125,7 +125,7 @@ class Predictor:
 
     def size_of(self, items: Any, space: Space | None) -> np.ndarray | None:
         """``(M, 2)`` size features of ``items`` for a size-aware predictor (None otherwise);
-        zeros (and a warning) for a space with no size model."""
+        zeros (and a warning) when the space, or every one of its generic cells, gives no size."""
         if not self.size_aware:
             return None
         if isinstance(items, (str, CellGraph)):
@@ -134,9 +134,9 @@ class Predictor:
             raise ValueError("this predictor is size-aware: score architectures with space=..., or graphs with "
                              "size=... features (tgnas.predictor.size.size_features)")
         archs = [space.parse(it) if isinstance(it, str) else it for it in items]
-        if not all(space.provides(c) for c in ("sample", "size", "flops_of")):
-            warnings.warn(f"space {space.name!r} has no size model: its cells are ranked by the graph term alone",
-                          stacklevel=3)
+        if not carries_size(space, archs):
+            warnings.warn(f"no network sizes for these {space.name!r} architectures: they are ranked by the graph "
+                          f"term alone", stacklevel=3)
             return np.zeros((len(archs), 2))
         return size_features(space, archs)
 

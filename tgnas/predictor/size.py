@@ -12,6 +12,11 @@ score:
   with a fixed seed. The reference uses no labels, so it is the same for a held-out space and for
   a training space, and one architecture's features never depend on what else is scored.
 
+A space with no population to sample (generic cells, whose JSON may carry ``params`` and
+``flops``) has no reference: its log sizes are divided by the mean reference std of the catalog's
+spaces and not centred (centring shifts every score of a space alike, so rankings within it do
+not depend on it).
+
 The weights of the term are learnt across the training spaces, so the ranker learns how much
 size tends to matter, not a per-space rule.
 """
@@ -25,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from tgnas.spaces import catalog
 from tgnas.spaces.base import Space
 
 #: Names of the size features, in column order.
@@ -43,18 +49,25 @@ def _reference(space: Space) -> tuple[np.ndarray, np.ndarray]:
     return logs.mean(axis=0), std
 
 
-def size_reference(space: Space) -> tuple[np.ndarray, np.ndarray]:
-    """``((2,), (2,))`` mean and std of ``space``'s reference population's log sizes.
+def has_reference(space: Space) -> bool:
+    """Whether ``space`` can draw a reference population with sizes (``sample``, ``size``, ``flops_of``)."""
+    return all(space.provides(c) for c in ("sample", "size", "flops_of"))
 
-    Raises:
-        ValueError: the space cannot sample architectures or has no size model (naming it).
-    """
+
+@lru_cache(maxsize=1)
+def generic_scale() -> np.ndarray:
+    """``(2,)`` the mean reference std of the catalog spaces that have a reference."""
+    stds = [_reference(sp)[1] for sp in catalog.SPACES.values() if has_reference(sp)]
+    return np.mean(stds, axis=0)
+
+
+def size_reference(space: Space) -> tuple[np.ndarray, np.ndarray]:
+    """``((2,), (2,))`` mean and std of ``space``'s reference population's log sizes; for a space
+    without one (:func:`has_reference`), zeros and :func:`generic_scale`."""
     if not isinstance(space, Space):
         raise TypeError(f"space must be a space object, got {type(space).__name__}")
-    missing = [c for c in ("sample", "size", "flops_of") if not space.provides(c)]
-    if missing:
-        raise ValueError(f"space {space.name!r} has no size model for a size-aware predictor (it lacks "
-                         f"{missing}); use a predictor trained without size features")
+    if not has_reference(space):
+        return np.zeros(len(SIZE_FEATURES)), generic_scale().copy()
     mean, std = _reference(space)
     return mean.copy(), std.copy()
 
@@ -68,6 +81,20 @@ def normalise(space: Space, log_size: np.ndarray) -> np.ndarray:
         raise ValueError(f"{space.name}: log sizes contain NaN or inf (a network of size 0?)")
     mean, std = size_reference(space)
     return (log_size - mean) / std
+
+
+def carries_size(space: Space, archs: Sequence[Any]) -> bool:
+    """Whether ``archs`` have sizes: the space has a size model, or (generic cells) each cell
+    carries its own. ``ValueError`` when only some of the cells do (one ranking, one rule)."""
+    if has_reference(space):
+        return True
+    if not space.provides("log_size"):
+        return False
+    sized = [getattr(a, "size", None) is not None for a in archs]
+    if any(sized) and not all(sized):
+        raise ValueError(f"cell {sized.index(False)} carries no 'params' and 'flops' while others do: give them for "
+                         f"every cell or for none")
+    return all(sized) and bool(sized)
 
 
 def size_features(space: Space, archs: Sequence[Any]) -> np.ndarray:

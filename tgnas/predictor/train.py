@@ -106,6 +106,9 @@ class TrainConfig:
             history's validation and monitor values are the averaged model's and the "best"
             weights are the average after the last epoch (no selection). 0 = off.
         monitor_nb201: record NB201 CIFAR-10 tau/rho each epoch (monitor only).
+        balance_spaces: weigh each batch's loss so that every search space (a space's tasks
+            together: ``nb201``, ``nb201:cifar100``... are one) contributes the same total per epoch,
+            however many cells and tasks it has (else every training cell weighs the same).
         size_features: add a learnt linear term of the network's normalised log parameters and
             log FLOPs (:mod:`tgnas.predictor.size`) to the GCN's score; scoring then needs
             architectures of a space with a size model, not bare graphs.
@@ -134,6 +137,7 @@ class TrainConfig:
     monitor_nb201: bool = False
     average_from: int = 0
     size_features: bool = False
+    balance_spaces: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "train_spaces", tuple(canonical_train_name(s) for s in self.train_spaces))
@@ -513,20 +517,32 @@ class _OnDevice:
                    torch.as_tensor(split.train_space, device=device), size)
 
 
+def _batch_weights(batches: Sequence[np.ndarray], train_space: np.ndarray, config: TrainConfig) -> list[float]:
+    """Loss weight of each batch: 1, or with ``balance_spaces`` ``B / (S * B_s)`` for a batch of
+    search space s (``B`` batches in all, ``S`` spaces, ``B_s`` batches of s)."""
+    if not config.balance_spaces:
+        return [1.0] * len(batches)
+    group_of = [split_name(n)[0] for n in config.train_spaces]
+    groups = [group_of[int(train_space[b[0]])] for b in batches]
+    counts = {g: groups.count(g) for g in set(groups)}
+    return [len(batches) / (len(counts) * counts[g]) for g in groups]
+
+
 def _train_epoch(state: _State, inputs: _Inputs, dev: _OnDevice, config: TrainConfig, device: torch.device,
                  progress: bool) -> float:
     """One pass over the training split; returns the mean training loss."""
     state.net.train()
     batches = epoch_batches(inputs.split.train_space, config.batch_size, config.seed, state.epoch)
+    weights = _batch_weights(batches, inputs.split.train_space, config)
     total, count = 0.0, 0
     bar = tqdm(batches, desc=f"epoch {state.epoch + 1}/{config.epochs}", disable=not progress, leave=False,
                mininterval=1.0)
-    for chunk in bar:
+    for k, chunk in enumerate(bar):
         idx = torch.from_numpy(chunk).to(device)
         b = dev.maker.batch(idx)
         scores = state.net.forward_indexed(b.ops, dev.table, b.adj, b.mask,
                                            None if dev.size is None else dev.size[idx])
-        loss = batch_loss(scores, dev.y[idx], dev.space_id[idx], config)
+        loss = batch_loss(scores, dev.y[idx], dev.space_id[idx], config) * weights[k]
         state.opt.zero_grad(set_to_none=True)
         loss.backward()
         state.opt.step()

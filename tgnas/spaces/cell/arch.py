@@ -16,6 +16,10 @@ One architecture is one JSON object::
 * ``descriptions`` (optional): free text for operators the description table does not know
   (or to override one); the predictor embeds it on the fly (the embedding is cached under
   the output root).
+* ``params`` and ``flops`` (optional, together): the parameters (millions) and
+  multiply-accumulates of the network built from the cell, as the user's own tool counts them.
+  A size-aware predictor (:mod:`tgnas.predictor.size`) uses them; cells without them are
+  ranked by their graph alone.
 
 The predictor reads the graph as it is: ``to_graph`` returns it unchanged. The space has no
 distribution to sample from (it is a file format, not a benchmark space). A cell whose
@@ -53,16 +57,19 @@ class Cell:
     Attributes:
         graph: the node-op DAG (``adjacency`` ``(N, N)`` uint8, ``ops`` N labels).
         descriptions: ``((op, text), ...)`` sorted by op.
+        size: ``(params in millions, multiply-accumulates)`` of the cell's network, or None.
     """
 
     graph: CellGraph
     descriptions: tuple[tuple[str, str], ...] = ()
+    size: tuple[float, float] | None = None
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Cell) and self.graph == other.graph and self.descriptions == other.descriptions
+        return (isinstance(other, Cell) and self.graph == other.graph and self.descriptions == other.descriptions
+                and self.size == other.size)
 
     def __hash__(self) -> int:
-        return hash((self.graph, self.descriptions))
+        return hash((self.graph, self.descriptions, self.size))
 
 
 def _fail(msg: str) -> ValueError:
@@ -79,9 +86,10 @@ def cell_from_dict(d: Any) -> Cell:
     """
     if not isinstance(d, dict):
         raise _fail(f"expected a JSON object with 'nodes' and 'edges' or 'adjacency', got {type(d).__name__}")
-    unknown = sorted(set(d) - {"nodes", "edges", "adjacency", "descriptions", "id", "name"})
+    unknown = sorted(set(d) - {"nodes", "edges", "adjacency", "descriptions", "params", "flops", "id", "name"})
     if unknown:
-        raise _fail(f"unknown key(s) {shorten(unknown)}; expected nodes, edges or adjacency, descriptions")
+        raise _fail(f"unknown key(s) {shorten(unknown)}; expected nodes, edges or adjacency, descriptions, "
+                    f"params and flops")
     nodes = d.get("nodes")
     if not isinstance(nodes, list) or not nodes:
         raise _fail(f"'nodes' must be a non-empty list of operator labels, got {shorten(nodes)}")
@@ -133,7 +141,21 @@ def cell_from_dict(d: Any) -> Cell:
                         f"characters, got {shorten(text)}")
         if op not in nodes:
             raise _fail(f"description of {shorten(op)} names no node of the cell (nodes: {shorten(nodes)})")
-    return Cell(CellGraph(adjacency=adj, ops=tuple(nodes)), tuple(sorted(desc.items())))
+    return Cell(CellGraph(adjacency=adj, ops=tuple(nodes)), tuple(sorted(desc.items())), _size_of(d))
+
+
+def _size_of(d: dict) -> tuple[float, float] | None:
+    """The cell's ``(params, flops)``: both positive finite numbers, or neither given."""
+    given = [k for k in ("params", "flops") if k in d]
+    if not given:
+        return None
+    if len(given) == 1:
+        raise _fail(f"give both 'params' (millions) and 'flops' (multiply-accumulates), or neither; got only {given[0]!r}")
+    for k in given:
+        v = d[k]
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) or v <= 0:
+            raise _fail(f"'{k}' must be a positive finite number, got {shorten(v)}")
+    return float(d["params"]), float(d["flops"])
 
 
 class CellForm(Space):
@@ -162,6 +184,8 @@ class CellForm(Space):
                              "edges": [[int(i), int(j)] for i, j in zip(rows, cols)]}
         if arch.descriptions:
             d["descriptions"] = dict(arch.descriptions)
+        if arch.size is not None:
+            d["params"], d["flops"] = arch.size
         return json.dumps(d, separators=(",", ":"))
 
     def validate(self, arch: Cell | dict) -> Cell:

@@ -4,7 +4,10 @@ an NB101 cell (:meth:`CellSpace.builds_as`), so that TG-NAS+ can build its netwo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+
+import numpy as np
 
 from tgnas.spaces.base import Space
 from tgnas.spaces.cell.arch import Cell, CellForm
@@ -38,3 +41,16 @@ class CellSpace(CellForm):
 
     def reference_space(self) -> Space:
         return NB101
+
+    def log_size(self, archs: Sequence[Cell]) -> np.ndarray:
+        """``(M, 2)`` logs of the ``params`` and ``flops`` the cells carry.
+
+        Raises:
+            ValueError: a cell without them (naming its position).
+        """
+        cells = [self.validate(a) for a in archs]
+        missing = [k for k, c in enumerate(cells) if c.size is None]
+        if missing:
+            raise ValueError(f"cell {missing[0]} carries no 'params' and 'flops': a generic cell's size is what its "
+                             f"JSON says")
+        return np.log(np.array([c.size for c in cells], dtype=np.float64)).reshape(len(cells), 2)

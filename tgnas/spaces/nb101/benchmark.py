@@ -177,6 +177,17 @@ def _table_to_graphset(table: NB101Table):
     return GraphSet(ops, adj, np.asarray(table.num_vertices, dtype=np.int32), NB101_VOCAB)
 
 
+def table_key(table: NB101Table) -> str:
+    """16 hex digits hashing the table's op codes, adjacency and vertex counts (cache file names:
+    a different table never hits a stale file)."""
+    h = hashlib.sha256()
+    for a in (table.ops, table.adjacency, table.num_vertices):
+        a = np.ascontiguousarray(a)
+        h.update(f"{a.dtype}{a.shape}".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()[:16]
+
+
 def table_graphset(table: NB101Table | None = None, cache: bool = True):
     """All cells of an NB101 table (default :func:`load_nb101`) as a GraphSet, in table order,
     converted with array operations only.
@@ -189,12 +200,7 @@ def table_graphset(table: NB101Table | None = None, cache: bool = True):
     table = load_nb101() if table is None else table
     if not cache:
         return _table_to_graphset(table)
-    h = hashlib.sha256()
-    for a in (table.ops, table.adjacency, table.num_vertices):
-        a = np.ascontiguousarray(a)
-        h.update(f"{a.dtype}{a.shape}".encode())
-        h.update(a.tobytes())
-    path = paths.CACHE_DIR / "graphs" / f"nb101_v{CACHE_VERSION}_{h.hexdigest()[:16]}.npz"
+    path = paths.CACHE_DIR / "graphs" / f"nb101_v{CACHE_VERSION}_{table_key(table)}.npz"
     if path.is_file():
         return GraphSet.load(path)
     gs = _table_to_graphset(table)
