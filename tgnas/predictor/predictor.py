@@ -29,6 +29,7 @@ from tgnas.predictor.model import TGNASPredictorNet
 from tgnas.predictor.train import (EmbedFn, TrainConfig, _table_for, default_embed_fn, load_checkpoint,
                                    predict_graphs, resolve_device)
 from tgnas.checkpoints import check_finite
+from tgnas.errors import shorten
 from tgnas.cellgraph import CellGraph
 from tgnas.spaces.base import Space
 
@@ -74,11 +75,11 @@ class Predictor:
             raise ValueError(f"which must be 'best' or 'last', got {which!r}")
         ckpt = load_checkpoint(path)
         config = TrainConfig.from_dict(ckpt["config"])
-        net = TGNASPredictorNet(int(ckpt["in_dim"]), config.gcn)
         state = ckpt["best"]["model_state"] if which == "best" else ckpt["model_state"]
         if state is None:
             raise ValueError(f"{path} has no trained weights ({which!r})")
         check_finite(state, f"predictor checkpoint {path}")
+        net = _net_fitting(ckpt, config, state, path)
         try:
             net.load_state_dict(state)
         except RuntimeError as e:
@@ -156,3 +157,31 @@ class Predictor:
             raise ValueError(f"described operator(s) {unused} do not occur in the scored architectures, whose "
                              f"operators are {sorted(graphs.vocab)}; check the spelling")
         return predict_graphs(self.net, graphs, self.table_for(graphs.vocab, descriptions), batch_size, self.device)
+
+
+def _net_fitting(ckpt: Mapping[str, Any], config: TrainConfig, state: Mapping[str, Any],
+                 path: Path) -> TGNASPredictorNet:
+    """The network of ``ckpt``, built only once its sizes are known to match the stored weights.
+
+    The sizes (``in_dim``, the GCN config) are checked against the embedding table and the
+    weights in the file first, on PyTorch's ``meta`` device (shapes without memory): a damaged
+    or hostile checkpoint with ``in_dim`` 10**13 is refused instead of allocating terabytes, and
+    the network built is never larger than the weights already loaded.
+
+    Raises:
+        ValueError: ``in_dim`` is not the embedding table's width, or a layer's shape differs
+            from the stored weight's (naming both).
+    """
+    in_dim, table = ckpt["in_dim"], ckpt["embedding_table"]
+    width = table.shape[1] if isinstance(table, torch.Tensor) and table.dim() == 2 else None
+    if isinstance(in_dim, bool) or not isinstance(in_dim, int) or in_dim != width:
+        raise ValueError(f"{path}: in_dim {shorten(in_dim)} is not the width of the stored embedding table "
+                         f"({'shape ' + str(tuple(table.shape)) if isinstance(table, torch.Tensor) else type(table).__name__})")
+    with torch.device("meta"):
+        shapes = {k: tuple(v.shape) for k, v in TGNASPredictorNet(in_dim, config.gcn).state_dict().items()}
+    stored = {k: tuple(v.shape) for k, v in state.items() if isinstance(v, torch.Tensor)}
+    for k, shape in shapes.items():
+        if stored.get(k) != shape:
+            raise ValueError(f"{path}: weights do not fit the stored config (in_dim {in_dim}, GCN {config.gcn}): "
+                             f"layer {k} needs shape {shape}, the file holds {stored.get(k, 'none')}")
+    return TGNASPredictorNet(in_dim, config.gcn)
