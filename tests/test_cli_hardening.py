@@ -3,11 +3,18 @@ results, no code run from a checkpoint, bounded parsers."""
 
 from __future__ import annotations
 
+import errno
+import json
+import os
 import pathlib
+import signal
+import subprocess
+import sys
 import time
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -364,3 +371,162 @@ def test_train_flags_come_from_trainconfig():
                                                                                ("nb101", "nb201"), True)
     assert replace(cfg, step_size=40, gcn=gcn_preset("upstream"), train_spaces=("nb101",),
                    monitor_nb201=False) == TrainConfig()
+
+
+# ------------------------------------------------------------------ 7. outputs that are inputs, sizes that cannot fit
+
+def test_score_out_is_never_an_input_even_with_overwrite(checkpoint, tmp_path, capsys, monkeypatch):
+    archs = tmp_path / "a.txt"
+    archs.write_text(NB201 + "\n")
+    (tmp_path / "link.txt").symlink_to(archs)
+    rule = tmp_path / "rule.json"
+    rule.write_text("{}")
+    base = ["score", "--checkpoint", str(checkpoint), "--space", "nb201", "--overwrite"]
+    for out in (archs, tmp_path / "link.txt"):
+        err = _error(capsys, [*base, "--archs", str(archs), "--out", str(out)], "score")
+        assert "is the --archs file being read" in err
+    err = _error(capsys, [*base, "--archs", str(archs), "--plus", "--rule", str(rule), "--out", str(rule)], "score")
+    assert "is the TG-NAS+ rule being read" in err
+    with open(archs) as stdin:  # --archs - < a.txt --out a.txt
+        monkeypatch.setattr(sys, "stdin", stdin)
+        assert "standard input" in _error(capsys, [*base, "--archs", "-", "--out", str(archs)], "score")
+    assert archs.read_text() == NB201 + "\n" and rule.read_text() == "{}"
+    assert "is a device" in _error(capsys, [*base, "--arch", NB201, "--out", os.devnull], "score")
+    assert "is a folder" in _error(capsys, [*base, "--arch", NB201, "--out", str(tmp_path)], "score")
+
+
+def test_search_json_is_never_an_input_and_a_huge_pool_is_refused(checkpoint, tmp_path, capsys, monkeypatch):
+    import tgnas.search.scorers as scorers
+    from tgnas.search.cascade import MAX_POOL, cascade_pool
+
+    monkeypatch.setattr(scorers, "make_scorer", lambda *a, **k: pytest.fail("searched before the check"))
+    before = checkpoint.read_bytes()
+    base = ["search", "--space", "nb201", "--checkpoint", str(checkpoint), "--overwrite"]
+    assert "is the checkpoint being read" in _error(capsys, [*base, "--json", str(checkpoint)], "search")
+    rule = tmp_path / "rule.json"
+    rule.write_text("{}")
+    err = _error(capsys, [*base, "--scorer", "tgnas+", "--rule", str(rule), "--json", str(rule)], "search")
+    assert "is the TG-NAS+ rule being read" in err
+    assert checkpoint.read_bytes() == before and rule.read_text() == "{}"
+    err = _error(capsys, ["search", "--space", "darts", "--algorithm", "cascade", "--scorer", "tgnas+",
+                          "--pool", str(10**10)], "search")
+    assert f"at most {MAX_POOL:,}" in err
+    t0 = time.perf_counter()
+    with pytest.raises(ValueError, match="cannot be held in memory"):
+        cascade_pool(get_space("darts"), 10**10)
+    assert time.perf_counter() - t0 < 1
+
+
+@pytest.mark.parametrize("field, value", [("in_dim", 20_000_000), ("in_dim", 10**13), ("hidden", 10**9)])
+def test_a_checkpoint_whose_sizes_cannot_fit_is_refused_before_allocating(checkpoint, tmp_path, capsys, field, value):
+    ck = load_checkpoint_file(checkpoint)
+    if field == "in_dim":
+        ck["in_dim"] = value
+    else:
+        ck["config"]["gcn"]["hidden"] = value
+    save_checkpoint(ck, tmp_path / "big.pt")
+    t0 = time.perf_counter()
+    err = _error(capsys, ["score", "--checkpoint", str(tmp_path / "big.pt"), "--space", "nb201", "--arch", NB201],
+                 "score")
+    assert time.perf_counter() - t0 < 2
+    assert (f"in_dim {value} is not the width of the stored embedding table" in err if field == "in_dim"
+            else f"layer convs.0.weight needs shape (21, {value}), the file holds (21, 8)" in err), err
+
+
+# ------------------------------------------------------------------ 8. bad lines skipped one by one
+
+def test_skip_bad_skips_each_bad_csv_line_and_keeps_the_good_ones(checkpoint, tmp_path, capsys):
+    f = tmp_path / "a.csv"
+    # line 3: a quote left open; line 5: a 200,000-character field (beyond the csv module's limit)
+    f.write_text(f"arch\n{NB201}\n\"{NB201}\n{NB201}\n" + "x" * 200_000 + f"\n{NB201}\n")
+    out = tmp_path / "s.csv"
+    assert main(["score", "--checkpoint", str(checkpoint), "--space", "nb201", "--archs", str(f), "--out", str(out),
+                 "--skip-bad"]) == 0
+    err = capsys.readouterr().err
+    assert "skipped 2 bad architecture(s)" in err and f"{f} line 3: bad CSV row" in err and f"{f} line 5" in err
+    assert pd.read_csv(out)["line"].tolist() == [2, 4, 6]
+
+
+def test_skip_bad_skips_a_cell_whose_operator_nobody_describes(capsys, tmp_path):
+    import tgnas
+
+    good = {"nodes": ["input", "conv3x3-bn-relu", "output"], "edges": [[0, 1], [1, 2]]}
+    bad = {"nodes": ["input", "weird_op", "output"], "edges": [[0, 1], [1, 2]]}
+    f = tmp_path / "c.jsonl"
+    f.write_text("".join(json.dumps(bad if k in (2, 5, 8) else good) + "\n" for k in range(10)))
+    assert main(["score", "--space", "cell", "--archs", str(f), "--out", str(tmp_path / "s.csv"), "--skip-bad"]) == 0
+    err = capsys.readouterr().err
+    assert "skipped 3 bad architecture(s)" in err and f"{f} line 3: no description for operator(s) ['weird_op']" in err
+    assert pd.read_csv(tmp_path / "s.csv")["id"].tolist() == [1, 2, 4, 5, 7, 8, 10]
+    err = _error(capsys, ["score", "--space", "cell", "--archs", str(f)], "score")
+    assert f"{f} line 3: no description for operator(s) ['weird_op']" in err and "--describe" in err
+    described = tgnas.score([bad], space="cell", descriptions={"weird_op": "a 3 by 3 convolution"})
+    assert np.isfinite(described["score"]).all()
+
+
+# ------------------------------------------------------------------ 9. signals and full devices
+
+def _cli_process(*argv: str, **kw) -> subprocess.Popen:
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.Popen([sys.executable, "-m", "tgnas", *argv], cwd=paths.PROJECT_ROOT, env=env, text=True,
+                            **kw)
+
+
+def test_sigterm_during_score_out_removes_the_temporary_file(checkpoint, tmp_path):
+    out = tmp_path / "s.csv"
+    out.write_text("finished work\n")
+    proc = _cli_process("score", "--checkpoint", str(checkpoint), "--space", "nb201", "--archs", "-", "--out", str(out),
+                        "--overwrite", stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdin.write(NB201 + "\n")
+    proc.stdin.flush()  # stdin stays open: the command waits for more lines while --out is being written
+    deadline = time.monotonic() + 120
+    while not list(tmp_path.glob(".s.*.tmp.csv")):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read() if proc.poll() else "slow"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 143
+    assert proc.stderr.read() == "tgnas score: terminated by SIGTERM\n"
+    proc.stdin.close()
+    proc.stdout.close()
+    proc.stderr.close()
+    assert out.read_text() == "finished work\n" and sorted(p.name for p in tmp_path.iterdir()) == ["s.csv"]
+
+
+def test_only_the_command_line_turns_signals_into_exceptions():
+    import argparse
+
+    from tgnas.cli.guard import Terminated, run_command
+
+    before = signal.getsignal(signal.SIGTERM)
+    inside = []
+
+    def command(args):
+        inside.append(signal.getsignal(signal.SIGTERM))
+        with pytest.raises(Terminated):
+            signal.raise_signal(signal.SIGTERM)
+        return 3
+
+    assert run_command(command, argparse.Namespace()) == 3
+    assert inside[0] is not before and signal.getsignal(signal.SIGTERM) is before
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_a_full_stdout_is_one_error_line(checkpoint):
+    with open("/dev/full", "w") as full:
+        proc = _cli_process("score", "--checkpoint", str(checkpoint), "--space", "nb201", "--arch", NB201,
+                            stdout=full, stderr=subprocess.PIPE)
+        _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2 and err == "tgnas score: error: cannot write to standard output: No space left on device\n"
+
+
+def test_a_full_disk_under_score_out_is_one_error_line(checkpoint, tmp_path, capsys, monkeypatch):
+    def no_room(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    f = tmp_path / "a.txt"
+    f.write_text(NB201 + "\n")
+    monkeypatch.setattr(pd.DataFrame, "to_csv", no_room)
+    err = _error(capsys, ["score", "--checkpoint", str(checkpoint), "--space", "nb201", "--archs", str(f), "--out",
+                          str(tmp_path / "s.csv")], "score")
+    assert f"cannot write --out {tmp_path / 's.csv'}: No space left on device; nothing was written" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt"]

@@ -1,24 +1,33 @@
 """Small file helpers every module shares: checksums, atomic writes, strict JSON, figures.
 
 Every output the project writes goes through :func:`atomic_output`: the bytes land in a
-temporary file beside the target and are renamed over it only when complete, so a crash or
-a full disk never leaves half a file, and an existing result is replaced only when the
-caller says so (``overwrite=True``). Nothing here changes global state (no matplotlib
-backend, no thread counts, no working directory).
+new temporary file beside the target (a random name created exclusively) and are renamed over
+it only when complete, so a crash or a full disk never leaves half a file, and an existing
+result is replaced only when the caller says so (``overwrite=True``); a folder, FIFO or device
+is never replaced, and :func:`check_not_input` refuses an output that is one of the inputs.
+Nothing here changes global state (no matplotlib backend, no thread counts, no working
+directory, no signal handlers: the command line turns SIGTERM into an exception, so the
+temporary file is removed on the way out).
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import math
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+import secrets
+import stat
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-__all__ = ["OutputExistsError", "atomic_output", "check_output", "save_figure", "md5_file", "sha256_file",
+from tgnas.errors import CommandError
+
+__all__ = ["OutputExistsError", "OutputTypeError", "OutputWriteError", "atomic_output", "check_output",
+           "check_not_input", "save_figure", "md5_file", "sha256_file",
            "to_jsonable", "write_json", "write_text"]
 
 # (path, size, mtime_ns) -> sha256: a file is hashed once per process unless it changes.
@@ -62,38 +71,132 @@ def check_output(path: Path | str, overwrite: bool = False, what: str = "output"
 
     Raises:
         OutputExistsError: ``path`` exists and ``overwrite`` is false.
+        IsADirectoryError, OutputTypeError: ``path`` is a folder, a FIFO, a device or a socket
+            (never replaced by a regular file, even with ``overwrite``).
         PermissionError: its folder exists but is not writable.
+        OutputWriteError: its name is longer than the file system allows.
     """
     path = Path(path).expanduser().resolve()
-    if path.exists() and not overwrite:
-        raise OutputExistsError(f"{what} {path} already exists; refusing to overwrite it "
-                                f"(choose another path or ask to overwrite)")
     folder = next((p for p in (path.parent, *path.parent.parents) if p.exists()), None)
     if folder is not None and not folder.is_dir():
         raise NotADirectoryError(f"cannot write {what} {path}: {folder} is a file, not a folder")
+    if folder is not None and len(os.fsencode(path.name)) > _name_max(folder):  # (before stat fails on it)
+        raise OutputWriteError(f"cannot write {what} {path}: its name is {len(os.fsencode(path.name))} bytes long, "
+                               f"the file system allows {_name_max(folder)}")
+    _refuse_special(path, what)
+    if path.exists() and not overwrite:
+        raise OutputExistsError(f"{what} {path} already exists; refusing to overwrite it "
+                                f"(choose another path or ask to overwrite)")
     if folder is not None and not os.access(folder, os.W_OK):
         raise PermissionError(f"cannot write {what} {path}: folder {folder} is not writable")
     return path
 
 
+def check_not_input(out: Path | str, inputs: Mapping[str, Path | str | None], what: str = "--out") -> None:
+    """Refuse an output that is one of the inputs being read (the same file, a link to it).
+
+    ``inputs`` maps how each input is named in the message (``"--archs file"``) to its path
+    (``None``: not given). Writing the output would replace what the command reads, even when
+    the user asked to overwrite an existing output.
+
+    Raises:
+        ValueError: ``out`` is (or resolves to) one of ``inputs``, naming it.
+    """
+    out_path = Path(out).expanduser()
+    for name, given in inputs.items():
+        if given is None or str(given) == "-":
+            continue
+        src = Path(given).expanduser()
+        same = out_path.resolve() == src.resolve()
+        if not same and out_path.exists() and src.exists():
+            same = os.path.samefile(out_path, src)
+        if same:
+            raise ValueError(f"{what} {out_path} is the {name} being read; writing it would destroy that "
+                             f"input: choose another file")
+
+
+class OutputTypeError(FileExistsError):
+    """An output path names a FIFO, a device or a socket: it is not replaced by a file."""
+
+
+class OutputWriteError(CommandError, OSError):
+    """An output could not be written for a reason the user can fix (a full disk, the file-size
+    limit, a name too long); nothing was left behind."""
+
+
+#: errno values of a write that failed for want of room (full disk, quota, file-size limit).
+_NO_ROOM = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
+
+
+def _refuse_special(path: Path, what: str) -> None:
+    """Raise if ``path`` exists and is not a regular file (replacing it would lose what it is)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return  # absent (or unreadable: the write itself will say)
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(f"{what} {path} is a folder; give a file name")
+    if not stat.S_ISREG(mode):
+        kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+        raise OutputTypeError(f"{what} {path} is {kind}, not a regular file; outputs are written as new files "
+                              f"renamed into place, so give a file name (or leave out {what} to print)")
+
+
+def _name_max(folder: Path) -> int:
+    try:
+        return os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):  # no pathconf (Windows) or no answer: the common limit
+        return 255
+
+
+def _temp_file(path: Path) -> Path:
+    """Create an empty temporary file beside ``path`` and return its path.
+
+    Like :func:`tempfile.mkstemp`: a random name opened with ``O_CREAT | O_EXCL`` (a file or a
+    symlink planted there is never followed or reused, and a leftover of a killed run never
+    collides), in the target's folder (so the final rename stays on one file system). Unlike
+    ``mkstemp`` its mode is ``0o666`` less the umask, as for any file the user creates (mkstemp's
+    0600 would carry over to the output). Its name keeps a short head of the target's name
+    (so a leftover says whose it is) and stays far below ``NAME_MAX``.
+    """
+    suffix = path.suffix if len(path.suffix) <= 16 else ""  # e.g. np.savez wants its ".npz"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        tmp = path.with_name(f".{path.stem[:40]}.{secrets.token_hex(6)}.tmp{suffix}")
+        try:
+            os.close(os.open(tmp, flags, 0o666))
+            return tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name beside {path}")
+
+
 @contextmanager
 def atomic_output(path: Path | str, overwrite: bool = True, what: str = "output") -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it onto ``path`` when the block succeeds.
+    """Yield a new, empty temporary file beside ``path``; rename it onto ``path`` when the block succeeds.
 
-    The parent folder is created. On any exception the temporary file is removed and the
-    existing ``path`` (if any) is left untouched.
+    The parent folder is created. On any exception (or a ``BaseException`` such as the one the
+    command line raises on SIGTERM) the temporary file is removed and the existing ``path`` (if
+    any) is left untouched. A write that fails for want of room (full disk, file-size limit)
+    becomes :class:`OutputWriteError`, a one-line error.
     """
     path = check_output(path, overwrite, what)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp{path.suffix}")
+    tmp = _temp_file(path)
     try:
-        yield tmp
+        try:
+            yield tmp
+        except OSError as e:
+            if e.errno in _NO_ROOM:
+                raise OutputWriteError(f"cannot write {what} {path}: {e.strerror}; nothing was written") from None
+            raise
         if not overwrite and path.exists():  # appeared while we were writing
             raise OutputExistsError(f"{what} {path} appeared while it was being written; not replaced")
+        _refuse_special(path, what)  # (a FIFO made while we were writing)
         os.replace(tmp, path)
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        with suppress(FileNotFoundError):
+            os.unlink(tmp)
 
 
 def write_text(path: Path | str, text: str, overwrite: bool = True) -> Path:

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from tgnas.cellgraph import CellGraph
+from tgnas.descriptions import DESCRIPTIONS
 from tgnas.graph_forms import to_form
 from tgnas.graphs import GraphSet
 from tgnas.plus.combine import MIN_WITHIN, NORMALISATIONS, SCORE_COLUMN, check_normalise, combine
@@ -88,6 +89,7 @@ class _Converter:
 
     sp: Space
     form: str
+    described: frozenset = frozenset()  # operators the predictor can embed without a text from the input
     cache: dict = field(default_factory=dict)
 
     def __call__(self, item: Any):
@@ -98,9 +100,19 @@ class _Converter:
             return self.cache[key]
         arch = self.sp.parse(item) if isinstance(item, str) else self.sp.validate(item)
         out = (self.sp.to_graph_form(arch, self.form), arch, self.sp.descriptions_of(arch))
+        if self.described:
+            self._check_described(out[0], out[2])
         if key is not None and len(self.cache) < _GRAPH_CACHE:
             self.cache[key] = out
         return out
+
+    def _check_described(self, graph: CellGraph, own: tuple[tuple[str, str], ...]) -> None:
+        """An operator nobody describes is this architecture's error (so ``skip_bad`` skips it),
+        found before its batch is embedded."""
+        missing = sorted(set(graph.ops) - self.described - {op for op, _ in own})
+        if missing:
+            raise ValueError(f"no description for operator(s) {missing}: describe each (--describe OP=TEXT, "
+                             f"descriptions={{op: text}} in Python, or a cell's \"descriptions\" field)")
 
 
 def _descriptions_of(batch_desc: Iterable[tuple[tuple[str, str], ...]], given: Mapping[str, str]) -> dict[str, str]:
@@ -159,7 +171,7 @@ def score_stream(items: Iterable[tuple[Any, Any]], space: str | Space, checkpoin
     plus_rule = load_rule(rule, checkpoint) if plus else None
     given = dict(descriptions or {})
     seen_ops: set[str] = set()
-    convert = _Converter(space, pred.config.graph_form)
+    convert = _Converter(space, pred.config.graph_form, frozenset((*pred.vocab, *given, *DESCRIPTIONS)))
     held: list[pd.DataFrame] = []
 
     def run(ids: list, graphs: list, archs: list, descs: list) -> pd.DataFrame:

@@ -8,7 +8,8 @@ function imports the heavy modules it runs (so ``tgnas --help`` stays fast).
 Errors a user can fix (:func:`tgnas.errors.expected_errors`) are reported by :func:`main` for
 every sub-command alike: one line ``tgnas <command>: error: ...`` on stderr and exit status
 2; other exceptions are bugs and keep their traceback. ``tgnas --debug ...`` shows the
-traceback of every error.
+traceback of every error. SIGTERM ends a command through its clean-up (no temporary file left,
+exit status 143; :mod:`tgnas.cli.guard`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import tgnas.cli.score as score
 import tgnas.cli.search as search
 import tgnas.cli.train as train
 import tgnas.cli.train_final as train_final
+from tgnas.cli.guard import Terminated, run_command
 from tgnas.errors import expected_errors, one_line
 from tgnas.version import __version__
 
@@ -60,7 +62,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = build_parser().parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        return run_command(args.func, args)  # SIGTERM cleans up; a full stdout is an error
+    except Terminated as sig:
+        print(f"tgnas {args.command_name}: terminated by {sig}", file=sys.stderr)
+        return sig.status
     except expected_errors() as err:
         if args.debug:
             raise

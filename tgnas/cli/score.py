@@ -7,13 +7,14 @@ Relative ``--out`` / ``--checkpoint`` paths are taken relative to the current di
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 
 from tgnas.cli.args import positive_int
 from tgnas.descriptions import parse_op_texts
-from tgnas.fileio import atomic_output, check_output
+from tgnas.fileio import atomic_output, check_not_input, check_output
 import numpy as np
 import pandas as pd
 
@@ -139,13 +140,28 @@ def _score_archs(args: argparse.Namespace, checkpoint: Path | None, descriptions
 
 
 def _check_score_out(args: argparse.Namespace, checkpoint: Path) -> None:
-    """Before scoring: ``--out`` may be written (never the checkpoint being read)."""
+    """Before scoring: ``--out`` may be written, and is none of the files being read (the
+    checkpoint, the ``--archs`` file or the stdin it stands for, the ``--rule``), even with
+    ``--overwrite``."""
     if not args.out:
         return
-    out = Path(args.out).expanduser().resolve()
-    if out == checkpoint or (out.exists() and checkpoint.exists() and out.samefile(checkpoint)):
-        raise ValueError(f"--out {out} is the checkpoint being read; choose another file")
+    out = Path(args.out).expanduser()
+    rule = args.rule
+    if rule is None and args.plus:  # the default rule scoring.load_rule reads
+        from tgnas import paths, pretrained
+        rule = pretrained.RULE if args.checkpoint is None else paths.PLUS_RULE
+    check_not_input(out, {"checkpoint": checkpoint, "--archs file": args.archs, "TG-NAS+ rule": rule})
+    if args.archs == "-" and _is_stdin(out):
+        raise ValueError(f"--out {out} is the file on standard input (--archs -) being read; choose another file")
     check_output(out, args.overwrite, "--out")
+
+
+def _is_stdin(path: Path) -> bool:
+    """Whether ``path`` is the file standard input reads (``--archs - < FILE``)."""
+    try:
+        return path.exists() and os.path.samestat(os.fstat(sys.stdin.fileno()), path.stat())
+    except (OSError, ValueError, AttributeError):  # no real stdin (a test's capture, a closed one)
+        return False
 
 
 def _report_scores(args: argparse.Namespace, ids, column: str) -> int:

@@ -6,10 +6,11 @@ import argparse
 from pathlib import Path
 
 from tgnas.cli.args import positive_int
-from tgnas.fileio import check_output, write_json
+from tgnas.fileio import check_not_input, check_output, write_json
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
+    from tgnas.search.cascade import MAX_POOL
     from tgnas.search.pruning import PruneConfig
     from tgnas.search.runner import run_search
     from tgnas.search.scorers import make_scorer
@@ -37,6 +38,8 @@ def _cmd_search(args: argparse.Namespace) -> int:
                    pretrained.RULE if args.checkpoint is None else paths.PLUS_RULE)
     elif args.rule or args.reference:
         raise ValueError(f"--rule and --reference belong to --scorer tgnas+, not {args.scorer!r}")
+    if json_out is not None:  # (even with --overwrite: the result must not replace an input)
+        check_not_input(json_out, {"checkpoint": checkpoint, "TG-NAS+ rule": rule}, "--json")
     options: dict = {"evolution": args.evolution} if args.algorithm == "hybrid" else {}
     if args.algorithm == "cascade":
         if prescorer == args.scorer:
@@ -45,6 +48,9 @@ def _cmd_search(args: argparse.Namespace) -> int:
         if prescorer not in CHEAP_SCORERS:
             raise ValueError(f"--prescorer must be a cheap scorer, one of {list(CHEAP_SCORERS)}; "
                              f"got {prescorer!r}")
+        if args.pool is not None and args.pool > MAX_POOL:  # before any scorer is built
+            raise ValueError(f"--pool {args.pool:,}: at most {MAX_POOL:,} sampled cells fit in memory "
+                             f"(about 4 KB each)")
         options["prescorer"] = make_scorer(prescorer, space, checkpoint=checkpoint, device=args.device)
         options["pool"] = "auto" if args.pool is None else args.pool
     elif args.pool is not None or args.prescorer is not None:
@@ -109,7 +115,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help=f"cascade: the cheap scorer of the pool, one of {list(CHEAP_SCORERS)} (default: tgnas)")
     p.add_argument("--pool", type=positive_int, default=None,
                    help="cascade: cells sampled for the prescorer (default: every cell of an enumerable "
-                        "space such as NB201, else 10,000)")
+                        "space such as NB201, else 10,000; at most 1,000,000)")
     p.add_argument("--budget", type=positive_int, default=200,
                    help="distinct architectures for evolve / aging / random, the hybrid's evolution and "
                         "the cascade's re-ranked shortlist")

@@ -42,6 +42,7 @@ from tgnas.predictor.model import TGNASPredictorNet
 from tgnas.predictor.train import (EmbedFn, TrainConfig, _table_for, default_embed_fn, load_checkpoint,
                                    predict_graphs, resolve_device, size_dim)
 from tgnas.checkpoints import check_finite
+from tgnas.errors import shorten
 from tgnas.cellgraph import CellGraph
 from tgnas.spaces.base import Space
 
@@ -91,11 +92,11 @@ class Predictor:
             raise ValueError(f"which must be 'best' or 'last', got {which!r}")
         ckpt = load_checkpoint(path)
         config = TrainConfig.from_dict(ckpt["config"])
-        net = TGNASPredictorNet(int(ckpt["in_dim"]), config.gcn, size_dim(config))
         state = ckpt["best"]["model_state"] if which == "best" else ckpt["model_state"]
         if state is None:
             raise ValueError(f"{path} has no trained weights ({which!r})")
         check_finite(state, f"predictor checkpoint {path}")
+        net = _net_fitting(ckpt, config, state, path)
         try:
             net.load_state_dict(state)
         except RuntimeError as e:
@@ -204,3 +205,32 @@ class Predictor:
                                 self.device, size)
         scores[computes_nothing(graphs)] = DEAD_SCORE
         return scores
+
+
+def _net_fitting(ckpt: Mapping[str, Any], config: TrainConfig, state: Mapping[str, Any],
+                 path: Path) -> TGNASPredictorNet:
+    """The network of ``ckpt``, built only once its sizes are known to match the stored weights.
+
+    The sizes (``in_dim``, the GCN config) are checked against the embedding table and the
+    weights in the file first, on PyTorch's ``meta`` device (shapes without memory): a damaged
+    or hostile checkpoint with ``in_dim`` 10**13 is refused instead of allocating terabytes, and
+    the network built is never larger than the weights already loaded.
+
+    Raises:
+        ValueError: ``in_dim`` is not the embedding table's width, or a layer's shape differs
+            from the stored weight's (naming both).
+    """
+    in_dim, table = ckpt["in_dim"], ckpt["embedding_table"]
+    width = table.shape[1] if isinstance(table, torch.Tensor) and table.dim() == 2 else None
+    if isinstance(in_dim, bool) or not isinstance(in_dim, int) or in_dim != width:
+        raise ValueError(f"{path}: in_dim {shorten(in_dim)} is not the width of the stored embedding table "
+                         f"({'shape ' + str(tuple(table.shape)) if isinstance(table, torch.Tensor) else type(table).__name__})")
+    with torch.device("meta"):
+        net = TGNASPredictorNet(in_dim, config.gcn, size_dim(config))
+        shapes = {k: tuple(v.shape) for k, v in net.state_dict().items()}
+    stored = {k: tuple(v.shape) for k, v in state.items() if isinstance(v, torch.Tensor)}
+    for k, shape in shapes.items():
+        if stored.get(k) != shape:
+            raise ValueError(f"{path}: weights do not fit the stored config (in_dim {in_dim}, GCN {config.gcn}): "
+                             f"layer {k} needs shape {shape}, the file holds {stored.get(k, 'none')}")
+    return TGNASPredictorNet(in_dim, config.gcn, size_dim(config))
