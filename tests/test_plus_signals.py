@@ -18,7 +18,7 @@ def test_signal_names_are_defined_once_and_every_module_uses_them():
     from tgnas.proxies.az_nas import AZ_COMPONENTS
     from tgnas.experiments.tgnas_plus import signals as paper
     assert AZ_SIGNALS == tuple(f"az_{c}" for c in AZ_COMPONENTS)
-    assert KNOWN_SIGNALS == ("tgnas", "params", *LITE_SIGNALS, *AZ_SIGNALS)
+    assert KNOWN_SIGNALS == ("tgnas", "params", "flops", *LITE_SIGNALS, *AZ_SIGNALS)
     assert paper.AZ_SIGNALS is AZ_SIGNALS and paper.ALL_SIGNALS == KNOWN_SIGNALS
     assert not hasattr(az_nas_lite, "AZ_SIGNALS")
 

@@ -52,7 +52,6 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
 def _score_all(args: argparse.Namespace, checkpoint: Path | None, descriptions: dict) -> int:
     """``--all``: every cell of an enumerable space (TG-NAS+: from its cached lite tables)."""
-    from tgnas.predictor.size import cells_size_features
     from tgnas.scoring import load_predictor
     from tgnas.spaces.catalog import get_space
     p = load_predictor(checkpoint, args.device)
@@ -60,7 +59,7 @@ def _score_all(args: argparse.Namespace, checkpoint: Path | None, descriptions: 
         return _score_plus_all(args, p, checkpoint)
     graphs, ids = _all_of_space(args.space, p.config.graph_form)
     t0 = time.perf_counter()
-    size = cells_size_features(get_space(args.space)) if p.size_aware else None
+    size = p.cells_size(get_space(args.space))
     scores = p.score(graphs, batch_size=args.batch_size, descriptions=descriptions or None, size=size)
     dt = time.perf_counter() - t0
     ids["score"] = scores

@@ -36,7 +36,6 @@ from tgnas.proxies.az_nas_lite import az_lite_images, az_nas_lite_signals
 from tgnas.proxies.lite import lite_batch, lite_signals
 from tqdm.auto import tqdm
 from tgnas.graphs import graphset
-from tgnas.predictor.size import cells_size_features
 from tgnas.proxies.lite import benchmark_archs
 from tgnas.proxies.lite import benchmark_lite_table
 from tgnas.proxies.az_nas_lite import benchmark_az_lite_table
@@ -199,8 +198,8 @@ def benchmark_signal_table(pred, space: Space, signals: Sequence[str] = DEFAULT_
     archs, _ = benchmark_archs(space)
     seconds = np.zeros(len(archs))
     if "tgnas" in signals:
-        size = cells_size_features(space) if pred.size_aware else None
-        out["tgnas"] = np.asarray(pred.score(graphset(space, pred.config.graph_form), size=size), dtype=np.float64)
+        out["tgnas"] = np.asarray(pred.score(graphset(space, pred.config.graph_form), size=pred.cells_size(space)),
+                                  dtype=np.float64)
     if "params" in signals:
         out["params"] = np.asarray(space.size(archs), dtype=np.float64)
     if "flops" in signals:

@@ -37,7 +37,7 @@ from tgnas.graph_forms import to_form
 import warnings
 
 from tgnas.graphs import GraphSet, computes_nothing
-from tgnas.predictor.size import carries_size, size_features
+from tgnas.predictor.size import carries_size, cells_size_features, size_features
 from tgnas.predictor.model import TGNASPredictorNet
 from tgnas.predictor.train import (EmbedFn, TrainConfig, _table_for, default_embed_fn, load_checkpoint,
                                    predict_graphs, resolve_device, size_dim)
@@ -140,6 +140,10 @@ class Predictor:
                           f"term alone", stacklevel=3)
             return np.zeros((len(archs), 2))
         return size_features(space, archs)
+
+    def cells_size(self, space: Space) -> np.ndarray | None:
+        """Size features of ``space.cells()`` in its order (None for a predictor without size)."""
+        return cells_size_features(space) if self.size_aware else None
 
     def to_graphset(self, items: GraphSet | Sequence[Any], space: Space | None = None) -> GraphSet:
         """Convert ``items`` (GraphSet, CellGraphs, space archs or their textual forms) to a GraphSet."""
