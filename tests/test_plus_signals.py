@@ -19,7 +19,8 @@ def test_signal_names_are_defined_once_and_every_module_uses_them():
     from tgnas.experiments.tgnas_plus import signals as paper
     assert AZ_SIGNALS == tuple(f"az_{c}" for c in AZ_COMPONENTS)
     assert KNOWN_SIGNALS == ("tgnas", "params", "flops", *LITE_SIGNALS, *AZ_SIGNALS)
-    assert paper.AZ_SIGNALS is AZ_SIGNALS and paper.ALL_SIGNALS == KNOWN_SIGNALS
+    # the paper-era rule study (notebook 06) combines every signal but flops, which came later
+    assert paper.AZ_SIGNALS is AZ_SIGNALS and paper.ALL_SIGNALS == tuple(s for s in KNOWN_SIGNALS if s != "flops")
     assert not hasattr(az_nas_lite, "AZ_SIGNALS")
 
 
