@@ -121,10 +121,14 @@ def plus_headline(full: dict) -> dict:
 
 
 def paper_vs_companion_headline(full: dict) -> dict:
-    """Per row: the status, and the paper's and our value when they are numbers (claims and
-    ranges stay in the details)."""
-    num = lambda v: v if isinstance(v, (int, float)) and not isinstance(v, bool) else None  # noqa: E731
-    return {r["key"]: {"paper": num(r["paper_value"]), "ours": num(r["our_value"]), "status": r["status"]}
+    """Per row: the verdict, the published number (``None`` for a range or a claim) and the
+    value of the column that decided it; the other columns, spreads and reasons stay in the details."""
+    def ours(row):
+        est = row.get(row["decided_by"]) if row["decided_by"] in ("paper_method", "companion", "measured") else None
+        return _r(est["value"]) if isinstance(est, dict) else None
+
+    return {r["key"]: {"verdict": r["verdict"],
+                       "paper": r["paper_low"] if r["paper_low"] == r["paper_high"] else None, "ours": ours(r)}
             for r in full["rows"]}
 
 
