@@ -126,7 +126,7 @@ def test_ship_refuses_to_overwrite_and_a_rule_of_another_checkpoint(tmp_path):
     other = rule.save(tmp_path / "other.json")
     with pytest.raises(ValueError, match="another predictor checkpoint"):
         ship(pre.CHECKPOINT, other, dest=tmp_path / "ship2")
-    assert not (tmp_path / "ship2" / "tgnas_nb101.pt").exists()
+    assert not (tmp_path / "ship2" / pre.CHECKPOINT.name).exists()
 
 
 def test_ship_records_the_results_its_caller_measures(tmp_path, monkeypatch):

@@ -223,6 +223,12 @@ def is_output_label(op: str) -> bool:
     return op == "output" or op.endswith("_output")
 
 
+def is_fed_input_label(op: str) -> bool:
+    """``reduce_input_1``: an input of a later part of the graph, fed by an earlier part (unlike
+    the graph's own inputs ``input``, ``input_0``)."""
+    return "_input" in op and not op.startswith("input")
+
+
 def computes_nothing(graphs: GraphSet) -> np.ndarray:
     """``(M,)`` bool: cells whose result does not depend on their input.
 
@@ -230,7 +236,9 @@ def computes_nothing(graphs: GraphSet) -> np.ndarray:
     reached from a source node (a node without inputs that is not an output) along nodes that
     are not :data:`NONE_OP`: every path is cut by ``none`` (NB201's all-``none`` cell, or one whose
     output edges are all ``none``), or the output has no inputs at all (the contracted form of
-    such a cell). Such a network outputs a constant.
+    such a cell). In a graph of several cells (DARTS: normal, then reduction), a later cell's
+    input (:func:`is_fed_input_label`) left without a feed means an earlier cell's output was cut
+    away (the contracted form drops a dead cell's output node). Such a cell outputs a constant.
     """
     m, n = graphs.ops.shape
     vocab = np.asarray(graphs.vocab + ("",), dtype=object)  # PAD (-1) indexes the ""
@@ -238,14 +246,15 @@ def computes_nothing(graphs: GraphSet) -> np.ndarray:
     real = np.arange(n)[None, :] < graphs.num_nodes[:, None]
     is_none = labels == NONE_OP
     is_out = np.vectorize(is_output_label, otypes=[bool])(labels) & real if m else np.zeros((m, n), bool)
+    is_fed = np.vectorize(is_fed_input_label, otypes=[bool])(labels) & real if m else np.zeros((m, n), bool)
     adj = graphs.adjacency.astype(bool)
     has_input = adj.any(axis=1)
     reach = np.zeros((m, n), dtype=bool)
     for j in range(n):  # node order is topological (strictly upper-triangular adjacency)
         fed = (adj[:, :j, j] & reach[:, :j]).any(axis=1)
-        source = ~has_input[:, j] & ~is_out[:, j]
+        source = ~has_input[:, j] & ~is_out[:, j] & ~is_fed[:, j]
         reach[:, j] = real[:, j] & ~is_none[:, j] & (fed | source)
-    return (is_out & ~reach).any(axis=1)
+    return (is_out & ~reach).any(axis=1) | (is_fed & ~has_input).any(axis=1)
 
 
 def graphset(space, form: str = "full") -> GraphSet:

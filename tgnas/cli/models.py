@@ -182,13 +182,29 @@ def list_predictors() -> dict[str, object]:
     print(f"  rule        {pretrained.RULE} (references: {', '.join(prov.get('rule', {}).get('references', []))})")
     print(f"  trained on  {cfg.get('train_spaces')} fraction {cfg.get('fraction')}, {cfg.get('epochs')} epochs, "
           f"{cfg.get('embedding_model')}/{cfg.get('length')}, graph form {cfg.get('graph_form')}")
-    for space, r in res.items():
-        if isinstance(r, dict) and "signals" in r and "tgnas_plus" in r:
-            t, p = r["signals"]["tgnas"], r["tgnas_plus"]
-            print(f"  {space} ({r['cells']} cells): predictor tau {t['kendall']:.3f} / rho {t['spearman']:.3f}; "
-                  f"TG-NAS+ tau {p['kendall']:.3f} / rho {p['spearman']:.3f}")
+    _print_results(res)
     print(f"  provenance  {pretrained.PROVENANCE} (shipped {prov.get('shipped_at')} by: {prov.get('command')})")
     return {"available": True, **prov}
+
+
+def _print_results(res: object) -> None:
+    """One line per benchmark target of the provenance's results: the shipped predictor's and
+    TG-NAS+'s tau, each marked in-sample (its space trained the predictor or fitted the weights)
+    or held-out, and the leave-one-space-out estimate (a model that never saw the space)."""
+    targets = res.get("targets") if isinstance(res, dict) else None
+    if not isinstance(targets, dict):
+        print("  results     none recorded")
+        return
+    label = {True: "in-sample", False: "held-out"}
+    for name, r in targets.items():
+        try:
+            loso = r.get("loso_tau")
+            print(f"  {name} ({r['cells']} cells): predictor tau {r['predictor']['tau']:.3f} "
+                  f"({label[bool(r['predictor_in_sample'])]}), TG-NAS+ tau {r['tgnas_plus']['tau']:.3f} "
+                  f"({label[bool(r['tgnas_plus_in_sample'])]})"
+                  + ("" if loso is None else f"; leave-one-space-out estimate {loso:.3f} (held-out)"))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            print(f"  {name}: malformed result record in the provenance")
 
 
 def _read_results(path: str) -> dict:

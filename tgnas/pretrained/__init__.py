@@ -2,15 +2,19 @@
 
 Files beside this module (package data, installed with tgnas):
 
-* ``tgnas_nb101.pt``: the pipeline's predictor (``dvc repro predictor``: the ``pure`` preset,
-  seed 0), reduced to what scoring needs (the best epoch's weights; no optimiser state), so
-  it is a few hundred KB. It loads like any checkpoint (``weights_only``, digest checked).
-* ``tgnas_plus_rule.json``: its TG-NAS+ rule (notebook 06), with a reference population for
-  every space that has a network builder (a seeded sample of the DARTS space is added at
-  ship time), stamped with the shipped checkpoint's SHA-256.
-* ``provenance.json``: where both came from: the source files' SHA-256, the training config,
-  the data files' checksums, training-space validation metrics, NB201 and NB301 results,
-  scores of a few fixed cells (a test reproduces them) and the command that shipped them.
+* ``tgnas_ranker.pt``: the ranker chosen by the leave-one-space-out benchmark (notebook 08,
+  ``dvc repro --force generalization``): the benchmark's chosen variant trained on every space that
+  variant trains on, reduced to what scoring needs (the best epoch's weights; no optimiser
+  state), so it is a few hundred KB. It loads like any checkpoint (``weights_only``, digest checked).
+* ``tgnas_plus_rule.json``: its TG-NAS+ rule, weights fitted on all four benchmark spaces (each
+  scored by the predictor trained without it), with a reference population for every space
+  that has a network builder (seeded samples added at ship time), stamped with the shipped
+  checkpoint's SHA-256.
+* ``provenance.json``: where both came from: the source files' SHA-256, the training config
+  (its ``train_spaces``), the data files' checksums, training-space validation metrics, per
+  benchmark target the shipped predictor's and TG-NAS+'s tau marked in-sample or held-out
+  beside the leave-one-space-out estimate, scores of a few fixed cells (a test reproduces
+  them) and the command that shipped them.
 
 ``tgnas score`` / ``tgnas search`` / :func:`tgnas.score` use them when no checkpoint is given.
 A pipeline run replaces them only through :func:`tgnas.shipping.ship` (``tgnas models ship``),
@@ -27,7 +31,7 @@ __all__ = ["PRETRAINED_DIR", "CHECKPOINT", "RULE", "PROVENANCE", "available", "d
            "provenance"]
 
 PRETRAINED_DIR: Path = Path(__file__).resolve().parent
-CHECKPOINT: Path = PRETRAINED_DIR / "tgnas_nb101.pt"
+CHECKPOINT: Path = PRETRAINED_DIR / "tgnas_ranker.pt"
 RULE: Path = PRETRAINED_DIR / "tgnas_plus_rule.json"
 PROVENANCE: Path = PRETRAINED_DIR / "provenance.json"
 
@@ -42,7 +46,7 @@ def default_checkpoint() -> Path:
     """The shipped checkpoint; ``FileNotFoundError`` with the way to make one if it is absent."""
     if not CHECKPOINT.is_file():
         raise FileNotFoundError(f"no shipped predictor at {CHECKPOINT}; pass --checkpoint, or train one "
-                                f"(dvc repro predictor plus) and ship it with `tgnas models ship`")
+                                f"(dvc repro --force generalization) and ship it with `tgnas models ship`")
     return CHECKPOINT
 
 

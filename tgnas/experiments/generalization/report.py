@@ -123,7 +123,7 @@ def run_benchmark(fraction: float, epochs: int, seeds: Sequence[int], screen_see
                        "plus_signals": list(plus_signals(lite))},
             "selection": {"rule": "highest mean held-out Kendall tau over all targets, screen seeds",
                           "screen": screen.to_dict(orient="records"), "chosen": chosen},
-            "train_spaces": {h: list(loso.training_names([h])) for h in HELD_OUT_SPACES},
+            "train_spaces": {h: list(loso.training_names([h, *loso.SKIPS.get(chosen, ())])) for h in HELD_OUT_SPACES},
             "targets": {t.name: len(t.labels) for t in targets},
             "table": summary.to_dict(orient="records"),
             "paper_setting": _paper_rows(paper, records, names, seeds, weights["nb201"], chosen, plus_signals(lite)),
