@@ -146,8 +146,8 @@ def test_cifar_default_source_names_both_files(monkeypatch, tmp_path):
     fake = tmp_path / datafiles.get("cifar10_python").relpath
     fake.parent.mkdir(parents=True)
     fake.write_bytes(b"not the release")
-    assert datafiles.status(datafiles.get("cifar10_python")) == "corrupt"  # MD5 checked
-    with pytest.raises(datafiles.DataFileError, match="corrupt: MD5 .* expected c58f3010"):
+    assert datafiles.status(datafiles.get("cifar10_python")) == "corrupt"  # SHA256 checked
+    with pytest.raises(datafiles.DataFileError, match="corrupt: SHA256 .* expected 6d958be0"):
         load_cifar10("test", limit=10)
 
 

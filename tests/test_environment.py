@@ -46,3 +46,21 @@ def test_makefile_pins_torch_in_the_same_pip_command():
 def test_no_torchvision_or_tensorflow():
     text = (paths.PROJECT_ROOT / "pyproject.toml").read_text() + (paths.PROJECT_ROOT / "environment.yml").read_text()
     assert "torchvision" not in text and "tensorflow" not in text
+
+
+def test_package_metadata_builds_without_deprecation_warnings():
+    """setuptools reads pyproject.toml as `pip install .` / `pip wheel .` do, without the
+    deprecation of `project.license` as a TOML table (an SPDX string instead; setuptools >= 77)."""
+    import warnings
+
+    from setuptools.config.pyprojecttoml import apply_configuration
+    from setuptools.dist import Distribution
+
+    pyproject = paths.PROJECT_ROOT / "pyproject.toml"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        dist = apply_configuration(Distribution(), str(pyproject))
+    assert [str(w.message).splitlines()[0] for w in caught] == []
+    assert dist.metadata.license_expression == "MIT"
+    requires = tomllib.loads(pyproject.read_text())["build-system"]["requires"]
+    assert "setuptools>=77" in requires  # the first release that reads an SPDX `license`

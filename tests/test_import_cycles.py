@@ -171,7 +171,7 @@ ALLOWED_FUNCTION_IMPORTS: dict[tuple[str, str], str] = {
     ("tgnas.*", "sklearn"): "only fitting the embeddings' PCA",
     ("tgnas.*", "onnxruntime"): "only the DARTS surrogate",
     ("tgnas.*", "papermill"): "only the profiles' notebook runs",
-    ("tgnas.*", "pooch"): "only `tgnas data fetch` downloads",
+    ("tgnas.*", "urllib3"): "only `tgnas data fetch` downloads (its read errors)",
     ("tgnas.*", "requests"): "only `tgnas data fetch` downloads",
     ("tgnas.*", "google.protobuf"): "only parsing the raw NAS-Bench-101 tfrecord (`tgnas data build`)",
     ("tgnas.*", "nbformat"): "only reading notebooks (the pipeline's dependency scan)",

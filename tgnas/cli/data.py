@@ -72,10 +72,12 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_fetch(args: argparse.Namespace) -> int:
-    from tgnas.datafetch import fetch
+    from tgnas.datafetch import exit_on_sigterm, fetch
 
     t0 = time.perf_counter()
-    paths_ = fetch(args.names, root=_root(args.root), mirror=args.mirror, progress=not args.quiet)
+    with exit_on_sigterm():  # a SIGTERM removes the partial download, as an error would
+        paths_ = fetch(args.names, root=_root(args.root), mirror=args.mirror, progress=not args.quiet,
+                       verbose=not args.quiet)
     print(f"{len(paths_)} file(s) verified in {time.perf_counter() - t0:.0f} s")
     return 0
 
@@ -95,19 +97,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     data = sub.add_parser("data", help="benchmark data: download, build, check files and checksums")
     data_sub = data.add_subparsers(dest="data_command", metavar="ACTION")
     data_sub.required = True
-    root_help = f"data root (default: ${paths.DATA_ENV_VAR}, then ../shared/data, then data/raw)"
+    root_help = f"data root (default: {paths.data_root_order()})"
     check = data_sub.add_parser("check", help="verify every data file against its recorded hash")
     check.add_argument("--root", help=root_help)
     check.add_argument("--quiet", action="store_true", help="no hints below missing files")
     check.set_defaults(func=_cmd_check)
     fetch = data_sub.add_parser("fetch", help="download the public originals (verified, atomic)")
     fetch.add_argument("names", nargs="*", metavar="NAME",
-                       help="originals or derived files to fetch (default: every default original)")
+                       help="originals or derived files to fetch (default: every default original "
+                            "that `tgnas data check` needs; an accepted alternative counts)")
     fetch.add_argument("--root", help=root_help)
     fetch.add_argument("--mirror", metavar="URL",
                        help=f"base URL replacing every pinned URL; it serves each file at URL/<path "
                             f"below the data root> (default: ${MIRROR_ENV_VAR})")
-    fetch.add_argument("--quiet", action="store_true", help="no progress bars")
+    fetch.add_argument("--quiet", action="store_true", help="no progress bars, no line per file")
     fetch.set_defaults(func=_cmd_fetch)
     build = data_sub.add_parser("build", help="derive the tables loaders read from the originals")
     build.add_argument("--root", help=root_help)

@@ -3,7 +3,7 @@
 Sources:
 
 * default: the official python release ``cifar10/cifar-10-python.tar.gz`` of the data root
-  (data file ``cifar10_python``, what ``tgnas data fetch`` downloads; MD5-checked), read in
+  (data file ``cifar10_python``, what ``tgnas data fetch`` downloads; SHA256-checked), read in
   memory without extracting; when it is absent, the JPEG zip below.
 * ``cifar10/cifar10_jpg.zip`` of the data root (``train/<class>/NNNN.jpg``, 5,000 per
   class; ``test/<class>/NNNN.jpg``, 1,000 per class), a JPEG re-encoding of CIFAR-10 (close
