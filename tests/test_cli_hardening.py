@@ -364,3 +364,28 @@ def test_train_flags_come_from_trainconfig():
                                                                                ("nb101", "nb201"), True)
     assert replace(cfg, step_size=40, gcn=gcn_preset("upstream"), train_spaces=("nb101",),
                    monitor_nb201=False) == TrainConfig()
+
+
+def test_errors_name_the_flags_not_the_python_options(checkpoint, tmp_path, capsys):
+    """The command line said "use normalise='reference'" and "ask to overwrite"."""
+    from tgnas.fileio import OutputExistsError, check_output
+    from tgnas.plus.combine import NormaliseError, check_normalise
+
+    base = ["score", "--checkpoint", str(checkpoint), "--space", "nb201", "--arch", NB201, "--device", "cpu"]
+    csv = tmp_path / "s.csv"
+    csv.write_text("mine\n")
+    err = _error(capsys, [*base, "--out", str(csv)], "score")
+    assert "--overwrite" in err and "overwrite=True" not in err and "ask to" not in err
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "log.jsonl").write_text("{}\n")
+    err = _error(capsys, ["train-final", "--genotype", "DARTS_V2", "--smoke", "--out", str(run)], "train-final")
+    assert "--resume" in err and "--overwrite" in err and "=True" not in err
+    err = _error(capsys, ["score", "--space", "nb201", "--arch", NB201, "--plus", "--normalise", "within"], "score")
+    assert "--normalise reference" in err and "normalise=" not in err
+    # the library's own messages keep the Python spelling
+    with pytest.raises(OutputExistsError, match="overwrite=True"):
+        check_output(csv)
+    with pytest.raises(NormaliseError, match="'reference'"):
+        check_normalise("ranks")
+    assert "--normalise reference" in NormaliseError("use normalise='reference'").for_command_line()

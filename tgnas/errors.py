@@ -27,6 +27,22 @@ class CommandError(Exception):
     a model that is not installed): the command line prints them as one line."""
 
 
+class NamesOptions:
+    """Mixin of errors whose message tells how to call again with a Python keyword option
+    (``normalise='reference'``, ``overwrite=True``): the command line shows its flag instead
+    (``--normalise reference``, ``--overwrite``), by :meth:`for_command_line`."""
+
+    #: ``{Python spelling in the message: command-line spelling}``
+    flags: dict[str, str] = {}
+
+    def for_command_line(self) -> str:
+        """The one-line message with every Python spelling of :attr:`flags` replaced by its flag."""
+        msg = one_line(self)  # type: ignore[arg-type]
+        for python, flag in self.flags.items():
+            msg = msg.replace(python, flag)
+        return msg
+
+
 class MissingResourceError(CommandError, RuntimeError):
     """A file or model the user must fetch is missing or corrupt (base of
     :class:`tgnas.datafiles.DataFileError` and :class:`tgnas.embeddings.ModelNotAvailableError`,
@@ -70,4 +86,4 @@ def one_line(err: BaseException) -> str:
     return msg or type(err).__name__
 
 
-__all__ = ["MAX_SHOWN", "CommandError", "MissingResourceError", "check_text", "expected_errors", "one_line", "shorten"]
+__all__ = ["MAX_SHOWN", "CommandError", "MissingResourceError", "NamesOptions", "check_text", "expected_errors", "one_line", "shorten"]

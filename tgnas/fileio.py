@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from tgnas.errors import NamesOptions
+
 __all__ = ["OutputExistsError", "atomic_output", "check_output", "save_figure", "md5_file", "sha256_file",
            "to_jsonable", "write_json", "write_text"]
 
@@ -25,8 +27,11 @@ __all__ = ["OutputExistsError", "atomic_output", "check_output", "save_figure", 
 _HASH_CACHE: dict[tuple[str, int, int], str] = {}
 
 
-class OutputExistsError(FileExistsError):
-    """An output file exists and the caller did not ask to overwrite it."""
+class OutputExistsError(NamesOptions, FileExistsError):
+    """An output file exists and the caller did not ask to overwrite it (the command line
+    names ``--overwrite`` / ``--resume`` where the message says ``overwrite=True`` / ``resume=True``)."""
+
+    flags = {"overwrite=True": "--overwrite", "resume=True": "--resume"}
 
 
 def sha256_file(path: Path | str, chunk: int = 1 << 20) -> str:
@@ -67,7 +72,7 @@ def check_output(path: Path | str, overwrite: bool = False, what: str = "output"
     path = Path(path).expanduser().resolve()
     if path.exists() and not overwrite:
         raise OutputExistsError(f"{what} {path} already exists; refusing to overwrite it "
-                                f"(choose another path or ask to overwrite)")
+                                f"(choose another path, or overwrite=True to replace it)")
     folder = next((p for p in (path.parent, *path.parent.parents) if p.exists()), None)
     if folder is not None and not folder.is_dir():
         raise NotADirectoryError(f"cannot write {what} {path}: {folder} is a file, not a folder")

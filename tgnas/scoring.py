@@ -4,8 +4,9 @@
     >>> tgnas.score(["Genotype(normal=[...], ...)"], space="darts")             # shipped predictor
     >>> tgnas.score(genotypes, space="darts", plus=True)                         # TG-NAS+
 
-Architectures are texts of the space (or its architecture objects, or, for the generic
-``cell`` space, JSON objects). With ``checkpoint=None`` the predictor shipped with the
+Architectures are texts of the space, names of its published architectures
+(``space.named_archs``: ``DARTS_V1``, ``DARTS_V2``), its architecture objects, or, for the
+generic ``cell`` space, JSON objects. With ``checkpoint=None`` the predictor shipped with the
 package scores them (:mod:`tgnas.pretrained`), and TG-NAS+ uses the rule shipped with it.
 
 TG-NAS+ (:mod:`tgnas.plus`) computes the signals its rule names (predictor score, #params,
@@ -96,7 +97,11 @@ class _Converter:
         key = item if isinstance(item, str) else None
         if key is not None and key in self.cache:
             return self.cache[key]
-        arch = self.sp.parse(item) if isinstance(item, str) else self.sp.validate(item)
+        named = self.sp.named_archs.get(item.strip().upper()) if isinstance(item, str) else None
+        if named is not None:  # a published architecture by name (DARTS_V2), as train-final takes it
+            arch = self.sp.validate(named)
+        else:
+            arch = self.sp.parse(item) if isinstance(item, str) else self.sp.validate(item)
         out = (self.sp.to_graph_form(arch, self.form), arch, self.sp.descriptions_of(arch))
         if key is not None and len(self.cache) < _GRAPH_CACHE:
             self.cache[key] = out

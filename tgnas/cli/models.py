@@ -219,8 +219,8 @@ def _cmd_ship(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    models = sub.add_parser("models", help="embedding models (list, fetch) and the shipped predictor (list, ship)")
+def register(models: argparse.ArgumentParser) -> None:
+    """Fill the ``tgnas models`` parser (:data:`tgnas.cli.app.COMMANDS` names the command)."""
     models_sub = models.add_subparsers(dest="models_command", metavar="ACTION")
     models_sub.required = True
     fetch = models_sub.add_parser("fetch", help="download, verify and install an optional model")

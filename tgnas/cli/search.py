@@ -81,14 +81,14 @@ def _user_path(text: str) -> Path:
     return Path(text).expanduser().resolve()
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(p: argparse.ArgumentParser) -> None:
+    """Fill the ``tgnas search`` parser (:data:`tgnas.cli.app.COMMANDS` names the command)."""
     from tgnas.search.runner import ALGORITHMS
     from tgnas.search.scorers import SCORER_NAMES
     from tgnas.spaces.catalog import space_names
 
-    p = sub.add_parser("search", help="search an architecture with the predictor or a baseline scorer",
-                       description="Search NB201 or DARTS with a scorer and print the found architecture "
-                                   "in the space's textual form, with the run's statistics.")
+    p.description = ("Search NB201 or DARTS with a scorer and print the found architecture "
+                     "in the space's textual form, with the run's statistics.")
     p.add_argument("--space", required=True, choices=space_names(provides="encoding"))
     p.add_argument("--algorithm", default="hybrid", choices=ALGORITHMS,
                    help="prune: supernet pruning; evolve: the paper's continuous-encoding evolution; "

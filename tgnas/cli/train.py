@@ -113,11 +113,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(t: argparse.ArgumentParser) -> None:
+    """Fill the ``tgnas train`` parser (:data:`tgnas.cli.app.COMMANDS` names the command)."""
     from tgnas.predictor.presets import TRAIN_PRESETS
-    t = sub.add_parser("train", help="train the TG-NAS predictor (checkpoint every epoch)",
-                       description="Train the predictor; unset settings keep the --preset's values, "
-                                   "else the defaults of tgnas.predictor.TrainConfig.")
+    t.description = ("Train the predictor; unset settings keep the --preset's values, "
+                     "else the defaults of tgnas.predictor.TrainConfig.")
     t.add_argument("--out", required=True, help="checkpoint file, e.g. models/tgnas_nb101.pt")
     t.add_argument("--preset", choices=TRAIN_PRESETS,
                    help=f"named training preset ({', '.join(TRAIN_PRESETS)}); settings given as well "

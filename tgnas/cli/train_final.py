@@ -98,9 +98,10 @@ def _cmd_train_final(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("train-final", help="train a found architecture (CIFAR-10 / ImageNet, CPU to N GPUs)",
-                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def register(p: argparse.ArgumentParser) -> None:
+    """Fill the ``tgnas train-final`` parser (:data:`tgnas.cli.app.COMMANDS` names the command)."""
+    p.description = __doc__
+    p.formatter_class = argparse.RawDescriptionHelpFormatter  # keep the docstring's layout
     p.add_argument("--genotype", required=True,
                    help="DARTS genotype string 'Genotype(normal=[...], ...)', NB201 arch string "
                         "'|op~0|+|op~0|op~1|+...', or DARTS_V1 / DARTS_V2")

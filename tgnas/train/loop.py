@@ -301,8 +301,8 @@ def check_run_folder(out_dir: str | Path, resume: bool = False, overwrite: bool 
         raise NotADirectoryError(f"output folder {out} is a file")
     found = [n for n in (CHECKPOINT_NAME, LOG_NAME, CONFIG_NAME, RESULT_NAME) if (out / n).exists()]
     if found and not (resume or overwrite):
-        raise OutputExistsError(f"{out} holds a run ({', '.join(found)}); continue it with --resume "
-                                f"(resume=True) or replace it with --overwrite (overwrite=True)")
+        raise OutputExistsError(f"{out} holds a run ({', '.join(found)}); continue it with resume=True "
+                                f"or replace it with overwrite=True")
     check_output(out / CONFIG_NAME, overwrite=True, what="run folder file")
     return out
 
