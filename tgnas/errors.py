@@ -6,6 +6,8 @@ with exit status 2 (argparse's convention); anything else is a bug and keeps its
 
 from __future__ import annotations
 
+import unicodedata
+
 #: Longest excerpt of a user's input quoted in an error message (a 10 MB string must not
 #: become a 20 MB message).
 MAX_SHOWN = 200
@@ -43,6 +45,15 @@ class NamesOptions:
         return msg
 
 
+class SettingError(ValueError):
+    """A setting (a field of a config) with a bad value. ``setting`` names it and ``problem``
+    says what is expected; the command line names the flag that set it (``--lr``) instead."""
+
+    def __init__(self, setting: str, problem: str) -> None:
+        self.setting, self.problem = setting, problem
+        super().__init__(f"{setting} {problem}")
+
+
 class MissingResourceError(CommandError, RuntimeError):
     """A file or model the user must fetch is missing or corrupt (base of
     :class:`tgnas.datafiles.DataFileError` and :class:`tgnas.embeddings.ModelNotAvailableError`,
@@ -63,6 +74,23 @@ def shorten(value: object, limit: int = MAX_SHOWN) -> str:
     if cut or len(text) > limit + 2:
         return f"{text[:limit]}... ({n:,} characters)"
     return text
+
+
+def unusual_character(text: object) -> str:
+    """Where a name holds a character a reader cannot see or cannot tell from a Latin one, as
+    ``" (character 10 is U+0445 CYRILLIC SMALL LETTER HA)"``; ``""`` for plain printable ASCII.
+
+    For messages about an unknown operator: ``'nor_conv_3х3'`` (a Cyrillic х) or a zero-width
+    space look right in the message and wrong to the program.
+    """
+    if not isinstance(text, str):
+        return ""
+    for i, ch in enumerate(text[:MAX_SHOWN]):
+        if not (ch.isascii() and ch.isprintable()):
+            name = (", a lone surrogate: no character, so the text is not valid Unicode"
+                    if 0xD800 <= ord(ch) <= 0xDFFF else " " + unicodedata.name(ch, "(unnamed)"))
+            return f" (character {i + 1} is U+{ord(ch):04X}{name})"
+    return ""
 
 
 def expected_errors() -> tuple[type[BaseException], ...]:
@@ -86,4 +114,5 @@ def one_line(err: BaseException) -> str:
     return msg or type(err).__name__
 
 
-__all__ = ["MAX_SHOWN", "CommandError", "MissingResourceError", "NamesOptions", "check_text", "expected_errors", "one_line", "shorten"]
+__all__ = ["MAX_SHOWN", "CommandError", "MissingResourceError", "NamesOptions", "SettingError", "check_text", "expected_errors", "one_line", "shorten",
+           "unusual_character"]

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from tgnas.cellgraph import CellGraph
+from tgnas.errors import shorten, unusual_character
 from tgnas.graph_forms import to_form
 from tgnas.graphs import GraphSet
 from tgnas.plus.combine import MIN_WITHIN, NORMALISATIONS, SCORE_COLUMN, check_normalise, combine
@@ -123,6 +124,17 @@ def _descriptions_of(batch_desc: Iterable[tuple[tuple[str, str], ...]], given: M
     return out
 
 
+def _check_id(ident: Any) -> None:
+    """An id is written to the output CSV (UTF-8): a lone surrogate (JSON's ``"\\ud800"``, or
+    bytes that are not UTF-8 in a command-line argument) cannot be, so it is named here."""
+    if isinstance(ident, str) and not ident.isascii():
+        try:
+            ident.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(f"its id {shorten(ident)} cannot be written as UTF-8 text"
+                             f"{unusual_character(ident)}") from None
+
+
 # ------------------------------------------------------------------------- scoring
 
 @dataclass
@@ -194,6 +206,7 @@ def score_stream(items: Iterable[tuple[Any, Any]], space: str | Space, checkpoin
         try:
             if isinstance(item, BaseException):  # the reader's own error (bad CSV row, bad JSON line)
                 raise item
+            _check_id(ident)
             g, arch, d = convert(item)
         except ValueError as e:
             where = record[2] if len(record) > 2 else f"architecture {ident!r}"

@@ -23,7 +23,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 
-from tgnas.errors import NamesOptions, expected_errors, one_line
+from tgnas.errors import NamesOptions, SettingError, expected_errors, one_line
 from tgnas.version import __version__
 
 # One loader per command module: the import runs only when that command is parsed.
@@ -126,12 +126,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     command = command_of(argv)
-    args = build_parser(() if command is None else (command,)).parse_args(argv)
+    parser = build_parser(() if command is None else (command,))
+    args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except expected_errors() as err:
         if args.debug:
             raise
-        msg = err.for_command_line() if isinstance(err, NamesOptions) else one_line(err)
-        print(f"tgnas {args.command_name}: error: {msg}", file=sys.stderr)
+        print(f"tgnas {args.command_name}: error: {_message(err, parser, args.command_name)}", file=sys.stderr)
         return 2
+
+
+def _message(err: BaseException, parser: argparse.ArgumentParser, command_name: str) -> str:
+    """One line for ``err``, naming the command line's flags where the library names an option
+    (``overwrite=True`` -> ``--overwrite``) or a setting (``lr`` -> ``--lr``)."""
+    if isinstance(err, NamesOptions):
+        return err.for_command_line()
+    if isinstance(err, SettingError):
+        flag = _flag_of(parser, command_name, err.setting)
+        if flag is not None:
+            return one_line(ValueError(f"{flag} {err.problem}"))
+    return one_line(err)
+
+
+def _flag_of(parser: argparse.ArgumentParser, command_name: str, setting: str) -> str | None:
+    """The flag of ``command_name`` that sets ``setting`` (its ``dest`` is the setting, or
+    ``cfg_<setting>`` for the config flags), or ``None``."""
+    for word in command_name.split():
+        parser = parser._subparsers._group_actions[0].choices[word]
+    for action in parser._actions:
+        if action.option_strings and action.dest in (setting, f"cfg_{setting}"):
+            return action.option_strings[0]
+    return None

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from tgnas.cli.args import positive_int
+from tgnas.cli.args import positive_int, threads
 from tgnas.descriptions import parse_op_texts
 from tgnas.fileio import atomic_output, check_output
 import numpy as np
@@ -228,5 +228,5 @@ def register(s: argparse.ArgumentParser) -> None:
                                   "models/tgnas_plus_rule.json, written by notebook 06)")
     s.add_argument("--batch-size", type=positive_int, default=1024, help="graphs per forward pass")
     s.add_argument("--device", default="auto")
-    s.add_argument("--threads", type=int, default=1, help="torch CPU threads (0 = torch's default)")
+    s.add_argument("--threads", type=threads, default=1, help="torch CPU threads (0 = torch's default)")
     s.set_defaults(func=_cmd_score)

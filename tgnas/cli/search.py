@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tgnas.cli.args import positive_int
+from tgnas.cli.args import positive_int, seed, threads
 from tgnas.fileio import check_output, write_json
 
 
@@ -116,9 +116,9 @@ def register(p: argparse.ArgumentParser) -> None:
     p.add_argument("--samples", type=positive_int, default=16, help="pruning: Monte-Carlo contexts per edge and round")
     p.add_argument("--evolution", default="evolve", choices=("evolve", "aging"),
                    help="the hybrid's evolutionary part")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed, default=0)
     p.add_argument("--device", default="cpu", help="predictor device: cpu, cuda, auto")
-    p.add_argument("--threads", type=int, default=None,
+    p.add_argument("--threads", type=threads, default=None,
                    help="torch CPU threads (1 is fastest for the small networks of the flops / synflow scorers)")
     p.add_argument("--json", default=None, help="also write the result summary to this JSON file")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --json file")
