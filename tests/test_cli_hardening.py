@@ -7,6 +7,7 @@ import errno
 import json
 import os
 import pathlib
+import re
 import signal
 import subprocess
 import sys
@@ -530,3 +531,303 @@ def test_a_full_disk_under_score_out_is_one_error_line(checkpoint, tmp_path, cap
                           str(tmp_path / "s.csv")], "score")
     assert f"cannot write --out {tmp_path / 's.csv'}: No space left on device; nothing was written" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt"]
+def test_errors_name_the_flags_not_the_python_options(checkpoint, tmp_path, capsys):
+    """The command line said "use normalise='reference'" and "ask to overwrite"."""
+    from tgnas.fileio import OutputExistsError, check_output
+    from tgnas.plus.combine import NormaliseError, check_normalise
+
+    base = ["score", "--checkpoint", str(checkpoint), "--space", "nb201", "--arch", NB201, "--device", "cpu"]
+    csv = tmp_path / "s.csv"
+    csv.write_text("mine\n")
+    err = _error(capsys, [*base, "--out", str(csv)], "score")
+    assert "--overwrite" in err and "overwrite=True" not in err and "ask to" not in err
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "log.jsonl").write_text("{}\n")
+    err = _error(capsys, ["train-final", "--genotype", "DARTS_V2", "--smoke", "--out", str(run)], "train-final")
+    assert "--resume" in err and "--overwrite" in err and "=True" not in err
+    err = _error(capsys, ["score", "--space", "nb201", "--arch", NB201, "--plus", "--normalise", "within"], "score")
+    assert "--normalise reference" in err and "normalise=" not in err
+    # the library's own messages keep the Python spelling
+    with pytest.raises(OutputExistsError, match="overwrite=True"):
+        check_output(csv)
+    with pytest.raises(NormaliseError, match="'reference'"):
+        check_normalise("ranks")
+    assert "--normalise reference" in NormaliseError("use normalise='reference'").for_command_line()
+
+
+# ------------------------------------------------------------------ 7. the hostile-input probe's cases
+
+def _argparse_error(capsys, argv, flag: str) -> str:
+    """``tgnas argv`` refused by argparse (exit 2) with a short message naming ``flag``."""
+    with pytest.raises(SystemExit) as ex:
+        main(argv)
+    err = capsys.readouterr().err
+    line = err.strip().splitlines()[-1]  # after argparse's usage
+    assert ex.value.code == 2 and line.startswith("tgnas ") and f"argument {flag}:" in line, err
+    assert "Traceback" not in err and len(line) < 300, line
+    return line
+
+
+def test_threads_seeds_and_huge_integers_are_refused_naming_the_flag(checkpoint, capsys):
+    """--threads -1/-100 gave a RuntimeError, 100000 a segmentation fault; --seed 2**64 "Overflow
+    when unpacking long long"; a 5,000-digit integer was echoed whole."""
+    from tgnas import runtime
+    from tgnas.cli import args
+
+    assert args.MAX_THREADS == runtime.MAX_THREADS and args._MAX_SEED == runtime.MAX_SEED
+    base = ["score", "--checkpoint", str(checkpoint), "--space", "nb201", "--arch", NB201]
+    for bad in ("-1", "-100", "100000", "two"):
+        assert "thread count" in _argparse_error(capsys, [*base, "--threads", bad], "--threads")
+    huge = "7" * 5000
+    for argv, flag in ((["train", "--out", "x.pt", "--seed", "-1"], "--seed"),
+                       (["train", "--out", "x.pt", "--seed", str(2**64)], "--seed"),
+                       (["train", "--out", "x.pt", "--epochs", huge], "--epochs"),
+                       (["search", "--space", "nb201", "--seed", "-1"], "--seed"),
+                       (["search", "--space", "nb201", "--budget", huge], "--budget")):
+        err = _argparse_error(capsys, argv, flag)
+        assert "expected" in err and "5,000 characters" in err if argv[-1] == huge else "0..2**63-1" in err
+    err = _error(capsys, ["train-final", "--genotype", "DARTS_V2", "--out", "o", "--epochs", huge], "train-final")
+    assert "--epochs must be an int" in err and len(err) < 300
+    assert "--seed must be an integer in 0..2**63-1" in _error(
+        capsys, ["train-final", "--genotype", "DARTS_V2", "--out", "o", "--seed", str(2**64)], "train-final")
+    assert "--cpu-threads must be 0" in _error(
+        capsys, ["train-final", "--genotype", "DARTS_V2", "--out", "o", "--cpu-threads", "100000"], "train-final")
+    with pytest.raises(ValueError, match="seed must be an integer in 0..2"):
+        runtime.set_seed(2**64)
+
+
+def test_learning_rates_margins_and_devices_name_the_flag(checkpoint, tmp_path, capsys):
+    """--margin nan trained on; --lr -1 / nan and --device evil were tracebacks or named no flag."""
+    out = str(tmp_path / "m.pt")
+    for flag, value, expected in (("--margin", "nan", "--margin must be a finite number >= 0, got nan"),
+                                  ("--lr", "-1", "--lr must be a finite number > 0, got -1.0"),
+                                  ("--lr", "nan", "--lr must be a finite number > 0, got nan"),
+                                  ("--weight-decay", "inf", "--weight-decay must be a finite number >= 0")):
+        assert expected in _error(capsys, ["train", "--out", out, flag, value], "train")
+    assert not (tmp_path / "m.pt").exists()
+    for value in ("nan", "-1", "0"):
+        assert "--lr must be a finite number > 0" in _error(
+            capsys, ["train-final", "--genotype", "DARTS_V2", "--out", str(tmp_path / "r"), "--lr", value],
+            "train-final")
+    err = _error(capsys, ["score", "--checkpoint", str(checkpoint), "--space", "nb201", "--arch", NB201,
+                          "--device", "evil"], "score")
+    assert "--device must be 'auto', 'cpu', 'cuda'" in err and "'evil'" in err
+    with pytest.raises(ValueError, match="margin must be a finite number"):
+        TrainConfig(margin=float("nan"))
+
+
+def test_params_files_name_themselves_and_refuse_python_tags(tmp_path, capsys):
+    tagged = tmp_path / "tagged.yaml"
+    tagged.write_text("final_training:\n  epochs: !!python/object/apply:os.system ['echo owned']\n")
+    err = _error(capsys, ["train-final", "--genotype", "DARTS_V2", "--out", str(tmp_path / "r"), "--params",
+                          str(tagged)], "train-final")
+    assert "not plain YAML (line 2)" in err and str(tagged) in err
+    bad_lr = tmp_path / "lr.yaml"
+    bad_lr.write_text("final_training:\n  lr: .nan\n")
+    err = _error(capsys, ["train-final", "--genotype", "DARTS_V2", "--out", str(tmp_path / "r"), "--params",
+                          str(bad_lr)], "train-final")
+    assert f"--params {bad_lr}: final_training.lr must be a finite number > 0" in err
+
+
+def _with(checkpoint, tmp_path, name: str, change) -> pathlib.Path:
+    """A copy of ``checkpoint`` changed by ``change(ckpt)``, saved with a fresh digest."""
+    ck = load_checkpoint_file(checkpoint)
+    change(ck)
+    return save_checkpoint(ck, tmp_path / name)
+
+
+@pytest.mark.parametrize("name, change, expected", [
+    ("nan_table", lambda ck: ck["embedding_table"].view(-1).__setitem__(0, float("nan")),
+     "'embedding_table' hold 1 non-finite value"),
+    ("inf_table", lambda ck: ck["embedding_table"].view(-1).__setitem__(3, float("inf")),
+     "'embedding_table' hold 1 non-finite value"),
+    ("int_vocab", lambda ck: ck.__setitem__("vocab", 7), "vocab must be a list of distinct operator names, got 7"),
+    ("3d_table", lambda ck: ck.__setitem__("embedding_table", ck["embedding_table"][None]),
+     "embedding_table must be a float tensor of shape (len(vocab), in_dim)"),
+    ("narrow_table", lambda ck: ck.__setitem__("embedding_table", ck["embedding_table"][:, :3]),
+     "embedding_table must be a float tensor of shape (len(vocab), in_dim)"),
+    ("list_config", lambda ck: ck.__setitem__("config", [1, 2]), "config must be a dict, got list"),
+])
+def test_checkpoints_with_bad_vocab_or_embedding_tables_are_refused(checkpoint, tmp_path, capsys, name, change,
+                                                                     expected):
+    """A NaN embedding row scored NaN with exit 0; an int vocabulary or a 3-wide table was a traceback."""
+    bad = _with(checkpoint, tmp_path, f"{name}.pt", change)
+    err = _error(capsys, ["score", "--checkpoint", str(bad), "--space", "nb201", "--arch", NB201], "score")
+    assert expected in err
+
+
+def test_a_checkpoint_without_its_digest_is_refused(checkpoint, tmp_path, capsys):
+    """Altered weights re-saved with plain torch.save (no digest) used to load."""
+    ck = load_checkpoint_file(checkpoint)
+    del ck["digest"]
+    name = next(k for k, v in ck["best"]["model_state"].items() if v.is_floating_point())
+    ck["best"]["model_state"][name] = ck["best"]["model_state"][name] * 2
+    torch.save(ck, tmp_path / "altered.pt")
+    err = _error(capsys, ["score", "--checkpoint", str(tmp_path / "altered.pt"), "--space", "nb201", "--arch",
+                          NB201], "score")
+    assert "has no digest" in err and "refused" in err
+
+
+def _shipped_rule() -> dict:
+    import json
+
+    from tgnas import pretrained
+    return json.loads(pretrained.RULE.read_text())
+
+
+def _set(path: str, value):
+    """``change(rule_dict)`` setting the dotted ``path`` to ``value``."""
+    def change(d):
+        *parents, last = path.split(".")
+        for p in parents:
+            d = d[p]
+        d[last] = value(d[last]) if callable(value) else value
+    return change
+
+
+@pytest.mark.parametrize("change, expected", [
+    (lambda d: [d], "a rule must be an object, got list"),
+    (_set("weights", {"tgnas": 1.0}), "weights must be a list of numbers, got dict"),
+    (_set("references.darts", [[1.0, 2.0]]), "references.darts must be an object, got list"),
+    (_set("references.darts.tgnas", []), "references.darts.tgnas: quantiles must be >= 2 finite numbers"),
+    (_set("references.darts.tgnas", [1.0]), "references.darts.tgnas: quantiles must be >= 2 finite numbers"),
+    (_set("references.nb201.naswot", lambda q: [float("nan")] + q[1:]), "references.nb201.naswot: quantiles"),
+    (_set("references.nb201.tgnas", lambda q: q[::-1]), "(value 1 is below value 0)"),
+    (_set("references.nb201.tgnas", "0.5"), "references.nb201.tgnas must be a list of numbers, got str"),
+    (_set("references.nb201.tgnas", lambda q: [str(v) for v in q]), "a list holding str"),
+    (_set("weights", lambda w: [float("nan")] + w[1:]), "weights must be 8 finite numbers >= 0"),
+    (_set("signals", "tgnas"), "signals must be a non-empty list of distinct names"),
+    (lambda d: d["references"]["nb201"].pop("az_complexity") and None, "references.nb201 lacks the signals ['az_complexity']"),
+])
+def test_rule_files_are_checked_field_by_field(tmp_path, capsys, change, expected):
+    """A rule file was read unchecked: a list, weights as an object or empty quantiles were
+    tracebacks; NaN, reversed, string or single-value quantiles gave scores with exit 0."""
+    import json
+
+    d = _shipped_rule()
+    d = change(d) or d
+    path = tmp_path / "rule.json"
+    path.write_text(json.dumps(d))
+    err = _error(capsys, ["score", "--space", "nb201", "--arch", NB201, "--plus", "--rule", str(path), "--quiet"],
+                 "score")
+    assert expected in err and str(path) in err
+
+
+def test_deeply_nested_rule_files_are_one_line(tmp_path, capsys):
+    path = tmp_path / "deep.json"
+    path.write_text('{"format": ' + "[" * 300_000 + "]" * 300_000 + "}")
+    assert "nested too deeply" in _error(capsys, ["score", "--space", "nb201", "--arch", NB201, "--plus", "--rule",
+                                                 str(path)], "score")
+
+
+@pytest.mark.parametrize("record, expected", [
+    ("[]", "must hold a JSON object, got list"),
+    ('{"config": []}', "config must be an object, got []"),
+    ('{"rule": {"references": "nb201"}}', "rule.references must be a list of space names"),
+    ('{"results": {"nb201": {"cells": "many", "signals": {}, "tgnas_plus": {}}}}', "results.nb201.cells must be"),
+    ('{"results": {"nb201": {"cells": 9, "signals": {"tgnas": {"kendall": "high"}}, "tgnas_plus": {}}}}',
+     "results.nb201.signals.tgnas must be an object with numbers kendall and spearman"),
+    ("{not json", "is not JSON"),
+])
+def test_models_list_names_a_malformed_provenance_field(tmp_path, capsys, monkeypatch, record, expected):
+    from tgnas import pretrained
+
+    prov = tmp_path / "provenance.json"
+    prov.write_text(record)
+    monkeypatch.setattr(pretrained, "PROVENANCE", prov)
+    assert expected in _error(capsys, ["models", "list"], "models list")
+
+
+def test_ship_refuses_reference_samples_under_two_cells(tmp_path, capsys):
+    from tgnas.shipping import ship
+
+    for bad in ("0", "-1"):
+        _argparse_error(capsys, ["models", "ship", "--checkpoint", "c.pt", "--rule", "r.json", "--reference-cells",
+                                 bad], "--reference-cells")
+    with pytest.raises(ValueError, match="reference_n must be an integer >= 2"):  # before any file is read
+        ship(tmp_path / "none.pt", tmp_path / "none.json", dest=tmp_path, reference_n=1)
+
+
+def _tiny_run(tmp_path):
+    """A finished one-epoch final-training run (DARTS_V2, synthetic images) and its config."""
+    from test_train_final import synthetic_data, tiny_cfg
+    from tgnas.train.loop import train_final
+
+    cfg, data = tiny_cfg(epochs=2), synthetic_data()
+    stop = {"at": None}
+
+    def interrupt(info):  # stop after the first epoch, so that a resume has work left
+        if info.epoch == 1 and stop["at"] is None:
+            stop["at"] = info.step
+            info.stop.set("test")
+
+    train_final(cfg, "DARTS_V2", tmp_path, data=data, on_step=interrupt)
+    return cfg, data
+
+
+@pytest.mark.parametrize("change, expected", [
+    (lambda ck: ck["model"].__setitem__(next(iter(ck["model"])), ck["model"][next(iter(ck["model"]))] * float("nan")),
+     "non-finite value"),
+    (lambda ck: ck.__setitem__("config", [1, 2]), "'config' must be of type dict, got list"),
+    (lambda ck: ck.__setitem__("epoch", "1"), "'epoch' must be of type int, got str"),
+    (lambda ck: ck.pop("rng"), "lacks ['rng']"),
+])
+def test_resume_refuses_nan_weights_and_malformed_checkpoints(tmp_path, change, expected):
+    """Resuming a run whose weights were NaN trained on ("test accuracy 10.00 %"); a list config, a
+    string epoch or a missing rng were tracebacks ("error: rng")."""
+    from tgnas.train.loop import train_final
+
+    cfg, data = _tiny_run(tmp_path)
+    ck = load_checkpoint_file(tmp_path / "checkpoint.pt")
+    change(ck)
+    save_checkpoint(ck, tmp_path / "checkpoint.pt")
+    with pytest.raises(CheckpointError, match=re.escape(expected)):
+        train_final(cfg, "DARTS_V2", tmp_path, data=data, resume=True)
+
+
+@pytest.mark.parametrize("space, text, expected", [
+    ("nb201", NB201.replace("nor_conv_3x3~1", "nor_conv_3\u04453~1", 1), "U+0445 CYRILLIC SMALL LETTER HA"),
+    ("nb201", NB201.replace("~0|+", "\u200b~0|+", 1), "U+200B ZERO WIDTH SPACE"),
+    ("darts", "Genotype(normal=[('sep_conv_3x3', 0), ('sep_\u0441onv_3x3', 1), ('skip_connect', 0), ('sep_conv_3x3', 1), "
+              "('skip_connect', 0), ('sep_conv_3x3', 1), ('skip_connect', 0), ('skip_connect', 2)], "
+              "normal_concat=[2, 3, 4, 5], reduce=[('max_pool_3x3', 0), ('max_pool_3x3', 1), ('skip_connect', 2), "
+              "('max_pool_3x3', 1), ('max_pool_3x3', 0), ('skip_connect', 2), ('skip_connect', 2), "
+              "('max_pool_3x3', 1)], reduce_concat=[2, 3, 4, 5])", "character 5 is U+0441 CYRILLIC SMALL LETTER ES"),
+    ("nb101", "0101000.0011000.0001010.0000100.0000010.0000001.0000000/input,conv1x1-bn-relu,conv1x1-bn-relu,"
+              "conv3x3-bn-r\u0435lu,maxpool3x3,conv3x3-bn-relu,output", "U+0435 CYRILLIC SMALL LETTER IE"),
+])
+def test_an_op_name_with_a_lookalike_or_invisible_character_says_which(space, text, expected):
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        get_space(space).parse(text)
+
+
+def test_a_generic_cell_op_with_a_lookalike_character_says_which():
+    import tgnas
+
+    cell = {"nodes": ["input", "conv3x3-bn-r\u0435lu", "output"], "edges": [[0, 1], [1, 2]]}
+    with pytest.raises(KeyError, match="U\\+0435 CYRILLIC SMALL LETTER IE"):
+        tgnas.score([cell], space="cell")
+
+
+def test_a_lone_surrogate_in_an_id_names_its_line(tmp_path, capsys):
+    f = tmp_path / "cells.jsonl"
+    f.write_text('{"id": "ok", "arch": "%s"}\n{"id": "bad\\ud800", "arch": "%s"}\n' % (NB201, NB201))
+    err = _error(capsys, ["score", "--space", "nb201", "--archs", str(f), "--column", "arch", "--id-column", "id"],
+                 "score")
+    assert "line 2" in err and "U+D800, a lone surrogate" in err
+
+
+def test_numpy_integers_and_arrays_in_a_cell_dict_are_accepted():
+    """``tgnas.score`` refused ``np.int64`` edge indices (a cell built with NumPy)."""
+    import tgnas
+
+    plain = {"nodes": ["input", "conv3x3-bn-relu", "maxpool3x3", "output"], "edges": [[0, 1], [1, 2], [2, 3], [0, 3]]}
+    numpy_edges = {**plain, "edges": [[np.int64(i), np.int32(j)] for i, j in plain["edges"]]}
+    adjacency = np.zeros((4, 4), dtype=np.int64)
+    adjacency[[0, 1, 2, 0], [1, 2, 3, 3]] = 1
+    arrays = {"nodes": np.array(plain["nodes"]), "adjacency": adjacency}
+    got = tgnas.score([plain, numpy_edges, arrays], space="cell")["score"].to_numpy()
+    assert np.isfinite(got).all() and got[0] == pytest.approx(got[1]) == got[2]
+    with pytest.raises(ValueError, match="must be 0 or 1"):  # NumPy values are still checked
+        tgnas.score([{**arrays, "adjacency": adjacency * 2}], space="cell")

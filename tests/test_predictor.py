@@ -17,6 +17,7 @@ import pytest
 import torch
 from torch_geometric.nn import DenseGCNConv
 
+from tgnas.checkpoints import save_checkpoint
 from tgnas.graphs import BatchMaker, GraphSet
 from tgnas.predictor import GCNConfig, Predictor, TrainConfig, gcn_preset, load_checkpoint, train
 from tgnas.predictor.data import SpaceData
@@ -239,14 +240,14 @@ def test_bad_checkpoints_raise_clear_errors(tmp_path, syn):
     with pytest.raises(ValueError, match="not a readable torch checkpoint"):
         Predictor.load(junk)
     other = tmp_path / "other.pt"
-    torch.save({"state_dict": {}}, other)
+    save_checkpoint({"state_dict": {}}, other)
     with pytest.raises(ValueError, match="not a tgnas predictor checkpoint"):
         Predictor.load(other)
     good = train(tiny_config(epochs=1), tmp_path / "good.pt", data=[syn], embed_fn=onehot_embed,
                  progress=False).path
     ckpt = torch.load(good, weights_only=True)
-    del ckpt["vocab"], ckpt["best"], ckpt["digest"]  # as if written without a digest
-    torch.save(ckpt, tmp_path / "cut.pt")
+    del ckpt["vocab"], ckpt["best"]
+    save_checkpoint(ckpt, tmp_path / "cut.pt")  # a fresh digest: the keys are checked next
     with pytest.raises(ValueError, match=r"lacks keys \['vocab', 'best'\]"):
         Predictor.load(tmp_path / "cut.pt")
 

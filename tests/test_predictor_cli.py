@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -37,11 +39,16 @@ def test_score_one_arch_and_a_csv(checkpoint, tmp_path, capsys):
     csv = tmp_path / "s.csv"
     assert main(["score", "--checkpoint", str(checkpoint), "--space", "nb201", "--arch", arch, "--arch", worse,
                  "--out", str(csv), "--device", "cpu"]) == 0
-    printed = capsys.readouterr().out
-    assert arch in printed and worse in printed
+    assert capsys.readouterr().out == f"wrote {csv}\n"
     df = pd.read_csv(csv)
     assert list(df.columns) == ["arch", "score"] and df["arch"].tolist() == [arch, worse]
     assert np.all(np.isfinite(df["score"]))
+    # without --out: the same CSV, header included, on stdout (it used to be headerless "score<TAB>arch")
+    assert main(["score", "--checkpoint", str(checkpoint), "--space", "nb201", "--arch", arch, "--arch", worse,
+                 "--device", "cpu"]) == 0
+    printed = capsys.readouterr()
+    assert printed.out.splitlines()[0] == "arch,score" and printed.err == ""
+    pd.testing.assert_frame_equal(pd.read_csv(io.StringIO(printed.out)), df)
 
 
 def test_score_errors_are_clear(checkpoint, capsys):
@@ -89,7 +96,7 @@ def test_score_plus_with_a_stamped_rule(checkpoint, tmp_path, capsys):
     csv = tmp_path / "plus.csv"
     assert main(["score", "--checkpoint", str(checkpoint), "--space", "nb201", "--plus", "--rule", str(rule_path),
                  "--arch", good, "--arch", bad, "--out", str(csv), "--device", "cpu"]) == 0
-    assert "TG-NAS+ (tgnas 0.250" in capsys.readouterr().out
+    assert "TG-NAS+ (tgnas 0.250" in capsys.readouterr().err
     df = pd.read_csv(csv)
     assert list(df.columns) == ["arch", *SIGNALS, "seconds", "plus_score"]
     # more parameters, more NASWOT patterns: the conv cell ranks above the pooled one
@@ -189,3 +196,42 @@ def test_score_archs_and_arch_plus_write_every_signal_of_the_rule(az_rule, tmp_p
     b = pd.read_csv(tmp_path / "b.csv")
     assert list(b.columns) == ["arch", *want]
     np.testing.assert_allclose(a["plus_score"], b["plus_score"], rtol=1e-6)
+
+
+def test_arch_takes_the_published_names_train_final_takes(capsys):
+    """``--arch DARTS_V2`` was refused though ``train-final --genotype DARTS_V2`` accepts it."""
+    import tgnas
+    from tgnas.spaces.catalog import get_space
+    sp = get_space("darts")
+    text = sp.format(sp.named_archs["DARTS_V2"])
+    assert main(["score", "--space", "darts", "--arch", "DARTS_V2", "--arch", text, "--arch", "darts_v1",
+                 "--device", "cpu"]) == 0
+    df = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert df["arch"].tolist() == ["DARTS_V2", text, "darts_v1"]
+    assert df["score"][0] == pytest.approx(df["score"][1], rel=1e-5) and df["score"][0] != df["score"][2]
+    api = tgnas.score(["DARTS_V2", text], space="darts")
+    assert api["score"][1] == pytest.approx(api["score"][0], rel=1e-5) == df["score"][0]
+    with pytest.raises(ValueError, match="DARTS_V3"):  # a name that is no published architecture stays an error
+        tgnas.score(["DARTS_V3"], space="darts")
+
+
+def test_readme_docs_and_help_list_the_columns_the_shipped_rule_writes():
+    """One set of TG-NAS+ columns everywhere: the ids, every signal of the rule, seconds, plus_score."""
+    from tgnas import paths, pretrained
+    from tgnas.cli import build_parser
+    from tgnas.plus.combine import output_columns
+    from tgnas.plus.rule import PlusRule
+
+    rule = PlusRule.load(pretrained.RULE)
+    assert output_columns(rule) == (*rule.signals, "seconds", "plus_score")
+
+    def flat(text: str) -> str:
+        return " ".join(text.split())
+
+    scoring = flat((paths.PROJECT_ROOT / "docs" / "scoring.md").read_text(encoding="utf-8"))
+    assert f"`{', '.join(rule.signals)}`), `seconds`" in scoring and "then `plus_score`" in scoring
+    readme = flat((paths.PROJECT_ROOT / "README.md").read_text(encoding="utf-8"))
+    assert "every signal the rule uses, `seconds`, `plus_score`" in readme
+    assert "ranks architectures within one space" in readme and "scale is arbitrary" in readme  # what a score means
+    score_help = flat(build_parser(("score",))._subparsers._group_actions[0].choices["score"].format_help())
+    assert "CSV columns: ids, the rule's signals, seconds, plus_score" in score_help

@@ -82,7 +82,7 @@ def test_overrides_are_coerced_and_checked():
         c.with_overrides({"train_images": -1})
     with pytest.raises(KeyError, match="unknown final-training setting 'epoch'.*'epochs'"):
         c.with_overrides({"epoch": 3})
-    with pytest.raises(ValueError, match="epochs=2.5 is not a valid int"):
+    with pytest.raises(ValueError, match="epochs must be an int, got 2.5"):
         c.with_overrides({"epochs": 2.5})
     with pytest.raises(ValueError, match="drop_path_prob must be in"):
         c.with_overrides({"drop_path_prob": 1.0})
@@ -395,7 +395,7 @@ def test_cli_settings_and_errors(tmp_path, monkeypatch, capsys):
     assert (cfg.epochs, cfg.train_images, cfg.lr, cfg.auxiliary, cfg.batch_size, cfg.layers) == \
         (3, 128, 0.2, False, 64, 1)                                   # nb201 smoke preset + overrides
     assert main(["train-final", "--genotype", "DARTS_V2", "--epochs", "x", "--out", "o"]) == 2
-    assert "epochs='x' is not a valid int" in capsys.readouterr().err
+    assert "--epochs must be an int, got 'x'" in capsys.readouterr().err
     assert main(["train-final", "--genotype", "DARTS_V2", "--dataset", "imagenet", "--out", "o"]) == 2
     assert "ImageNet needs data_source" in capsys.readouterr().err
 

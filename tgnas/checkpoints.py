@@ -7,7 +7,9 @@ hold only tensors and plain types (configs as dicts, RNG states as lists and ten
 :func:`save_checkpoint` stores a SHA-256 digest of everything in the checkpoint (tensors by
 dtype, shape and bytes; plain values by ``repr``) under :data:`DIGEST_KEY`;
 :func:`load_checkpoint_file` recomputes it, so one flipped bit is a clear error instead of
-silently different scores.
+silently different scores. A checkpoint without a digest is refused too: every checkpoint the
+project writes has one, so its absence means the file was made or altered elsewhere (edited
+weights re-saved with plain ``torch.save``).
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ def load_checkpoint_file(path: Path | str, what: str = "checkpoint") -> dict[str
     Raises:
         FileNotFoundError: no file at ``path``.
         CheckpointError: not a torch file, holds objects other than tensors and plain types
-            (refused without running them), not a dict, or its digest does not match.
+            (refused without running them), not a dict, has no digest or its digest does not match.
     """
     path = Path(path)
     if not path.is_file():
@@ -86,7 +88,11 @@ def load_checkpoint_file(path: Path | str, what: str = "checkpoint") -> dict[str
     if not isinstance(obj, dict):
         raise CheckpointError(f"{what} {path} holds a {type(obj).__name__}, expected a dict")
     stored = obj.get(DIGEST_KEY)
-    if stored is not None and stored != state_digest(obj):
+    if stored is None:
+        raise CheckpointError(f"{what} {path} has no digest: tgnas writes one into every checkpoint, so this "
+                              f"file was written or altered elsewhere; refused (save it with "
+                              f"tgnas.checkpoints.save_checkpoint if you trust it)")
+    if stored != state_digest(obj):
         raise CheckpointError(f"{what} {path} is damaged: its content does not match the digest "
                               f"stored when it was saved")
     return obj
@@ -98,7 +104,7 @@ def check_finite(state: Mapping[str, torch.Tensor], where: str) -> None:
         if isinstance(t, torch.Tensor) and t.is_floating_point() and not bool(torch.isfinite(t).all()):
             bad = int((~torch.isfinite(t)).sum())
             raise CheckpointError(f"{where}: weights {name!r} hold {bad} non-finite value(s) (NaN or inf); "
-                                  f"the run diverged or the file was altered, so it cannot score")
+                                  f"the run diverged or the file was altered, so it cannot be used")
 
 
 __all__ = ["CheckpointError", "DIGEST_KEY", "check_finite", "load_checkpoint_file", "save_checkpoint",

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from tgnas.errors import shorten
+from tgnas.errors import shorten, unusual_character
 
 from tgnas.spaces.catalog import PAPER_SPACES, SPACES
 
@@ -230,9 +230,10 @@ def describe(op: str, length: str = "short", extra: Mapping[str, str] | None = N
         source = "the built-in table"
     else:
         raise KeyError(
-            f"no description for operator {op!r}; known operators: {sorted(DESCRIPTIONS)}. "
+            f"no description for operator {op!r}{unusual_character(op)}; known operators: {sorted(DESCRIPTIONS)}. "
             f"For a new operator pass a free-text description, e.g. "
-            f"descriptions={{{op!r}: 'Depth-wise convolution 7 by 7 followed by layer normalisation'}}")
+            f"descriptions={{{op!r}: 'Depth-wise convolution 7 by 7 followed by layer normalisation'}} "
+            f"(on the command line: --describe {op}=TEXT)")
     if not isinstance(text, str) or not text.strip():
         raise ValueError(f"description of operator {op!r} from {source} is empty or not a string "
                          f"({text!r}); expected a non-blank English sentence")

@@ -6,6 +6,8 @@ with exit status 2 (argparse's convention); anything else is a bug and keeps its
 
 from __future__ import annotations
 
+import unicodedata
+
 #: Longest excerpt of a user's input quoted in an error message (a 10 MB string must not
 #: become a 20 MB message).
 MAX_SHOWN = 200
@@ -25,6 +27,31 @@ def check_text(text: object, what: str, limit: int) -> str:
 class CommandError(Exception):
     """Base of the project's errors a user can fix (a missing data file, a failed download,
     a model that is not installed): the command line prints them as one line."""
+
+
+class NamesOptions:
+    """Mixin of errors whose message tells how to call again with a Python keyword option
+    (``normalise='reference'``, ``overwrite=True``): the command line shows its flag instead
+    (``--normalise reference``, ``--overwrite``), by :meth:`for_command_line`."""
+
+    #: ``{Python spelling in the message: command-line spelling}``
+    flags: dict[str, str] = {}
+
+    def for_command_line(self) -> str:
+        """The one-line message with every Python spelling of :attr:`flags` replaced by its flag."""
+        msg = one_line(self)  # type: ignore[arg-type]
+        for python, flag in self.flags.items():
+            msg = msg.replace(python, flag)
+        return msg
+
+
+class SettingError(ValueError):
+    """A setting (a field of a config) with a bad value. ``setting`` names it and ``problem``
+    says what is expected; the command line names the flag that set it (``--lr``) instead."""
+
+    def __init__(self, setting: str, problem: str) -> None:
+        self.setting, self.problem = setting, problem
+        super().__init__(f"{setting} {problem}")
 
 
 class MissingResourceError(CommandError, RuntimeError):
@@ -49,6 +76,23 @@ def shorten(value: object, limit: int = MAX_SHOWN) -> str:
     return text
 
 
+def unusual_character(text: object) -> str:
+    """Where a name holds a character a reader cannot see or cannot tell from a Latin one, as
+    ``" (character 10 is U+0445 CYRILLIC SMALL LETTER HA)"``; ``""`` for plain printable ASCII.
+
+    For messages about an unknown operator: ``'nor_conv_3х3'`` (a Cyrillic х) or a zero-width
+    space look right in the message and wrong to the program.
+    """
+    if not isinstance(text, str):
+        return ""
+    for i, ch in enumerate(text[:MAX_SHOWN]):
+        if not (ch.isascii() and ch.isprintable()):
+            name = (", a lone surrogate: no character, so the text is not valid Unicode"
+                    if 0xD800 <= ord(ch) <= 0xDFFF else " " + unicodedata.name(ch, "(unnamed)"))
+            return f" (character {i + 1} is U+{ord(ch):04X}{name})"
+    return ""
+
+
 def expected_errors() -> tuple[type[BaseException], ...]:
     """Exception types that mean bad input, a missing or corrupt file, or a bad option.
 
@@ -70,4 +114,5 @@ def one_line(err: BaseException) -> str:
     return msg or type(err).__name__
 
 
-__all__ = ["MAX_SHOWN", "CommandError", "MissingResourceError", "check_text", "expected_errors", "one_line", "shorten"]
+__all__ = ["MAX_SHOWN", "CommandError", "MissingResourceError", "NamesOptions", "SettingError", "check_text", "expected_errors", "one_line", "shorten",
+           "unusual_character"]

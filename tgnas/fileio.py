@@ -24,18 +24,21 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from tgnas.errors import CommandError
+from tgnas.errors import CommandError, NamesOptions
 
 __all__ = ["OutputExistsError", "OutputTypeError", "OutputWriteError", "atomic_output", "check_output",
-           "check_not_input", "save_figure", "md5_file", "sha256_file",
+           "check_not_input", "read_json", "save_figure", "md5_file", "sha256_file",
            "to_jsonable", "write_json", "write_text"]
 
 # (path, size, mtime_ns) -> sha256: a file is hashed once per process unless it changes.
 _HASH_CACHE: dict[tuple[str, int, int], str] = {}
 
 
-class OutputExistsError(FileExistsError):
-    """An output file exists and the caller did not ask to overwrite it."""
+class OutputExistsError(NamesOptions, FileExistsError):
+    """An output file exists and the caller did not ask to overwrite it (the command line
+    names ``--overwrite`` / ``--resume`` where the message says ``overwrite=True`` / ``resume=True``)."""
+
+    flags = {"overwrite=True": "--overwrite", "resume=True": "--resume"}
 
 
 def sha256_file(path: Path | str, chunk: int = 1 << 20) -> str:
@@ -86,7 +89,7 @@ def check_output(path: Path | str, overwrite: bool = False, what: str = "output"
     _refuse_special(path, what)
     if path.exists() and not overwrite:
         raise OutputExistsError(f"{what} {path} already exists; refusing to overwrite it "
-                                f"(choose another path or ask to overwrite)")
+                                f"(choose another path, or overwrite=True to replace it)")
     if folder is not None and not os.access(folder, os.W_OK):
         raise PermissionError(f"cannot write {what} {path}: folder {folder} is not writable")
     return path
@@ -227,6 +230,36 @@ def write_json(obj: Any, path: Path | str, overwrite: bool = True, indent: int |
     """Write ``obj`` as strict JSON (see :func:`to_jsonable`), atomically; return the path."""
     text = json.dumps(to_jsonable(obj), indent=indent, sort_keys=sort_keys, allow_nan=False)
     return write_text(path, text + "\n", overwrite)
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number (strict JSON has no NaN or Infinity)")
+
+
+def read_json(path: Path | str, what: str = "JSON file", max_bytes: int = 64 << 20, allow_nan: bool = False) -> Any:
+    """Read strict JSON (no ``NaN`` / ``Infinity``, unless ``allow_nan``: for a caller that checks
+    every number itself and can name where a NaN is) from a file someone else may have written.
+
+    Raises:
+        FileNotFoundError: no file; ValueError: larger than ``max_bytes``, not UTF-8, not strict
+            JSON (the message names the line), or nested too deeply to read.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no {what} at {path}")
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise ValueError(f"{what} {path} is {size:,} bytes; at most {max_bytes:,} are read")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"), parse_constant=None if allow_nan else _refuse_constant)
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{what} {path} is not UTF-8 text (byte {e.start})") from None
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{what} {path} is not JSON: {e.msg} (line {e.lineno}, column {e.colno})") from None
+    except RecursionError:
+        raise ValueError(f"{what} {path} is nested too deeply to read") from None
+    except ValueError as e:
+        raise ValueError(f"{what} {path}: {e}") from None
 
 
 def save_figure(fig, path: Path | str, dpi: int = 130, overwrite: bool = True) -> Path:

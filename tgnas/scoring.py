@@ -4,8 +4,9 @@
     >>> tgnas.score(["Genotype(normal=[...], ...)"], space="darts")             # shipped predictor
     >>> tgnas.score(genotypes, space="darts", plus=True)                         # TG-NAS+
 
-Architectures are texts of the space (or its architecture objects, or, for the generic
-``cell`` space, JSON objects). With ``checkpoint=None`` the predictor shipped with the
+Architectures are texts of the space, names of its published architectures
+(``space.named_archs``: ``DARTS_V1``, ``DARTS_V2``), its architecture objects, or, for the
+generic ``cell`` space, JSON objects. With ``checkpoint=None`` the predictor shipped with the
 package scores them (:mod:`tgnas.pretrained`), and TG-NAS+ uses the rule shipped with it.
 
 TG-NAS+ (:mod:`tgnas.plus`) computes the signals its rule names (predictor score, #params,
@@ -34,6 +35,7 @@ import pandas as pd
 
 from tgnas.cellgraph import CellGraph
 from tgnas.descriptions import DESCRIPTIONS
+from tgnas.errors import shorten, unusual_character
 from tgnas.graph_forms import to_form
 from tgnas.graphs import GraphSet
 from tgnas.plus.combine import MIN_WITHIN, NORMALISATIONS, SCORE_COLUMN, check_normalise, combine
@@ -98,7 +100,11 @@ class _Converter:
         key = item if isinstance(item, str) else None
         if key is not None and key in self.cache:
             return self.cache[key]
-        arch = self.sp.parse(item) if isinstance(item, str) else self.sp.validate(item)
+        named = self.sp.named_archs.get(item.strip().upper()) if isinstance(item, str) else None
+        if named is not None:  # a published architecture by name (DARTS_V2), as train-final takes it
+            arch = self.sp.validate(named)
+        else:
+            arch = self.sp.parse(item) if isinstance(item, str) else self.sp.validate(item)
         out = (self.sp.to_graph_form(arch, self.form), arch, self.sp.descriptions_of(arch))
         if self.described:
             self._check_described(out[0], out[2])
@@ -128,6 +134,17 @@ def _descriptions_of(batch_desc: Iterable[tuple[tuple[str, str], ...]], given: M
                                  f"description per operator (or --describe {op}=TEXT for all)")
     out.update(given)
     return out
+
+
+def _check_id(ident: Any) -> None:
+    """An id is written to the output CSV (UTF-8): a lone surrogate (JSON's ``"\\ud800"``, or
+    bytes that are not UTF-8 in a command-line argument) cannot be, so it is named here."""
+    if isinstance(ident, str) and not ident.isascii():
+        try:
+            ident.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(f"its id {shorten(ident)} cannot be written as UTF-8 text"
+                             f"{unusual_character(ident)}") from None
 
 
 # ------------------------------------------------------------------------- scoring
@@ -201,6 +218,7 @@ def score_stream(items: Iterable[tuple[Any, Any]], space: str | Space, checkpoin
         try:
             if isinstance(item, BaseException):  # the reader's own error (bad CSV row, bad JSON line)
                 raise item
+            _check_id(ident)
             g, arch, d = convert(item)
         except ValueError as e:
             where = record[2] if len(record) > 2 else f"architecture {ident!r}"

@@ -14,6 +14,7 @@ import numpy as np
 
 from tgnas.pretrained import CHECKPOINT, PRETRAINED_DIR, PROVENANCE, RULE
 from tgnas.checkpoints import save_checkpoint
+from tgnas.errors import SettingError, shorten
 from tgnas.predictor.train import load_checkpoint
 from tgnas import datafiles
 from tgnas.fileio import atomic_output, check_output, sha256_file, write_json
@@ -83,6 +84,9 @@ def ship(checkpoint: Path | str, rule: Path | str, dest: Path | str = PRETRAINED
     Returns:
         the provenance record (also written to ``dest/provenance.json``).
     """
+    if isinstance(reference_n, bool) or not isinstance(reference_n, int) or reference_n < 2:
+        raise SettingError("reference_n", f"must be an integer >= 2 (cells of each reference sample), "
+                                          f"got {shorten(reference_n, 40)}")
     src, rule_src = Path(checkpoint).expanduser().resolve(), Path(rule).expanduser().resolve()
     dest = Path(dest).expanduser().resolve()
     out_ckpt, out_rule, out_prov = dest / CHECKPOINT.name, dest / RULE.name, dest / PROVENANCE.name

@@ -91,10 +91,10 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(data: argparse.ArgumentParser) -> None:
+    """Fill the ``tgnas data`` parser (:data:`tgnas.cli.app.COMMANDS` names the command)."""
     from tgnas.datafetch import MIRROR_ENV_VAR
 
-    data = sub.add_parser("data", help="benchmark data: download, build, check files and checksums")
     data_sub = data.add_subparsers(dest="data_command", metavar="ACTION")
     data_sub.required = True
     root_help = f"data root (default: {paths.data_root_order()})"

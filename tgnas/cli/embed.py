@@ -51,8 +51,8 @@ def _cmd_embed(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("embed", help="embed the operators of a search space and show their neighbours")
+def register(p: argparse.ArgumentParser) -> None:
+    """Fill the ``tgnas embed`` parser (:data:`tgnas.cli.app.COMMANDS` names the command)."""
     p.add_argument("--model", default="minilm", choices=list(emb.MODELS))
     p.add_argument("--length", default="short", choices=list(LENGTHS))
     p.add_argument("--space", default="all", choices=[*SPACE_OPS, "all"])

@@ -22,9 +22,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 
+from tgnas.cli.args import int_at_least
 from tgnas import embeddings as emb
 from tgnas import paths
-from tgnas.errors import CommandError
+from tgnas.errors import CommandError, shorten
 from tgnas.fileio import sha256_file
 import json
 import shlex
@@ -176,6 +177,7 @@ def list_predictors() -> dict[str, object]:
         print(f"  none shipped: {pretrained.CHECKPOINT} is missing (ship one with `tgnas models ship`)")
         return {"available": False}
     prov = pretrained.provenance()
+    _check_summary(prov, pretrained.PROVENANCE)
     cfg = prov.get("config", {})
     res = prov.get("results") or {}
     print(f"  checkpoint  {pretrained.CHECKPOINT} ({pretrained.CHECKPOINT.stat().st_size / 1e3:.0f} KB)")
@@ -205,6 +207,29 @@ def _print_results(res: object) -> None:
                   + ("" if loso is None else f"; leave-one-space-out estimate {loso:.3f} (held-out)"))
         except (KeyError, TypeError, ValueError, AttributeError):
             print(f"  {name}: malformed result record in the provenance")
+def _check_summary(prov: dict, where: Path) -> None:
+    """The provenance fields :func:`list_predictors` prints have the types it prints them as;
+    ``ValueError`` naming the first that does not (a hand-edited or damaged provenance.json)."""
+    def bad(field: str, expected: str, value: object) -> ValueError:
+        return ValueError(f"provenance record {where}: {field} must be {expected}, got {shorten(value, 60)}")
+
+    for key in ("config", "rule", "results"):
+        if not isinstance(prov.get(key, {}), dict):
+            raise bad(key, "an object", prov[key])
+    refs = prov.get("rule", {}).get("references", [])
+    if not isinstance(refs, list) or not all(isinstance(r, str) for r in refs):
+        raise bad("rule.references", "a list of space names", refs)
+    for space, r in (prov.get("results") or {}).items():
+        if not (isinstance(r, dict) and "signals" in r and "tgnas_plus" in r):
+            continue
+        if isinstance(r.get("cells"), bool) or not isinstance(r.get("cells"), int):
+            raise bad(f"results.{space}.cells", "an integer", r.get("cells"))
+        signals = r["signals"].get("tgnas") if isinstance(r["signals"], dict) else r["signals"]
+        for field, value in ((f"results.{space}.signals.tgnas", signals), (f"results.{space}.tgnas_plus", r["tgnas_plus"])):
+            if not (isinstance(value, dict) and all(isinstance(value.get(k), (int, float))
+                                                    and not isinstance(value.get(k), bool)
+                                                    for k in ("kendall", "spearman"))):
+                raise bad(field, "an object with numbers kendall and spearman", value)
 
 
 def _read_results(path: str) -> dict:
@@ -235,8 +260,8 @@ def _cmd_ship(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    models = sub.add_parser("models", help="embedding models (list, fetch) and the shipped predictor (list, ship)")
+def register(models: argparse.ArgumentParser) -> None:
+    """Fill the ``tgnas models`` parser (:data:`tgnas.cli.app.COMMANDS` names the command)."""
     models_sub = models.add_subparsers(dest="models_command", metavar="ACTION")
     models_sub.required = True
     fetch = models_sub.add_parser("fetch", help="download, verify and install an optional model")
@@ -256,7 +281,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     ship.add_argument("--rule", required=True, help="its rule, e.g. models/tgnas_plus_rule.json")
     ship.add_argument("--dest", help="folder to ship into (default: tgnas/pretrained of this package)")
     ship.add_argument("--overwrite", action="store_true", help="replace the shipped files")
-    ship.add_argument("--reference-cells", type=int, default=500,
+    ship.add_argument("--reference-cells", type=int_at_least(2), default=500,
                       help="cells of each space's seeded reference sample (default 500)")
     ship.add_argument("--results", metavar="JSON",
                       help="benchmark results to record in the provenance (a JSON object the caller measured; "

@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from tgnas.cli.args import positive_int
+from tgnas.cli.args import positive_int, threads
 from tgnas.descriptions import parse_op_texts
 from tgnas.fileio import atomic_output, check_not_input, check_output
 import numpy as np
@@ -33,6 +33,7 @@ def _all_of_space(space: str, form: str):
 def _cmd_score(args: argparse.Namespace) -> int:
     import torch
 
+    from tgnas.plus.combine import MIN_WITHIN
     descriptions = parse_op_texts(args.describe, "--describe")
     if sum(map(bool, (args.all, args.arch, args.archs))) != 1:
         raise ValueError("give either --all, one or more --arch, or --archs FILE")
@@ -40,6 +41,9 @@ def _cmd_score(args: argparse.Namespace) -> int:
         raise ValueError("--format, --column, --id-column and --skip-bad read an --archs file")
     if args.normalise != "reference" and not args.plus:
         raise ValueError("--normalise chooses how TG-NAS+ normalises its signals; give --plus")
+    if args.normalise == "within" and args.arch and len(args.arch) < MIN_WITHIN:  # before any network is built
+        raise ValueError(f"--normalise within ranks within the scored set and needs >= {MIN_WITHIN} "
+                         f"architectures, got {len(args.arch)} --arch; use --normalise reference (the default)")
     checkpoint = Path(args.checkpoint).expanduser().resolve() if args.checkpoint else None
     from tgnas.pretrained import default_checkpoint
     _check_score_out(args, checkpoint or default_checkpoint())
@@ -67,73 +71,67 @@ def _score_all(args: argparse.Namespace, checkpoint: Path | None, descriptions: 
     return _report_scores(args, ids, "score")
 
 
-def _score_archs(args: argparse.Namespace, checkpoint: Path | None, descriptions: dict) -> int:
-    """``--arch`` / ``--archs FILE``: stream through :func:`tgnas.scoring.score_stream`, write CSV
-    (``--out``: atomically, so a hard error leaves no file; else to stdout at the end)."""
-
+def _records(args: argparse.Namespace):
+    """(records ``(id, text, where)``, name of the id column) of ``--archs FILE`` or the ``--arch`` texts."""
     from tgnas.archfiles import guess_format, read_archs
-    from tgnas.plus.combine import SCORE_COLUMN
-    from tgnas.scoring import ScoreStats, load_rule, score_stream
     if args.archs:
         fmt = args.format or guess_format(str(args.archs))
         # JSONL cells may carry their own "id"; otherwise records are named by line number
         id_name = args.id_column or ("id" if fmt == "jsonl" else "line")
-        records = read_archs(args.archs, fmt, args.column, args.id_column)
-    else:
-        records = ((a, a, f"--arch {k}") for k, a in enumerate(args.arch, 1))
-        id_name = "arch"
+        return read_archs(args.archs, fmt, args.column, args.id_column), id_name
+    return ((a, a, f"--arch {k}") for k, a in enumerate(args.arch, 1)), "arch"
+
+
+def _score_archs(args: argparse.Namespace, checkpoint: Path | None, descriptions: dict) -> int:
+    """``--arch`` / ``--archs FILE``: stream through :func:`tgnas.scoring.score_stream`, write CSV
+    (``--out``: atomically, so a hard error leaves no file; else to stdout at the end). Columns:
+    the ids, then ``score``; or (``--plus``) the ids, the rule's signals, ``seconds``, ``plus_score``."""
+    from tgnas.plus.combine import SCORE_COLUMN
+    from tgnas.scoring import ScoreStats, load_rule, score_stream
     if args.plus and args.describe:
         raise ValueError("--plus does not take --describe (lite proxies need a buildable network)")
+    records, id_name = _records(args)
     stats = ScoreStats()
     column = SCORE_COLUMN if args.plus else "score"
     frames = score_stream(records, args.space, checkpoint=checkpoint, plus=args.plus, rule=args.rule,
                           normalise=args.normalise, descriptions=descriptions or None, skip_bad=args.skip_bad,
                           batch_size=args.batch_size, device=args.device, stats=stats,
                           progress=args.plus and not args.quiet)
-
-    def rows():  # id, then score; or (--plus) id, the rule's signals, seconds, plus_score
-        for f in frames:
-            yield f.rename(columns={"id": id_name})
-
+    rows = (f.rename(columns={"id": id_name}) for f in frames)
     t0 = time.perf_counter()
-    bad = 0
-    if args.arch:  # a few texts from the command line: one "score<TAB>arch" line each, as before
-        allf = pd.concat(list(rows()), ignore_index=True)
-        for a, v in zip(allf["arch"], allf[column]):
-            print(f"{v:.6f}\t{a}")
-        if args.plus:
-            rule = load_rule(args.rule, checkpoint)
-            weights = ", ".join(f"{s} {w:.3f}" for s, w in zip(rule.signals, rule.weights))
-            print(f"TG-NAS+ ({weights}; weights from {rule.info.get('weights_from', '?')})")
-        frames_done = [allf]
-    else:
-        frames_done = None
     if args.out:
         out = Path(args.out).expanduser().resolve()
+        bad = 0
         with atomic_output(out, args.overwrite, "--out") as tmp, open(tmp, "w", newline="") as fh:
-            for k, f in enumerate(frames_done or rows()):
+            for k, f in enumerate(rows):
                 f.to_csv(fh, index=False, header=k == 0, float_format="%.7g")
                 bad += int(np.sum(~np.isfinite(f[column].to_numpy())))
+        print(f"wrote {out}")
         shown = f"wrote {out}"
-        print(shown)
-    elif frames_done is not None:
-        bad = int(np.sum(~np.isfinite(frames_done[0][column].to_numpy())))
-        shown = "scores above"
-    else:
-        allf = pd.concat(list(rows()), ignore_index=True)
+    else:  # stdout: only once every row is scored, so a bad line prints no partial table
+        allf = pd.concat(list(rows), ignore_index=True)
         bad = int(np.sum(~np.isfinite(allf[column].to_numpy())))
         sys.stdout.write(allf.to_csv(index=False, float_format="%.7g"))
         shown = "CSV above"
     dt = time.perf_counter() - t0
-    what = "TG-NAS+" if args.plus else "predictor"
-    if args.archs:  # (a file: its count and rate; --arch prints its scores and nothing on stderr)
+    if args.plus:
+        rule = load_rule(args.rule, checkpoint)
+        weights = ", ".join(f"{s} {w:.3f}" for s, w in zip(rule.signals, rule.weights))
+        print(f"TG-NAS+ ({weights}; weights from {rule.info.get('weights_from', '?')})", file=sys.stderr)
+    if args.archs:  # (a file: its count and rate)
+        what = "TG-NAS+" if args.plus else "predictor"
         print(f"{what}: scored {stats.scored:,} {args.space} architectures in {dt:.2f} s "
               f"({stats.scored / max(dt, 1e-9):,.0f} per s); {shown}", file=sys.stderr)
     if stats.skipped:
         first = "; ".join(f"{w}: {m}" for w, m in stats.examples[:3])
         print(f"skipped {stats.skipped:,} bad architecture(s) (--skip-bad); first: {first}", file=sys.stderr)
+    return _finite_status(args, bad, stats.scored)
+
+
+def _finite_status(args: argparse.Namespace, bad: int, n: int) -> int:
+    """Exit status 1 (with a line on stderr) if ``bad`` of the ``n`` scores are not finite, else 0."""
     if bad:
-        print(f"tgnas {args.command_name}: {bad} of {stats.scored} scores are not finite (NaN or inf); "
+        print(f"tgnas {args.command_name}: {bad} of {n} scores are not finite (NaN or inf); "
               f"the checkpoint or the architectures give no usable score", file=sys.stderr)
     return 0 if not bad else 1
 
@@ -164,24 +162,15 @@ def _is_stdin(path: Path) -> bool:
 
 
 def _report_scores(args: argparse.Namespace, ids, column: str) -> int:
-    """Print the top 5 (``--all``) or every score (``--arch``), write ``--out``; exit status 1
-    if a score is not finite."""
+    """``--all``: print the top 5, write ``--out``; exit status 1 if a score is not finite."""
     scores = ids[column].to_numpy()
-    if args.all:
-        print("top 5:\n" + ids.sort_values(column, ascending=False).head(5).to_string(index=False))
-    else:
-        for a, s in zip(args.arch, scores):
-            print(f"{s:.6f}\t{a}")
+    print("top 5:\n" + ids.sort_values(column, ascending=False).head(5).to_string(index=False))
     if args.out:
         out = Path(args.out).expanduser().resolve()
         with atomic_output(out, args.overwrite, "--out") as tmp:
             ids.to_csv(tmp, index=False, float_format="%.7g")
         print(f"wrote {out}")
-    bad = int(np.sum(~np.isfinite(scores)))
-    if bad:
-        print(f"tgnas {args.command_name}: {bad} of {len(scores)} scores are not finite (NaN or inf); "
-              f"the checkpoint or the architectures give no usable score", file=sys.stderr)
-    return 0 if not bad else 1
+    return _finite_status(args, int(np.sum(~np.isfinite(scores))), len(scores))
 
 
 def _score_plus_all(args: argparse.Namespace, pred, checkpoint: Path | None) -> int:
@@ -217,13 +206,13 @@ def _score_plus_all(args: argparse.Namespace, pred, checkpoint: Path | None) -> 
     return _report_scores(args, ids, SCORE_COLUMN)
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(s: argparse.ArgumentParser) -> None:
+    """Fill the ``tgnas score`` parser (:data:`tgnas.cli.app.COMMANDS` names the command)."""
     from tgnas.spaces.catalog import SPACES, space_names
-    s = sub.add_parser("score", help="score architectures with a trained predictor (default: the shipped one)",
-                       description="Score architectures: --all cells of an enumerable space, --arch texts, or an "
-                                   "--archs file (one per line, a CSV column or JSONL field; - for stdin), "
-                                   "streamed in batches; CSV out. A bad input names its line; --skip-bad skips "
-                                   "and counts it.")
+    s.description = ("Score architectures: --all cells of an enumerable space, --arch texts, or an "
+                     "--archs file (one per line, a CSV column or JSONL field; - for stdin), "
+                     "streamed in batches; CSV out. A bad input names its line; --skip-bad skips "
+                     "and counts it.")
     s.add_argument("--checkpoint", help="predictor checkpoint (default: the predictor shipped with tgnas, "
                                         "`tgnas models list`)")
     s.add_argument("--space", required=True, choices=space_names(),
@@ -257,5 +246,5 @@ def register(sub: argparse._SubParsersAction) -> None:
                                   "models/tgnas_plus_rule.json, written by notebook 06)")
     s.add_argument("--batch-size", type=positive_int, default=1024, help="graphs per forward pass")
     s.add_argument("--device", default="auto")
-    s.add_argument("--threads", type=int, default=1, help="torch CPU threads (0 = torch's default)")
+    s.add_argument("--threads", type=threads, default=1, help="torch CPU threads (0 = torch's default)")
     s.set_defaults(func=_cmd_score)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tgnas.cli.args import positive_int
+from tgnas.cli.args import positive_int, seed, threads
 from tgnas.fileio import check_not_input, check_output, write_json
 
 
@@ -87,14 +87,14 @@ def _user_path(text: str) -> Path:
     return Path(text).expanduser().resolve()
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(p: argparse.ArgumentParser) -> None:
+    """Fill the ``tgnas search`` parser (:data:`tgnas.cli.app.COMMANDS` names the command)."""
     from tgnas.search.runner import ALGORITHMS
     from tgnas.search.scorers import SCORER_NAMES
     from tgnas.spaces.catalog import space_names
 
-    p = sub.add_parser("search", help="search an architecture with the predictor or a baseline scorer",
-                       description="Search NB201 or DARTS with a scorer and print the found architecture "
-                                   "in the space's textual form, with the run's statistics.")
+    p.description = ("Search NB201 or DARTS with a scorer and print the found architecture "
+                     "in the space's textual form, with the run's statistics.")
     p.add_argument("--space", required=True, choices=space_names(provides="encoding"))
     p.add_argument("--algorithm", default="hybrid", choices=ALGORITHMS,
                    help="prune: supernet pruning; evolve: the paper's continuous-encoding evolution; "
@@ -122,9 +122,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--samples", type=positive_int, default=16, help="pruning: Monte-Carlo contexts per edge and round")
     p.add_argument("--evolution", default="evolve", choices=("evolve", "aging"),
                    help="the hybrid's evolutionary part")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed, default=0)
     p.add_argument("--device", default="cpu", help="predictor device: cpu, cuda, auto")
-    p.add_argument("--threads", type=int, default=None,
+    p.add_argument("--threads", type=threads, default=None,
                    help="torch CPU threads (1 is fastest for the small networks of the flops / synflow scorers)")
     p.add_argument("--json", default=None, help="also write the result summary to this JSON file")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --json file")

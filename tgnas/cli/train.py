@@ -12,6 +12,7 @@ import typing
 from dataclasses import MISSING, fields, replace
 from pathlib import Path
 
+from tgnas.cli.args import integer, seed, threads
 from tgnas.fileio import check_output
 
 
@@ -66,8 +67,10 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
             kw["action"] = argparse.BooleanOptionalAction
         elif typing.get_origin(ann) is tuple:
             kw["action"] = "append"
-        elif ann in (int, float):
-            kw["type"] = ann
+        elif ann is int:
+            kw["type"] = seed if f.name == "seed" else integer
+        elif ann is float:
+            kw["type"] = float  # NaN and inf parse; TrainConfig refuses them, naming the flag
         if f.name in choices:
             kw["choices"] = choices[f.name]
             kw.pop("metavar")
@@ -113,17 +116,17 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(t: argparse.ArgumentParser) -> None:
+    """Fill the ``tgnas train`` parser (:data:`tgnas.cli.app.COMMANDS` names the command)."""
     from tgnas.predictor.presets import TRAIN_PRESETS
-    t = sub.add_parser("train", help="train the TG-NAS predictor (checkpoint every epoch)",
-                       description="Train the predictor; unset settings keep the --preset's values, "
-                                   "else the defaults of tgnas.predictor.TrainConfig.")
+    t.description = ("Train the predictor; unset settings keep the --preset's values, "
+                     "else the defaults of tgnas.predictor.TrainConfig.")
     t.add_argument("--out", required=True, help="checkpoint file, e.g. models/tgnas_nb101.pt")
     t.add_argument("--preset", choices=TRAIN_PRESETS,
                    help=f"named training preset ({', '.join(TRAIN_PRESETS)}); settings given as well "
                         f"override its fields")
     t.add_argument("--device", default="cpu", help="cpu, cuda or auto")
-    t.add_argument("--threads", type=int, default=1,
+    t.add_argument("--threads", type=threads, default=1,
                    help="torch CPU threads (0 = torch's default); the model's ops are small, and on a "
                         "shared CPU more threads mostly wait for each other")
     t.add_argument("--resume", action="store_true", help="continue from the checkpoint at --out")

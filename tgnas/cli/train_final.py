@@ -22,7 +22,8 @@ import typing
 from dataclasses import fields
 from pathlib import Path
 
-from tgnas.train.config import DATASETS, FinalTrainConfig, coerce, split_params
+from tgnas.errors import SettingError, shorten
+from tgnas.train.config import DATASETS, FinalTrainConfig, coerce, resolve_config, split_params
 
 
 def _flag(name: str) -> str:
@@ -50,42 +51,57 @@ def _load_params(path: str) -> dict:
     p = Path(path)
     if not p.is_file():
         raise ValueError(f"--params {path}: no such file")
-    doc = yaml.safe_load(p.read_text()) or {}
+    try:
+        doc = yaml.safe_load(p.read_text()) or {}
+    except yaml.YAMLError as err:  # e.g. a `!!python/object` tag, which safe loading refuses
+        problem = getattr(err, "problem", None) or type(err).__name__
+        mark = getattr(err, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise ValueError(f"--params {path}: not plain YAML{where}: {shorten(str(problem), 120)}") from None
     section = doc.get("final_training", doc) if isinstance(doc, dict) else None
     if not isinstance(section, dict):
         raise ValueError(f"--params {path}: expected a mapping with a 'final_training' section")
     return section
 
 
+def _settings(args: argparse.Namespace, space: str) -> tuple[FinalTrainConfig, bool]:
+    """(the run's config, smoke): the preset of (dataset, space, smoke), the ``--params``
+    file's values, then every ``--<field>`` flag given."""
+    from_file: dict = {}
+    smoke = args.smoke
+    try:
+        if args.params:
+            meta, from_file = split_params(_load_params(args.params))
+            if smoke is None and "smoke" in meta:
+                smoke = coerce("smoke", meta["smoke"], bool)
+        dataset = args.dataset or from_file.pop("dataset", "cifar10")
+        base = resolve_config(space, dataset, bool(smoke), from_file)
+    except SettingError as err:
+        if not args.params:
+            raise
+        raise ValueError(f"--params {args.params}: final_training.{err.setting} {err.problem}") from None
+    hints = typing.get_type_hints(FinalTrainConfig)
+    flags = {f.name: coerce(f.name, getattr(args, f"cfg_{f.name}"), hints[f.name]) for f in fields(FinalTrainConfig)
+             if getattr(args, f"cfg_{f.name}", None) is not None}
+    return base.with_overrides(flags), bool(smoke)
+
+
 def _cmd_train_final(args: argparse.Namespace) -> int:
-    from tgnas.train.config import resolve_config
     from tgnas.train.loop import EXIT_INTERRUPTED, check_run_folder, parse_architecture, preflight
 
     if args.resume and args.overwrite:
         raise ValueError("--resume continues the run in --out; --overwrite replaces it: give one")
     # 1. the architecture, before anything is loaded or written (errors: tgnas.cli.main)
     parsed = parse_architecture(args.genotype)
-    # 2. the settings
-    overrides: dict = {}
-    smoke = args.smoke
-    if args.params:
-        meta, from_file = split_params(_load_params(args.params))
-        overrides.update(from_file)
-        if smoke is None and "smoke" in meta:
-            smoke = coerce("smoke", meta["smoke"], bool)
-    hints = typing.get_type_hints(FinalTrainConfig)
-    for f in fields(FinalTrainConfig):
-        value = getattr(args, f"cfg_{f.name}", None)
-        if value is not None:
-            overrides[f.name] = coerce(f.name, value, hints[f.name])
-    dataset = args.dataset or overrides.pop("dataset", "cifar10")
-    cfg = resolve_config(parsed.space, dataset, bool(smoke), overrides)
+    # 2. the settings: the preset, then the --params file, then the flags (a bad value of the
+    # file names the file; one of a flag, the flag: tgnas.cli.app)
+    cfg, smoke = _settings(args, parsed.space)
     preflight(cfg)
     # 3. the output folder: never replace another run unless asked
     check_run_folder(args.out, resume=args.resume, overwrite=args.overwrite)
     from tgnas.train.loop import train_final
 
-    if bool(smoke):
+    if smoke:
         print("SMOKE RUN: a small network for one short epoch on a subset; not the paper's protocol",
               flush=True)
     result = train_final(cfg, parsed, args.out, resume=args.resume, overwrite=args.overwrite)
@@ -98,9 +114,10 @@ def _cmd_train_final(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("train-final", help="train a found architecture (CIFAR-10 / ImageNet, CPU to N GPUs)",
-                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def register(p: argparse.ArgumentParser) -> None:
+    """Fill the ``tgnas train-final`` parser (:data:`tgnas.cli.app.COMMANDS` names the command)."""
+    p.description = __doc__
+    p.formatter_class = argparse.RawDescriptionHelpFormatter  # keep the docstring's layout
     p.add_argument("--genotype", required=True,
                    help="DARTS genotype string 'Genotype(normal=[...], ...)', NB201 arch string "
                         "'|op~0|+|op~0|op~1|+...', or DARTS_V1 / DARTS_V2")

@@ -14,10 +14,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from tgnas.errors import NamesOptions
 from tgnas.plus.rule import PlusRule, floor_neg_inf, normal_scores
 from tgnas.spaces.base import Space
 
-__all__ = ["NORMALISATIONS", "MIN_WITHIN", "SCORE_COLUMN", "check_normalise", "combine", "output_columns"]
+__all__ = ["NORMALISATIONS", "MIN_WITHIN", "SCORE_COLUMN", "NormaliseError", "check_normalise", "combine",
+           "output_columns"]
 
 #: TG-NAS+ normalisations (see the module docstring).
 NORMALISATIONS: tuple[str, ...] = ("reference", "within")
@@ -27,10 +29,16 @@ MIN_WITHIN = 100
 SCORE_COLUMN = "plus_score"
 
 
+class NormaliseError(NamesOptions, ValueError):
+    """A normalisation that cannot be used here (the command line names ``--normalise``)."""
+
+    flags = {f"normalise={n!r}": f"--normalise {n}" for n in NORMALISATIONS}
+
+
 def check_normalise(normalise: str) -> None:
     """``ValueError`` unless ``normalise`` is one of :data:`NORMALISATIONS`."""
     if normalise not in NORMALISATIONS:
-        raise ValueError(f"unknown normalise {normalise!r}; expected one of {list(NORMALISATIONS)}")
+        raise NormaliseError(f"unknown normalise {normalise!r}; expected one of {list(NORMALISATIONS)}")
 
 
 def combine(rule: PlusRule, table: pd.DataFrame, space: Space, normalise: str = "reference") -> np.ndarray:
@@ -44,7 +52,7 @@ def combine(rule: PlusRule, table: pd.DataFrame, space: Space, normalise: str = 
     if normalise == "reference":
         return rule.score(table, space.reference_space().name)
     if len(table) < MIN_WITHIN:
-        raise ValueError(f"normalise='within' ranks within the scored set and needs >= {MIN_WITHIN} "
+        raise NormaliseError(f"normalise='within' ranks within the scored set and needs >= {MIN_WITHIN} "
                          f"architectures, got {len(table)}; use normalise='reference'")
     rule.check_columns(table)
     z = np.column_stack([normal_scores(floor_neg_inf(table[s].to_numpy())) for s in rule.signals])

@@ -22,7 +22,6 @@ the predictor's *own* scores, so a rule is only valid with the checkpoint it was
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +30,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from tgnas.fileio import sha256_file, write_json
+from tgnas.errors import shorten
+from tgnas.fileio import read_json, sha256_file, write_json
 from tgnas.metrics import kendall_tau
 
 __all__ = ["REFERENCE_QUANTILES", "floor_neg_inf", "normal_scores", "Reference", "PlusRule", "fit_rule", "equal_rule",
@@ -79,6 +79,13 @@ class Reference:
 
     quantiles: np.ndarray
 
+    def __post_init__(self) -> None:
+        q = np.asarray(self.quantiles, dtype=np.float64)
+        if q.ndim != 1 or len(q) < 2 or not np.all(np.isfinite(q)) or np.any(np.diff(q) < 0):
+            raise ValueError(f"quantiles must be >= 2 finite numbers in non-decreasing order, got "
+                             f"{len(q) if q.ndim == 1 else q.shape} value(s){_first_problem(q)}")
+        self.quantiles = q
+
     @classmethod
     def of(cls, values: np.ndarray, q: int = REFERENCE_QUANTILES) -> Reference:
         v = np.asarray(values, dtype=np.float64)
@@ -96,6 +103,33 @@ class Reference:
         p = (lo + hi) / 2.0 / len(q)  # ties get the middle of their run, as ranks would
         eps = 0.5 / len(q)
         return stats.norm.ppf(np.clip(p, eps, 1.0 - eps))
+
+
+def _first_problem(q: np.ndarray) -> str:
+    """What is wrong first in a 1-d array of quantiles ("" if nothing is)."""
+    if q.ndim != 1:
+        return ""
+    bad = np.flatnonzero(~np.isfinite(q))
+    if len(bad):
+        return f" (value {int(bad[0])} is {q[bad[0]]})"
+    down = np.flatnonzero(np.diff(q) < 0)
+    return f" (value {int(down[0]) + 1} is below value {int(down[0])})" if len(down) else ""
+
+
+def _number_list(value: object, field: str) -> np.ndarray:
+    """A JSON list of numbers as a float array; ValueError naming ``field`` otherwise."""
+    if not isinstance(value, list) or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                              for v in value):
+        kind = type(value).__name__ if not isinstance(value, list) else "a list holding " + ", ".join(
+            sorted({type(v).__name__ for v in value if not isinstance(v, (int, float)) or isinstance(v, bool)}))
+        raise ValueError(f"{field} must be a list of numbers, got {kind}")
+    return np.asarray(value, dtype=np.float64)
+
+
+def _object(value: object, field: str) -> Mapping:
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{field} must be an object, got {type(value).__name__}")
+    return value
 
 
 @dataclass
@@ -119,7 +153,7 @@ class PlusRule:
         self.weights = np.asarray(self.weights, dtype=np.float64)
         if self.weights.shape != (len(self.signals),):
             raise ValueError(f"weights have shape {self.weights.shape}, expected ({len(self.signals)},)")
-        if np.any(self.weights < 0) or not self.weights.sum() > 0:
+        if not np.all(np.isfinite(self.weights)) or np.any(self.weights < 0) or not self.weights.sum() > 0:
             raise ValueError(f"weights must be non-negative and not all zero, got {self.weights.tolist()}")
 
     def add_reference(self, space: str, table: pd.DataFrame) -> None:
@@ -153,11 +187,41 @@ class PlusRule:
 
     @classmethod
     def from_dict(cls, d: Mapping) -> PlusRule:
+        """The rule of a :meth:`to_dict` mapping (a rule file), checked field by field.
+
+        Raises:
+            ValueError: naming the first bad field (``weights``, ``references.darts.tgnas``, ...).
+        """
+        d = _object(d, "a rule")
         if d.get("format") != "tgnas-plus-rule" or d.get("version") != 1:
-            raise ValueError(f"not a tgnas-plus-rule v1 (format={d.get('format')!r}, version={d.get('version')!r})")
-        refs = {sp: {s: Reference(np.asarray(q, dtype=np.float64)) for s, q in r.items()}
-                for sp, r in d["references"].items()}
-        return cls(tuple(d["signals"]), np.asarray(d["weights"]), refs, dict(d.get("info", {})))
+            raise ValueError(f"not a tgnas-plus-rule v1 (format={shorten(d.get('format'), 40)}, "
+                             f"version={shorten(d.get('version'), 40)})")
+        signals = d.get("signals")
+        if not isinstance(signals, list) or not signals or not all(isinstance(s, str) for s in signals) \
+                or len(set(signals)) != len(signals):
+            raise ValueError(f"signals must be a non-empty list of distinct names, got {shorten(signals, 80)}")
+        weights = _number_list(d.get("weights"), "weights")
+        if weights.shape != (len(signals),) or not np.all(np.isfinite(weights)) or np.any(weights < 0) \
+                or not weights.sum() > 0:
+            raise ValueError(f"weights must be {len(signals)} finite numbers >= 0, not all 0 (one per signal), "
+                             f"got {shorten(weights.tolist(), 80)}")
+        refs = {}
+        for sp, r in _object(d.get("references", {}), "references").items():
+            r = _object(r, f"references.{sp}")
+            missing = [s for s in signals if s not in r]
+            if missing:
+                raise ValueError(f"references.{sp} lacks the signals {missing}")
+            refs[sp] = {}
+            for s in signals:
+                q = _number_list(r[s], f"references.{sp}.{s}")
+                try:
+                    refs[sp][s] = Reference(q)
+                except ValueError as e:
+                    raise ValueError(f"references.{sp}.{s}: {e}") from None
+        info = dict(_object(d.get("info", {}), "info"))
+        if not isinstance(info.get("predictor_sha256", ""), str):
+            raise ValueError(f"info.predictor_sha256 must be a hex string, got {shorten(info['predictor_sha256'], 40)}")
+        return cls(tuple(signals), weights, refs, info)
 
     def save(self, path: Path | str) -> Path:
         """Write the rule as JSON (atomically, replacing ``path``); return the resolved path."""
@@ -165,14 +229,17 @@ class PlusRule:
 
     @classmethod
     def load(cls, path: Path | str) -> PlusRule:
+        """Read and check a rule file (strict JSON; :meth:`from_dict` checks every field).
+
+        Raises:
+            FileNotFoundError: no file; ValueError: not JSON, or a bad field (the message names it).
+        """
         path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"no TG-NAS+ rule at {path}")
+        d = read_json(path, "TG-NAS+ rule", allow_nan=True)  # every number is checked below, by field
         try:
-            d = json.loads(path.read_text())
-        except json.JSONDecodeError as e:
-            raise ValueError(f"{path} is not JSON: {e}") from None
-        return cls.from_dict(d)
+            return cls.from_dict(d)
+        except ValueError as e:
+            raise ValueError(f"TG-NAS+ rule {path}: {e}") from None
 
 
 def fit_rule(table: pd.DataFrame, signals: Sequence[str], space: str, target: str = "accuracy") -> PlusRule:

@@ -51,13 +51,13 @@ from tqdm import tqdm
 
 from tgnas import paths
 from tgnas.embeddings import embed_ops
-from tgnas.checkpoints import CheckpointError, load_checkpoint_file, save_checkpoint
-from tgnas.errors import shorten
+from tgnas.checkpoints import CheckpointError, check_finite, load_checkpoint_file, save_checkpoint
+from tgnas.errors import SettingError, shorten
 from tgnas.fileio import check_output
 from tgnas.graph_forms import check_form
 from tgnas.graphs import BatchMaker, GraphSet
 from tgnas.metrics import kendall_tau, spearman_rho
-from tgnas.runtime import resolve_device, set_seed
+from tgnas.runtime import check_number, check_seed, resolve_device, set_seed
 from tgnas.spaces import catalog
 from tgnas.version import __version__
 from tgnas.predictor.data import SpaceData, canonical_train_name, load_space_data, split_name
@@ -144,18 +144,14 @@ class TrainConfig:
         if isinstance(self.gcn, str):  # a preset name
             object.__setattr__(self, "gcn", gcn_preset(self.gcn))
         if not self.train_spaces or len(set(self.train_spaces)) != len(self.train_spaces):
-            raise ValueError(f"train_spaces must be non-empty and distinct, got {self.train_spaces}")
-        if not 0.0 < self.fraction <= 1.0:
-            raise ValueError(f"fraction must lie in (0, 1], got {self.fraction}")
-        if not 0.0 < self.val_fraction < 1.0:
-            raise ValueError(f"val_fraction must lie in (0, 1), got {self.val_fraction}")
-        for name in ("epochs", "batch_size", "step_size"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.patience < 0:
-            raise ValueError(f"patience must be >= 0, got {self.patience}")
+            raise SettingError("train_spaces", f"must be non-empty and distinct, got {self.train_spaces}")
+        self._check_numbers()
+        if not self.fraction <= 1.0:
+            raise SettingError("fraction", f"must lie in (0, 1], got {self.fraction}")
+        if not self.val_fraction < 1.0:
+            raise SettingError("val_fraction", f"must lie in (0, 1), got {self.val_fraction}")
         if not 0 <= self.average_from <= self.epochs:
-            raise ValueError(f"average_from must lie in 0..epochs={self.epochs}, got {self.average_from}")
+            raise SettingError("average_from", f"must lie in 0..epochs={self.epochs}, got {self.average_from}")
         if self.average_from and self.patience:
             raise ValueError("average_from and patience exclude each other: an average has no best epoch "
                              "to stop at")
@@ -164,6 +160,20 @@ class TrainConfig:
                                      ("schedule", self.schedule, SCHEDULES)):
             if value not in allowed:
                 raise ValueError(f"unknown {name} {value!r}; expected one of {list(allowed)}")
+
+    def _check_numbers(self) -> None:
+        """Every number is finite and in range (NaN compares false with everything, so a
+        ``--margin nan`` used to train on); :class:`SettingError` names the field."""
+        for name in ("fraction", "val_fraction", "lr", "gamma"):
+            check_number(getattr(self, name), name, 0.0, above=True)
+        for name in ("weight_decay", "margin"):
+            check_number(getattr(self, name), name)
+        for name, minimum in (("epochs", 1), ("batch_size", 1), ("step_size", 1), ("patience", 0),
+                              ("average_from", 0), ("nb301_surrogate_samples", 0)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+                raise SettingError(name, f"must be an integer >= {minimum}, got {shorten(value, 40)}")
+        check_seed(self.seed)
 
     def with_epochs(self, epochs: int) -> TrainConfig:
         """The same run with ``epochs`` epochs; weight averaging keeps covering the same share
@@ -389,7 +399,36 @@ def load_checkpoint(path: Path | str) -> dict:
     missing = [k for k in required if k not in ckpt]
     if missing:
         raise CheckpointError(f"{path}: predictor checkpoint lacks keys {missing}")
+    _check_vocab_and_table(ckpt, path)
     return ckpt
+
+
+def _check_vocab_and_table(ckpt: dict, path: Path) -> None:
+    """The operator vocabulary, its ``(V, in_dim)`` embedding table (finite: a NaN row gives
+    NaN scores), and the configs and weights are of the types the predictor reads."""
+    vocab, table, in_dim = ckpt["vocab"], ckpt["embedding_table"], ckpt["in_dim"]
+    if not isinstance(vocab, (list, tuple)) or not all(isinstance(op, str) for op in vocab) \
+            or len(set(vocab)) != len(vocab):
+        raise CheckpointError(f"{path}: vocab must be a list of distinct operator names, got "
+                              f"{shorten(vocab, 80)}")
+    if isinstance(in_dim, bool) or not isinstance(in_dim, int) or in_dim < 1:
+        raise CheckpointError(f"{path}: in_dim must be a positive integer, got {shorten(in_dim, 40)}")
+    if not isinstance(table, torch.Tensor) or not table.is_floating_point() \
+            or tuple(table.shape) != (len(vocab), in_dim):
+        got = tuple(table.shape) if isinstance(table, torch.Tensor) else type(table).__name__
+        raise CheckpointError(f"{path}: embedding_table must be a float tensor of shape (len(vocab), in_dim) = "
+                              f"({len(vocab)}, {in_dim}), got {got}")
+    check_finite({"embedding_table": table}, f"predictor checkpoint {path}")
+    for key in ("config", "best"):
+        if not isinstance(ckpt[key], dict):
+            raise CheckpointError(f"{path}: {key} must be a dict, got {type(ckpt[key]).__name__}")
+    lacking = [k for k in ("epoch", "val_score", "model_state") if k not in ckpt["best"]]
+    if lacking:
+        raise CheckpointError(f"{path}: best lacks keys {lacking}")
+    for where, state in (("model_state", ckpt["model_state"]), ("best.model_state", ckpt["best"].get("model_state"))):
+        if state is not None and not (isinstance(state, dict) and all(isinstance(v, torch.Tensor)
+                                                                      for v in state.values())):
+            raise CheckpointError(f"{path}: {where} must be a dict of tensors, got {type(state).__name__}")
 
 
 # ============================================================================ training

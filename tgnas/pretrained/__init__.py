@@ -23,9 +23,10 @@ never as a side effect of a notebook.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
+
+from tgnas.fileio import read_json
 
 __all__ = ["PRETRAINED_DIR", "CHECKPOINT", "RULE", "PROVENANCE", "available", "default_checkpoint",
            "provenance"]
@@ -51,5 +52,14 @@ def default_checkpoint() -> Path:
 
 
 def provenance() -> dict[str, Any]:
-    """The shipped provenance record (``{}`` when nothing is shipped)."""
-    return json.loads(PROVENANCE.read_text()) if PROVENANCE.is_file() else {}
+    """The shipped provenance record (``{}`` when nothing is shipped).
+
+    Raises:
+        ValueError: the file is not a JSON object (the message names it).
+    """
+    if not PROVENANCE.is_file():
+        return {}
+    record = read_json(PROVENANCE, "provenance record")
+    if not isinstance(record, dict):
+        raise ValueError(f"provenance record {PROVENANCE} must hold a JSON object, got {type(record).__name__}")
+    return record

@@ -35,12 +35,13 @@ use ``amp="off"`` for the exact fp32 protocol.
 from __future__ import annotations
 
 import dataclasses
-import math
 import types
 import typing
 from dataclasses import dataclass, fields
 from typing import Any, Mapping
 
+from tgnas.errors import SettingError, shorten
+from tgnas.runtime import check_number, check_seed, check_threads
 from tgnas.spaces.catalog import get_space, space_names
 
 DATASETS: tuple[str, ...] = ("cifar10", "imagenet")
@@ -134,35 +135,32 @@ class FinalTrainConfig:
             _check_int(name, getattr(self, name), minimum=1)
         for name in ("warmup_epochs", "cutout", "crop_padding", "num_workers", "seed", "cpu_threads"):
             _check_int(name, getattr(self, name), minimum=0)
+        check_threads(self.cpu_threads, "cpu_threads")
         for name in ("train_images", "test_images"):
             if getattr(self, name) is not None:
                 _check_int(name, getattr(self, name), minimum=1)
-        for name in ("lr", "lr_min", "momentum", "weight_decay", "label_smoothing",
+        check_seed(self.seed)
+        for name in ("lr_min", "momentum", "weight_decay", "label_smoothing",
                      "auxiliary_weight", "drop_path_prob", "grad_clip", "color_jitter"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-                    or value < 0:
-                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-        if not self.lr > 0:
-            raise ValueError(f"lr must be > 0, got {self.lr!r}")
+            check_number(getattr(self, name), name)
+        check_number(self.lr, "lr", 0.0, above=True)
         if self.lr_min > self.lr:
-            raise ValueError(f"lr_min={self.lr_min} must not exceed lr={self.lr}")
+            raise SettingError("lr_min", f"must not exceed lr={self.lr}, got {self.lr_min}")
         if not self.drop_path_prob < 1:
-            raise ValueError(f"drop_path_prob must be in [0, 1), got {self.drop_path_prob}")
+            raise SettingError("drop_path_prob", f"must be in [0, 1), got {self.drop_path_prob}")
         if not self.label_smoothing < 1:
-            raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
+            raise SettingError("label_smoothing", f"must be in [0, 1), got {self.label_smoothing}")
         if self.warmup_epochs >= self.epochs and self.warmup_epochs > 0:
-            raise ValueError(f"warmup_epochs={self.warmup_epochs} must be < epochs={self.epochs}")
-        if self.time_limit_s is not None and not (isinstance(self.time_limit_s, (int, float))
-                                                  and self.time_limit_s > 0):
-            raise ValueError(f"time_limit_s must be a positive number or None, got {self.time_limit_s!r}")
+            raise SettingError("warmup_epochs", f"must be < epochs={self.epochs}, got {self.warmup_epochs}")
+        if self.time_limit_s is not None:
+            check_number(self.time_limit_s, "time_limit_s", 0.0, above=True)
         for name in ("nesterov", "auxiliary", "progress"):
             if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"{name} must be a bool, got {getattr(self, name)!r}")
+                raise SettingError(name, f"must be a bool, got {shorten(getattr(self, name), 40)}")
         if self.nesterov and self.momentum == 0:
             raise ValueError("nesterov=True needs momentum > 0")
         if not isinstance(self.device, str) or not self.device:
-            raise ValueError(f"device must be a non-empty string, got {self.device!r}")
+            raise SettingError("device", f"must be a non-empty string, got {shorten(self.device, 40)}")
 
     def with_overrides(self, overrides: Mapping[str, Any] | None) -> FinalTrainConfig:
         """A copy with ``overrides`` applied (values coerced to the field's type).
@@ -193,12 +191,12 @@ class FinalTrainConfig:
 
 def _check_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
     if value not in choices:
-        raise ValueError(f"unknown {name} {value!r}; expected one of {list(choices)}")
+        raise SettingError(name, f"must be one of {list(choices)}, got {shorten(value, 40)}")
 
 
 def _check_int(name: str, value: object, minimum: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+        raise SettingError(name, f"must be an int >= {minimum}, got {shorten(value, 40)}")
 
 
 def _field_types() -> dict[str, Any]:
@@ -217,7 +215,7 @@ def coerce(name: str, value: Any, annotation: Any) -> Any:
     if value is None or (isinstance(value, str) and value.strip().lower() in ("none", "null")):
         if optional:
             return None
-        raise ValueError(f"{name} cannot be None (expected {base.__name__})")
+        raise SettingError(name, f"cannot be None (expected {base.__name__})")
     try:
         if base is bool:
             if isinstance(value, bool):
@@ -229,8 +227,8 @@ def coerce(name: str, value: Any, annotation: Any) -> Any:
                 return False
             raise ValueError
         if base is int:
-            if isinstance(value, bool):
-                raise ValueError
+            if isinstance(value, bool) or (isinstance(value, str) and len(value.strip()) > 30):
+                raise ValueError  # (int() of thousands of digits is slow, then refused by Python)
             if isinstance(value, float):
                 if not value.is_integer():
                     raise ValueError
@@ -244,8 +242,9 @@ def coerce(name: str, value: Any, annotation: Any) -> Any:
             if not isinstance(value, (str, int, float)) or isinstance(value, bool):
                 raise ValueError
             return str(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name}={value!r} is not a valid {base.__name__}") from None
+    except (TypeError, ValueError, OverflowError):
+        article = "an" if base.__name__[0] in "aeiou" else "a"
+        raise SettingError(name, f"must be {article} {base.__name__}, got {shorten(value, 40)}") from None
     raise TypeError(f"field {name} has an unsupported type {annotation!r}")  # pragma: no cover
 
 

@@ -40,7 +40,7 @@ from tgnas.train.config import FinalTrainConfig
 from tgnas.train.data import (CIFAR10_MEAN, CIFAR10_STD, IMAGENET_MEAN, IMAGENET_STD, CifarAugment,
                               ImageFolderDataset, ShardedBatchSampler, TensorSplit, eval_shard,
                               global_batches, load_cifar10_split, normalize, rank_slice)
-from tgnas.checkpoints import CheckpointError, load_checkpoint_file, save_checkpoint
+from tgnas.checkpoints import CheckpointError, check_finite, load_checkpoint_file, save_checkpoint
 from tgnas.errors import shorten
 from tgnas.fileio import OutputExistsError, check_output, write_json, write_text
 from tgnas.train.runtime import (DistContext, StopFlag, WarmupCosine, amp_dtype, derived_seed, init_distributed,
@@ -301,16 +301,41 @@ def check_run_folder(out_dir: str | Path, resume: bool = False, overwrite: bool 
         raise NotADirectoryError(f"output folder {out} is a file")
     found = [n for n in (CHECKPOINT_NAME, LOG_NAME, CONFIG_NAME, RESULT_NAME) if (out / n).exists()]
     if found and not (resume or overwrite):
-        raise OutputExistsError(f"{out} holds a run ({', '.join(found)}); continue it with --resume "
-                                f"(resume=True) or replace it with --overwrite (overwrite=True)")
+        raise OutputExistsError(f"{out} holds a run ({', '.join(found)}); continue it with resume=True "
+                                f"or replace it with overwrite=True")
     check_output(out / CONFIG_NAME, overwrite=True, what="run folder file")
     return out
+
+
+#: What a final-training checkpoint holds (:func:`_save`): key -> the type of its value.
+_SAVED_TYPES: dict[str, type] = {
+    "config": dict, "genotype": str, "world_size": int, "epoch": int, "step_in_epoch": int, "model": dict,
+    "optimizer": dict, "scheduler": dict, "scaler": dict, "rng": list, "history": list, "step_losses": list,
+    "partial": list}
+
+
+def _check_saved(saved: dict[str, Any]) -> None:
+    """Every key :func:`_save` writes, of its type, and finite weights (a diverged run's NaN
+    weights would train on with NaN loss)."""
+    missing = [k for k in _SAVED_TYPES if k not in saved]
+    if missing:
+        raise CheckpointError(f"the checkpoint lacks {missing}; it is not a complete final-training checkpoint "
+                              f"(start afresh with --overwrite)")
+    for key, kind in _SAVED_TYPES.items():
+        if not isinstance(saved[key], kind) or isinstance(saved[key], bool):
+            raise CheckpointError(f"the checkpoint's {key!r} must be of type {kind.__name__}, got "
+                                  f"{type(saved[key]).__name__} {shorten(saved[key], 40)} (start afresh with --overwrite)")
+    if len(saved["rng"]) != saved["world_size"]:
+        raise CheckpointError(f"the checkpoint holds {len(saved['rng'])} RNG states for {saved['world_size']} "
+                              f"processes (start afresh with --overwrite)")
+    check_finite(saved["model"], "the checkpoint to resume")
 
 
 def _check_resumable(saved: dict[str, Any], cfg: FinalTrainConfig, parsed: ParsedArch, world: int) -> None:
     if saved.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(f"the checkpoint has format {shorten(saved.get('format'))}; this tgnas resumes "
                               f"format {CHECKPOINT_FORMAT} (start afresh with --overwrite)")
+    _check_saved(saved)
     if saved["genotype"] != parsed.text:
         raise ValueError(f"the checkpoint trains {shorten(saved['genotype'])}, not {shorten(parsed.text)}; "
                          f"use another out_dir or the same genotype")

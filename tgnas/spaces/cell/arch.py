@@ -76,8 +76,22 @@ def _fail(msg: str) -> ValueError:
     return ValueError(f"bad cell: {msg}")
 
 
+def _plain(value: Any, depth: int = 0) -> Any:
+    """``value`` with NumPy arrays and scalars and tuples as the JSON types they stand for
+    (lists, ``int``, ``float``, ``str``): a cell built in Python may hold ``np.int64`` indices
+    or an adjacency array. Three levels deep at most (an adjacency is two)."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (list, tuple)) and depth < 3:
+        return [_plain(v, depth + 1) for v in value]
+    return value
+
+
 def cell_from_dict(d: Any) -> Cell:
-    """Build a :class:`Cell` from the JSON object's value (see the module docstring).
+    """Build a :class:`Cell` from the JSON object's value (see the module docstring), or from
+    the same dict built in Python (NumPy integers, arrays and tuples accepted).
 
     Raises:
         ValueError: not an object, unknown keys, missing or malformed ``nodes``, both or
@@ -86,6 +100,7 @@ def cell_from_dict(d: Any) -> Cell:
     """
     if not isinstance(d, dict):
         raise _fail(f"expected a JSON object with 'nodes' and 'edges' or 'adjacency', got {type(d).__name__}")
+    d = {k: _plain(v) if k in ("nodes", "edges", "adjacency") else v for k, v in d.items()}
     unknown = sorted(set(d) - {"nodes", "edges", "adjacency", "descriptions", "params", "flops", "id", "name"})
     if unknown:
         raise _fail(f"unknown key(s) {shorten(unknown)}; expected nodes, edges or adjacency, descriptions, "

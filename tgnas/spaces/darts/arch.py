@@ -43,7 +43,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tgnas.errors import check_text, shorten
+from tgnas.errors import check_text, shorten, unusual_character
 from tgnas.graph_forms import masks_to_form
 from tgnas.spaces.base import CellGraph, Space
 
@@ -167,7 +167,7 @@ def _check_cell(pairs: object, cell: str) -> tuple[Pair, ...]:
             raise ValueError(f"Genotype.{cell}[{e}] must be an (op, input_node) pair, got {_shown(pair)}")
         op, inp = pair
         if op not in DARTS_OPS:
-            raise ValueError(f"unknown DARTS op {_shown(op)} in Genotype.{cell}[{e}]; "
+            raise ValueError(f"unknown DARTS op {_shown(op)}{unusual_character(op)} in Genotype.{cell}[{e}]; "
                              f"expected one of {list(DARTS_OPS)}")
         if isinstance(inp, bool):
             raise ValueError(f"input node of Genotype.{cell}[{e}] must be an int, got {_shown(inp)}")

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from tgnas.errors import check_text, shorten
+from tgnas.errors import check_text, shorten, unusual_character
 from tgnas.spaces.base import CellGraph, Space
 from tgnas.spaces.nb101.hashing import hash_cell
 
@@ -225,7 +225,8 @@ class NB101Form(Space):
             raise ValueError(f"last op must be {OUTPUT!r}, got {arch.ops[-1]!r}")
         for v, op in enumerate(arch.ops[1:-1], start=1):
             if op not in self.ops:
-                raise ValueError(f"unknown op {op!r} at vertex {v}; expected one of {list(self.ops)}")
+                raise ValueError(f"unknown op {shorten(op)}{unusual_character(op)} at vertex {v}; "
+                                 f"expected one of {list(self.ops)}")
         if arch.num_edges == 0:
             raise ValueError("empty graph: the cell has no edges")
 

@@ -28,7 +28,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from tgnas.errors import check_text, shorten
+from tgnas.errors import check_text, shorten, unusual_character
 from tgnas.spaces.base import CellGraph, Space
 
 #: The operator choices, in the benchmark's order.
@@ -78,7 +78,7 @@ class NB201Arch:
             raise ValueError(f"an NB201 cell has {len(NB201_EDGES)} edges, got {len(ops)} ops: {ops!r}")
         for k, op in enumerate(ops):
             if op not in NB201_OPS:
-                raise ValueError(f"unknown NB201 op {op!r} on edge {_edge_name(k)}; "
+                raise ValueError(f"unknown NB201 op {shorten(op)}{unusual_character(op)} on edge {_edge_name(k)}; "
                                  f"expected one of {list(NB201_OPS)}")
         object.__setattr__(self, "ops", ops)
 
@@ -141,7 +141,7 @@ def parse_arch(text: str) -> NB201Arch:
                 raise ValueError(f"wrong node index in NB201 arch string {shorten(text)}: token {shorten(token)} "
                                  f"is edge {source} into node {target}, expected '~{source}'")
             if op not in NB201_OPS:
-                raise ValueError(f"unknown NB201 op {shorten(op)} in arch string {shorten(text)}; "
+                raise ValueError(f"unknown NB201 op {shorten(op)}{unusual_character(op)} in arch string {shorten(text)}; "
                                  f"expected one of {list(NB201_OPS)}")
             ops.append(op)
     return NB201Arch(tuple(ops))
