@@ -117,7 +117,8 @@ class _Converter:
         found before its batch is embedded."""
         missing = sorted(set(graph.ops) - self.described - {op for op, _ in own})
         if missing:
-            raise ValueError(f"no description for operator(s) {missing}: describe each (--describe OP=TEXT, "
+            odd = "".join(unusual_character(op) for op in missing)
+            raise ValueError(f"no description for operator(s) {missing}{odd}: describe each (--describe OP=TEXT, "
                              f"descriptions={{op: text}} in Python, or a cell's \"descriptions\" field)")
 
 
