@@ -136,7 +136,7 @@ def score_nb201(predictor: Predictor, form: str | None = None) -> np.ndarray:
     ``form``: graph form (:mod:`tgnas.graph_forms`; default: the predictor's own setting).
     """
     graphs: GraphSet = graphset(SPACES["nb201"], predictor.config.graph_form if form is None else form)
-    return predictor.score(graphs)
+    return predictor.score(graphs, size=predictor.cells_size(SPACES["nb201"]))
 
 
 def within_space_val(path: Path) -> dict[str, dict[str, float]]:

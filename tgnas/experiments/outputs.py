@@ -16,6 +16,8 @@ be re-derived from the details at any time (``python -m tgnas.experiments.output
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import json
 from pathlib import Path
 from typing import Any, Callable
@@ -220,6 +222,22 @@ def write_stage_outputs(stage: str, full: dict, metrics_dir: Path | None = None)
     for name, rows in SERIES.get(stage, lambda _: {})(full).items():
         written[name] = write_json(rows, metrics_dir / "plots" / f"{name}.json")
     return written
+
+
+def replace_readme_blocks(blocks: Mapping[str, tuple[str, str]], readme: Path | None = None) -> bool:
+    """Replace generated README blocks, ``{begin marker: (end marker, body)}``, markers kept;
+    return whether the file changed. ``ValueError`` names a block whose markers are missing."""
+    readme = readme or paths.PROJECT_ROOT / "README.md"
+    text = readme.read_text()
+    new = text
+    for begin, (end, body) in blocks.items():
+        start, stop = new.find(begin), new.find(end)
+        if start < 0 or stop < start:
+            raise ValueError(f"{readme} has no block {begin!r} ... {end!r}")
+        new = new[:start] + f"{begin}\n{body}{end}" + new[stop + len(end):]
+    if new != text:
+        readme.write_text(new)
+    return new != text
 
 
 def read_details(stage: str, metrics_dir: Path | None = None) -> dict:

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from tgnas import paths
+from tgnas.experiments.outputs import replace_readme_blocks
 from tgnas.fileio import save_figure
 from tgnas.published import PAPER, PUBLISHED, TABLE3_COLUMNS, TGNAS, Published, published
 
@@ -588,18 +589,9 @@ def readme_blocks(rows: list[Row]) -> dict[str, str]:
 def update_readme(rows: list[Row], readme: Path | None = None) -> bool:
     """Replace the generated blocks of the README; return whether it changed. ``ValueError``
     names a block whose markers are missing."""
-    readme = readme or paths.PROJECT_ROOT / "README.md"
-    text = readme.read_text()
-    new = text
-    for name, block in readme_blocks(rows).items():
-        begin, end = README_BLOCKS[name]
-        start, stop = new.find(begin), new.find(end)
-        if start < 0 or stop < start:
-            raise ValueError(f"{readme} has no block {begin!r} ... {end!r}")
-        new = new[:start] + block + new[stop + len(end):]
-    if new != text:
-        readme.write_text(new)
-    return new != text
+    blocks = readme_blocks(rows)
+    return replace_readme_blocks({begin: (end, blocks[name][len(begin) + 1:-len(end)])
+                                  for name, (begin, end) in README_BLOCKS.items()}, readme)
 
 
 _COLOURS = {"reproduced": "#cfe8cf", "exceeded": "#b7dcf5", "not reproduced": "#f5c6c6", "inconclusive": "#eeeeee"}

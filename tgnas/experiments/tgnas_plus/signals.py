@@ -90,7 +90,8 @@ def nb201_signal_table(pred: Predictor, cells: np.ndarray | None = None, progres
         out = paths.LITE_PROXY_DIR / f"nb201_lite_{cfg.key()}_sub{arch_list_hash(archs)}.npz"
         lite = lite_table(archs, nb201, cfg, out=out, progress=progress)
     table = pd.DataFrame({"nb201_index": idx, "tgnas": scores[idx], "params": size["params"].to_numpy()[idx],
-                          **lite_columns(lite), "seconds": lite["seconds"].to_numpy()})
+                          "flops": size["flops"].to_numpy()[idx] * 1e6, **lite_columns(lite),  # MACs, as flops_of
+                          "seconds": lite["seconds"].to_numpy()})
     if az:
         az_cfg = az_config(nb201)
         if cells is None:
@@ -123,7 +124,9 @@ def nb101_signal_table(pred: Predictor, n: int = 2000, seed: int = 0, progress: 
     if len(df) < 100:
         raise ValueError(f"only {len(df)} of the {n} sampled NB101 cells are unseen by the predictor "
                          f"(fraction={pred.config.fraction}); sample more cells")
-    scores = pred.score(graphs.subset(df["nb101_index"].to_numpy()))
+    idx = df["nb101_index"].to_numpy()
+    size = pred.cells_size(SPACES["nb101"])
+    scores = pred.score(graphs.subset(idx), size=None if size is None else size[idx])
     table = pd.DataFrame({"nb101_index": df["nb101_index"], "tgnas": scores, "params": df["params"],
                           **lite_columns(df), "accuracy": df["test_acc"]})
     if az:
@@ -177,7 +180,10 @@ def nb301_signal_table(pred: Predictor, n: int | None = None, progress: bool = T
     d = load_space_data("darts", graph_form=pred.config.graph_form)
     graphs, y = d.graphs, d.labels
     idx = np.arange(n)
-    table = pd.DataFrame({"tgnas": pred.score(graphs.subset(idx)), "params": _nb301_params(n),
+    size = pred.cells_size(SPACES["darts"])
+    genotypes = list(load_nb301()["genotype"][:n])
+    table = pd.DataFrame({"tgnas": pred.score(graphs.subset(idx), size=None if size is None else size[idx]),
+                          "params": _nb301_params(n), "flops": SPACES["darts"].flops(genotypes),
                           **lite_columns(lite), "accuracy": y[:n]})
     if az:
         table = table.assign(**_az_columns(nb301_az_table(n, progress=progress)))
