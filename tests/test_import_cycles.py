@@ -174,7 +174,8 @@ ALLOWED_FUNCTION_IMPORTS: dict[tuple[str, str], str] = {
     ("tgnas.*", "pooch"): "only `tgnas data fetch` downloads",
     ("tgnas.*", "requests"): "only `tgnas data fetch` downloads",
     ("tgnas.*", "google.protobuf"): "only parsing the raw NAS-Bench-101 tfrecord (`tgnas data build`)",
-    ("tgnas.*", "nbformat"): "only reading notebooks (the pipeline's dependency scan)",
+    ("tgnas.*", "nbformat"): "only reading notebooks (the pipeline's dependency scan, the Markdown render)",
+    ("tgnas.fileio", "IPython"): "only save_and_show, which runs in a notebook kernel",
     ("tgnas.pipeline", "yaml"): "only `python -m tgnas.pipeline` reads dvc.yaml",
     # The command line: `tgnas --help` builds every command's parser, so a command module
     # imports what its command runs (package modules, torch, YAML) when the command runs.

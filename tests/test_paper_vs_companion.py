@@ -91,3 +91,30 @@ def test_update_readme_rewrites_only_the_block(tmp_path):
     f.write_text("no block")
     with pytest.raises(ValueError, match="no block"):
         pvc.update_readme(rows, f)
+
+
+def test_a_notebook_run_by_hand_reads_the_committed_details(monkeypatch, tmp_path):
+    """Notebook 07 in JupyterLab on a fresh clone: outputs go to scratch/, which holds no
+    details yet; the comparison reads the committed ones, and a stage rerun by hand wins."""
+    scratch = tmp_path / "scratch"
+    monkeypatch.setattr(paths, "OUTPUT_ROOT", scratch)
+    monkeypatch.setattr(paths, "METRIC_DETAILS_DIR", scratch / "metrics" / "details")
+    assert [r.our_value for r in pvc.compare()] == [r.our_value for r in pvc.compare(COMMITTED)]
+    assert pvc.source_file("search") == COMMITTED / "details" / "search.json"
+    corr = json.loads((COMMITTED / "details" / "correlation.json").read_text())
+    corr["nb201"]["cifar10"]["tgnas"].update(kendall=0.321, kendall_ci=[0.32, 0.322])
+    (scratch / "metrics" / "details").mkdir(parents=True)
+    (scratch / "metrics" / "details" / "correlation.json").write_text(json.dumps(corr))
+    assert {r.key: r for r in pvc.compare()}["corr_tgnas_kendall"].our_value == 0.321
+
+
+def test_a_missing_detail_file_says_where_it_looked_and_what_writes_it(monkeypatch, tmp_path):
+    project, scratch = tmp_path / "project", tmp_path / "project" / "scratch"
+    monkeypatch.setattr(paths, "PROJECT_ROOT", project)
+    monkeypatch.setattr(paths, "OUTPUT_ROOT", scratch)
+    monkeypatch.setattr(paths, "METRIC_DETAILS_DIR", scratch / "metrics" / "details")
+    with pytest.raises(FileNotFoundError) as err:
+        pvc.compare()
+    msg = str(err.value)
+    assert "scratch/metrics/details, metrics/details" in msg
+    assert "`dvc repro correlations`" in msg and "notebooks/03_correlations.ipynb" in msg

@@ -16,6 +16,7 @@ status from :data:`STATUSES`:
 from __future__ import annotations
 
 import json
+import textwrap
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -49,9 +50,33 @@ class Row:
     unit: str = ""
 
 
-def _load(metrics_dir: Path, stage: str) -> dict | None:
-    path = metrics_dir / "details" / f"{stage}.json"
+#: The dvc.yaml stage and the notebook that write each detail file of :data:`SOURCES`.
+WRITERS = {"correlation": ("correlations", "03_correlations"), "search": ("search", "04_search"),
+           "plus": ("plus", "06_tgnas_plus")}
+
+
+def source_file(stage: str, metrics_dir: Path | None = None) -> Path:
+    """The file ``metrics/details/<stage>.json`` that :func:`compare` reads: below
+    ``metrics_dir`` when given; else where :func:`tgnas.paths.input_path` finds it (in a
+    notebook run by hand: its own ``scratch/`` copy if that stage ran by hand, else the
+    committed one)."""
+    if metrics_dir is not None:
+        return Path(metrics_dir) / "details" / f"{stage}.json"
+    return paths.input_path(paths.METRIC_DETAILS_DIR / f"{stage}.json")
+
+
+def _load(metrics_dir: Path | None, stage: str) -> dict | None:
+    path = source_file(stage, metrics_dir)
     return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _missing_message(stage: str, metrics_dir: Path | None) -> str:
+    wanted = (Path(metrics_dir) / "details" / f"{stage}.json" if metrics_dir is not None
+              else paths.METRIC_DETAILS_DIR / f"{stage}.json")
+    looked = [wanted] if metrics_dir is not None else paths.input_candidates(wanted)
+    dvc_stage, notebook = WRITERS[stage]
+    return (f"metrics/details/{stage}.json not found (looked in {', '.join(paths.rel(p.parent) for p in looked)}): "
+            f"run `dvc repro {dvc_stage}` or notebooks/{notebook}.ipynb first")
 
 
 def numeric_status(p: Published, ours: float, noise: float) -> str:
@@ -83,14 +108,13 @@ def _num(p: Published, ours: float | None, noise: float, our_source: str, protoc
 
 
 def compare(metrics_dir: Path | None = None) -> list[Row]:
-    """Every :data:`tgnas.published.PUBLISHED` record beside our value; raises
-    ``FileNotFoundError`` naming the stage when a metrics file it needs is missing."""
-    metrics_dir = Path(metrics_dir) if metrics_dir is not None else paths.METRICS_DIR
+    """Every :data:`tgnas.published.PUBLISHED` record beside our value, from the detail files
+    of :func:`source_file`; raises ``FileNotFoundError`` naming the file, where it looked and
+    the stage that writes it when one is missing."""
     src = {s: _load(metrics_dir, s) for s in SOURCES}
     missing = [s for s, d in src.items() if d is None]
     if missing:
-        raise FileNotFoundError(f"metrics/details/{missing[0]}.json not found under {metrics_dir}: "
-                                f"run `dvc repro {missing[0] if missing[0] != 'correlation' else 'correlations'}` first")
+        raise FileNotFoundError(_missing_message(missing[0], metrics_dir))
     corr, search, plus = src["correlation"], src["search"], src["plus"]
     c10 = corr["nb201"]["cifar10"]
     settings = corr["timing"]["settings"]
@@ -255,33 +279,53 @@ def update_readme(rows: list[Row], readme: Path | None = None) -> bool:
     return new != text
 
 
-def plot_table(rows: list[Row], path: Path) -> Path:
-    """The comparison as a colour-coded table figure (PNG)."""
+#: Characters per line in each column of the comparison figure: longer text wraps, never cut.
+TABLE_WRAP = (26, 34, 44, 44, 24)
+_STATUS_COLOURS = {"reproduced within noise": "#cfe8cf", "better": "#b7dcf5", "worse": "#f5c6c6",
+                   "needs a GPU run": "#eeeeee", "claim holds": "#cfe8cf", "claim does not hold": "#f5c6c6",
+                   "no published number recorded": "#fff3c4"}
+
+
+def table_figure(rows: list[Row]):
+    """The comparison as a colour-coded table filling its figure: every text in full (wrapped
+    to :data:`TABLE_WRAP`), each row as tall as its longest cell, the figure sized to the
+    table. Returns the figure."""
     import matplotlib.pyplot as plt
 
-    colours = {"reproduced within noise": "#cfe8cf", "better": "#b7dcf5", "worse": "#f5c6c6",
-               "needs a GPU run": "#eeeeee", "claim holds": "#cfe8cf", "claim does not hold": "#f5c6c6",
-               "no published number recorded": "#fff3c4"}
-    cells = [[r.artifact, r.quantity, _fmt(r.paper_value, r.unit)[:60], _fmt(r.our_value, r.unit)[:60], r.status]
-             for r in rows]
-    fig, ax = plt.subplots(figsize=(15, 0.42 * len(rows) + 1.0))
+    header = ["artifact", "quantity", "paper", "ours", "status"]
+    texts = [[r.artifact, r.quantity, _fmt(r.paper_value, r.unit), _fmt(r.our_value, r.unit), r.status] for r in rows]
+    cells = [["\n".join(textwrap.wrap(t, w)) for t, w in zip(row, TABLE_WRAP)] for row in texts]
+    lines = [1] + [max(c.count("\n") + 1 for c in row) for row in cells]  # the header is one line
+    line_in, title_in = 0.2, 0.4  # inches per text line at font size 8 (padding included), title band
+    fig = plt.figure(figsize=(0.068 * sum(TABLE_WRAP) + 0.9, line_in * sum(lines) + title_in))
+    ax = fig.add_axes((0.0, 0.0, 1.0, 1.0 - title_in / fig.get_figheight()))
     ax.axis("off")
-    table = ax.table(cellText=cells, colLabels=["artifact", "quantity", "paper", "ours", "status"],
-                     loc="center", cellLoc="left")
+    table = ax.table(cellText=cells, colLabels=header, cellLoc="left", bbox=(0.0, 0.0, 1.0, 1.0))
     table.auto_set_font_size(False)
     table.set_fontsize(8)
-    table.scale(1, 1.35)
+    for (i, j), cell in table.get_celld().items():  # relative sizes; the bbox scales them to the axes
+        cell.set_width(TABLE_WRAP[j] / sum(TABLE_WRAP))
+        cell.set_height(lines[i] / sum(lines))
+        if i == 0:
+            cell.get_text().set_fontweight("bold")
     for i, r in enumerate(rows, start=1):
-        table[i, 4].set_facecolor(colours.get(r.status, "white"))
-    table.auto_set_column_width(list(range(5)))
-    ax.set_title(f"Paper ({PAPER}) vs. this companion", fontsize=10)
-    fig.tight_layout()
+        table[i, 4].set_facecolor(_STATUS_COLOURS.get(r.status, "white"))
+    fig.suptitle(f"Paper ({PAPER}) vs. this companion", fontsize=10, y=1.0 - 0.1 / fig.get_figheight(), va="top")
+    return fig
+
+
+def plot_table(rows: list[Row], path: Path) -> Path:
+    """Write :func:`table_figure` to ``path`` (PNG) and return the path."""
+    import matplotlib.pyplot as plt
+
+    fig = table_figure(rows)
     out = save_figure(fig, path, dpi=120)
     plt.close(fig)
     return out
 
 
-__all__ = ["GPU_RUNS", "README_BEGIN", "README_END", "Row", "STATUSES", "compare", "markdown_table",
+__all__ = ["GPU_RUNS", "README_BEGIN", "README_END", "Row", "SOURCES", "STATUSES", "WRITERS", "compare",
+           "markdown_table", "source_file", "table_figure",
            "numeric_status", "plot_table", "readme_block", "rows_json", "update_readme"]
 
 
