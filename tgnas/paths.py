@@ -5,7 +5,9 @@ depends on ``os.getcwd()``.
 
 Outputs (figures, metrics, checkpoints, generated data) go below :data:`OUTPUT_ROOT`: the
 project for ``dvc repro`` stages, the CLI and scripts; ``scratch/`` for a notebook run by
-hand; ``$TGNAS_OUTPUT_ROOT`` when set (the tests set it to a temporary folder).
+hand; ``$TGNAS_OUTPUT_ROOT`` when set (the tests set it to a temporary folder). What another
+stage wrote is read through :func:`input_path`: below the output root if it is there, else
+the project's committed copy (a notebook run by hand on a fresh clone reads ``metrics/``).
 
 The read-only benchmark data root is resolved, in order, from:
 

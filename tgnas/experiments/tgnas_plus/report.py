@@ -211,7 +211,9 @@ def plot_rules(rule_summary: pd.DataFrame, selected: dict | None = None):
         if c:
             tick.set_fontweight("bold")
     ax[0].invert_yaxis()
-    handles = [Patch(color="C0", label="one predictor"), Patch(color="C1", label="ensemble of predictors")]
+    handles = [Patch(color=c, label=label) for c, label, shown in
+               (("C0", "one predictor", (df["members"] == 1).any()), ("C1", "ensemble of predictors", (df["members"] > 1).any()))
+               if shown]
     if chosen.any():
         handles.append(Patch(facecolor="white", edgecolor="black", linewidth=2.0,
                              label="★ selected rule (highest NB301 τ, one predictor)"))
