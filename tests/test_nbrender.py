@@ -22,7 +22,8 @@ def _executed(tmp_path, image: bytes = PNG):
         new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
         new_code_cell("# Parameters\nx = 2\n", metadata={"tags": ["injected-parameters"]}),
         new_code_cell("train()", outputs=[
-            new_output("stream", name="stderr", text="\repoch 1:  50%|█████     | 1/2\repoch 1: 100%|██████████| 2/2\n"),
+            new_output("stream", name="stderr",
+                       text="\repoch 1:  50%|█████     | 1/2\repoch 1: 100%|██████████| 2/2\n"),
             new_output("stream", name="stdout", text="epoch 1: loss 0.5\n"),
             new_output("stream", name="stderr", text="\repoch 2: 100%|██████████| 2/2\n"),
             new_output("stream", name="stdout", text="epoch 2: loss \x1b[31m0.4\x1b[0m\n"),
@@ -55,7 +56,8 @@ def test_a_rendered_notebook_shows_prose_code_text_tables_and_linked_figures(tmp
     md = nbrender.render_markdown(_executed(tmp_path), tmp_path / "docs" / "executed" / "99.md", _figures(tmp_path))
     assert "# 99 · A title\n\nSome *prose*." in md
     assert "```python\nx = 1\n```" in md
-    assert "*Parameters passed by the pipeline (they override the cell above):*\n\n```python\n# Parameters\nx = 2\n```" in md
+    assert ("*Parameters passed by the pipeline (they override the cell above):*\n\n"
+            "```python\n# Parameters\nx = 2\n```") in md
     # stdout in one block, the progress bars on stderr and the widget gone, colour codes dropped
     assert "```text\nepoch 1: loss 0.5\nepoch 2: loss 0.4\n```" in md
     assert "%|" not in md and "HBox" not in md and "\x1b" not in md

@@ -56,7 +56,7 @@ def test_dvc_metrics_show_is_one_readable_table():
     columns = set()
     for f in files:
         cols = _columns(json.loads((ROOT / f).read_text()))
-        assert 1 <= len(cols) <= 4, f"{f} declares {sorted(cols)}; keep two to four headline values, the rest in details/"
+        assert 1 <= len(cols) <= 4, f"{f} declares {sorted(cols)}; keep two to four headline values (rest: details/)"
         columns |= cols
     width = len("metrics/final_training_cpu_smoke.json") + sum(max(len(c), 7) + 2 for c in columns)
     assert len(columns) <= 16 and width <= 400, (len(columns), width, sorted(columns))

@@ -211,9 +211,9 @@ def plot_rules(rule_summary: pd.DataFrame, selected: dict | None = None):
         if c:
             tick.set_fontweight("bold")
     ax[0].invert_yaxis()
-    handles = [Patch(color=c, label=label) for c, label, shown in
-               (("C0", "one predictor", (df["members"] == 1).any()), ("C1", "ensemble of predictors", (df["members"] > 1).any()))
-               if shown]
+    kinds = (("C0", "one predictor", (df["members"] == 1).any()),
+             ("C1", "ensemble of predictors", (df["members"] > 1).any()))
+    handles = [Patch(color=c, label=label) for c, label, shown in kinds if shown]
     if chosen.any():
         handles.append(Patch(facecolor="white", edgecolor="black", linewidth=2.0,
                              label="★ selected rule (highest NB301 τ, one predictor)"))
