@@ -3,7 +3,7 @@
 
 ``make setup`` registers it (``git config filter.nbclean.clean``; ``.gitattributes`` applies it
 to ``notebooks/*.ipynb``), so that saving a notebook in JupyterLab (Ctrl-S, or autosave after
-a run) never puts outputs into what is committed, and ``git status`` shows only source edits.
+a run) never puts outputs into what is committed, and ``git diff`` shows only source edits.
 
 nbstripout strips outputs, execution counts and volatile metadata (timings, widget state, the
 Python version); the cells tagged ``keep_output`` (small deterministic results that nbval
