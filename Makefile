@@ -10,9 +10,9 @@ STAMP := $(VENV)/.installed
 # pull a multi-GB CUDA build where only the CPU wheel is wanted.
 TORCH_PIN := torch==2.13.0
 
-.PHONY: setup data test test-all reproduce reproduce-gpu data-check kernel lab clean-venv
+.PHONY: setup nbfilter data test test-all reproduce reproduce-gpu data-check kernel lab clean-venv
 
-setup: $(STAMP)
+setup: $(STAMP) nbfilter
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,15 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet "$(TORCH_PIN)" -e ".[dev]"
 	$(PY) -m ipykernel install --sys-prefix --name tgnas --display-name "Python (tgnas)" > /dev/null
 	touch $(STAMP)
+
+# Git stores the notebooks without outputs (scripts/nbclean.py: nbstripout, keeping the cells
+# tagged keep_output), so a save in JupyterLab never dirties them; .gitattributes applies the
+# filter to notebooks/*.ipynb, this registers its command (nothing to do outside a git checkout).
+nbfilter:
+	@if [ "$$(git rev-parse --show-toplevel 2> /dev/null)" = "$(CURDIR)" ]; then \
+		git config filter.nbclean.clean "'$(abspath $(PY))' scripts/nbclean.py" && \
+		git config filter.nbclean.smudge cat; \
+	fi
 
 # Benchmark data: nothing to do when `tgnas data check` passes (e.g. a staged data root);
 # otherwise download the public originals and build the derived tables (docs/data.md).

@@ -16,7 +16,8 @@ _HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*#*\s*$", re.M)
 
 
 def _markdown_files(root: Path) -> list[Path]:
-    return [root / "README.md", *sorted((root / "docs").glob("*.md"))]
+    # docs/executed/: the notebooks rendered by the pipeline (their figure and notebook links too)
+    return [root / "README.md", *sorted((root / "docs").glob("*.md")), *sorted((root / "docs").glob("executed/*.md"))]
 
 
 def _prose(text: str) -> str:

@@ -174,7 +174,8 @@ ALLOWED_FUNCTION_IMPORTS: dict[tuple[str, str], str] = {
     ("tgnas.*", "urllib3"): "only `tgnas data fetch` downloads (its read errors)",
     ("tgnas.*", "requests"): "only `tgnas data fetch` downloads",
     ("tgnas.*", "google.protobuf"): "only parsing the raw NAS-Bench-101 tfrecord (`tgnas data build`)",
-    ("tgnas.*", "nbformat"): "only reading notebooks (the pipeline's dependency scan)",
+    ("tgnas.*", "nbformat"): "only reading notebooks (the pipeline's dependency scan, the Markdown render)",
+    ("tgnas.fileio", "IPython"): "only save_and_show, which runs in a notebook kernel",
     ("tgnas.pipeline", "yaml"): "only `python -m tgnas.pipeline` reads dvc.yaml",
     # The command line: the dispatcher (tgnas.cli.app.COMMANDS) imports a command's module only
     # when that command runs, with a plain `import` in one small function per command (so the

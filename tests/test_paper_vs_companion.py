@@ -219,3 +219,28 @@ def test_compare_runs_on_the_smoke_records_of_a_test_session(tmp_path):
     assert rows["plus_kendall"].companion is None and rows["embedding_ablation"].companion is None
     assert {rows[k].verdict for k in ("plus_kendall", "embedding_ablation", "search_nb201_cifar10")} == {"inconclusive"}
     assert pvc.headline(list(rows.values())) and pvc.rows_json(list(rows.values()))["rows"]
+def test_a_notebook_run_by_hand_reads_the_committed_details(monkeypatch, tmp_path):
+    """Notebook 07 in JupyterLab on a fresh clone: outputs go to scratch/, which holds no
+    details yet; the comparison reads the committed ones, and a stage rerun by hand wins."""
+    scratch = tmp_path / "scratch"
+    monkeypatch.setattr(paths, "OUTPUT_ROOT", scratch)
+    monkeypatch.setattr(paths, "METRIC_DETAILS_DIR", scratch / "metrics" / "details")
+    assert pvc.rows_json(pvc.compare()) == pvc.rows_json(pvc.compare(COMMITTED))
+    assert pvc.source_file("search") == COMMITTED / "details" / "search.json"
+    search = json.loads((COMMITTED / "details" / "search.json").read_text())
+    search["nb201"]["summary"]["tgnas/hybrid"]["cifar10"]["mean"] = 12.5
+    (scratch / "metrics" / "details").mkdir(parents=True)
+    (scratch / "metrics" / "details" / "search.json").write_text(json.dumps(search))
+    assert {r.key: r for r in pvc.compare()}["search_nb201_cifar10"].companion.value == 12.5
+
+
+def test_a_missing_detail_file_says_where_it_looked_and_what_writes_it(monkeypatch, tmp_path):
+    project, scratch = tmp_path / "project", tmp_path / "project" / "scratch"
+    monkeypatch.setattr(paths, "PROJECT_ROOT", project)
+    monkeypatch.setattr(paths, "OUTPUT_ROOT", scratch)
+    monkeypatch.setattr(paths, "METRIC_DETAILS_DIR", scratch / "metrics" / "details")
+    with pytest.raises(FileNotFoundError) as err:
+        pvc.compare()
+    msg = str(err.value)
+    assert "scratch/metrics/details, metrics/details" in msg
+    assert "`dvc repro correlations`" in msg and "notebooks/03_correlations.ipynb" in msg

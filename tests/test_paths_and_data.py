@@ -125,3 +125,35 @@ def test_data_check_fails_on_empty_folder(tmp_path):
     assert proc.returncode == 1
     assert "MISSING OR CORRUPT" in proc.stdout
     assert "missing" in proc.stdout and "`tgnas data fetch nb201_test_acc`" in proc.stdout
+
+
+# ----------------------------------------------------------------------------- outputs run by hand
+
+
+def test_rel_names_the_file_written_not_a_path_below_the_output_root(monkeypatch, tmp_path):
+    # a notebook run by hand writes below scratch/: the message must say scratch/figures/..., not figures/...
+    monkeypatch.setattr(paths, "OUTPUT_ROOT", paths.SCRATCH_ROOT)
+    assert paths.rel(paths.SCRATCH_ROOT / "figures" / "x.png") == "scratch/figures/x.png"
+    assert paths.rel(paths.PROJECT_ROOT / "metrics" / "plus.json") == "metrics/plus.json"
+    # an output root outside the project (the tests' temporary folder): the absolute path
+    monkeypatch.setattr(paths, "OUTPUT_ROOT", tmp_path)
+    assert paths.rel(tmp_path / "metrics" / "a.json") == str((tmp_path / "metrics" / "a.json").resolve())
+
+
+def test_a_run_by_hand_reads_its_own_output_else_the_pipelines(monkeypatch, tmp_path):
+    root, scratch = tmp_path / "project", tmp_path / "project" / "scratch"
+    monkeypatch.setattr(paths, "PROJECT_ROOT", root)
+    monkeypatch.setattr(paths, "OUTPUT_ROOT", scratch)
+    committed = root / "metrics" / "details" / "search.json"
+    mine = scratch / "metrics" / "details" / "search.json"
+    assert paths.input_candidates(mine) == [mine, committed]
+    assert paths.input_path(mine) == mine  # neither exists: the caller's message names where it looked
+    committed.parent.mkdir(parents=True)
+    committed.write_text("{}")
+    assert paths.input_path(mine) == committed  # the committed result, where it is
+    mine.parent.mkdir(parents=True)
+    mine.write_text("{}")
+    assert paths.input_path(mine) == mine  # the notebook that ran by hand wins
+    # in the pipeline (outputs = the project) there is one place only
+    monkeypatch.setattr(paths, "OUTPUT_ROOT", root)
+    assert paths.input_candidates(committed) == [committed]

@@ -156,3 +156,77 @@ def test_scripts_no_stage_runs_use_only_the_public_api():
     for f in by_hand:
         private = [m for m in import_closure(f) if m.startswith("tgnas/experiments/")]
         assert not private, f"scripts/{f.name} (run by no stage) imports {private}"
+
+
+def test_a_module_a_stage_runs_with_python_m_is_among_its_deps():
+    import pytest
+
+    from tgnas.pipeline import stage_closure
+
+    files = stage_closure("python -m papermill notebooks/07_compare_paper.ipynb out.ipynb "
+                          "&& python -m tgnas.nbrender out.ipynb out.md")
+    assert "tgnas/nbrender.py" in files and "tgnas/experiments/paper_vs_companion.py" in files
+    assert "tgnas/nbrender.py" not in stage_closure("python -m papermill notebooks/07_compare_paper.ipynb out.ipynb")
+    with pytest.raises(ValueError, match="not a module of the project"):
+        stage_closure("python -m tgnas.nope x")
+
+
+def test_the_pipeline_runs_the_notebooks_on_the_kernel_the_docs_name():
+    stages = _load("dvc.yaml")["stages"]
+    kernels = {k for st in stages.values() for k in re.findall(r"--kernel (\S+)", st["cmd"])}
+    assert len(kernels) == 1, f"stages use several kernels: {kernels}"
+    (kernel,) = kernels
+    # python3 is the kernel of the interpreter that runs papermill: no registration needed on a
+    # fresh clone, in CI or in any venv with ipykernel
+    assert kernel == "python3"
+    for doc in ("README.md", "docs/notebooks.md", "docs/pipeline.md"):
+        assert f"`{kernel}` kernel" in (ROOT / doc).read_text(), f"{doc} does not name the pipeline's kernel"
+    assert f'kernel_name="{kernel}"' in (ROOT / "tgnas" / "profiles.py").read_text()
+
+
+def _parameter_values(nb_path) -> dict:
+    nb = nbformat.read(nb_path, as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    env: dict = {}
+    exec(compile(cell.source, str(nb_path), "exec"), {}, env)  # the notebook's own literal defaults
+    return env
+
+
+def test_a_predictor_run_is_labelled_with_the_profile_whose_parameters_it_used():
+    from tgnas.profiles import load_params, profile_of, stage_parameters
+
+    _, cpu = stage_parameters("predictor", load_params())
+    _, gpu = stage_parameters("predictor", load_params(gpu=True))
+    defaults = _parameter_values(ROOT / "notebooks" / "02_train_predictor.ipynb")
+    assert profile_of("predictor", {**defaults, **cpu}) == "cpu"
+    assert profile_of("predictor", {**defaults, **gpu}) == "gpu"
+    assert profile_of("predictor", defaults) == "custom"  # the notebook's smoke defaults
+    assert profile_of("predictor", {**defaults, **cpu, "epochs": cpu["epochs"] + 1}) == "custom"
+
+
+def test_notebook_02s_banner_states_the_pipelines_real_settings():
+    from tgnas.experiments.predictor_training import scale_note
+    from tgnas.profiles import load_params
+
+    cpu, gpu = load_params()["predictor"], load_params(gpu=True)["predictor"]
+    smoke = scale_note("custom", "nb101", 0.01, 3)
+    assert smoke.startswith("*** SMOKE MODE: 1 % of nb101, 3 epochs")
+    assert f"the pipeline passes fraction={cpu['fraction']:g}, epochs={cpu['epochs']} (params.yaml)" in smoke
+    assert f"the GPU profile fraction={gpu['fraction']:g}, epochs={gpu['epochs']}" in smoke
+    assert "fraction=1," not in smoke.split("GPU profile")[0]  # the CPU pipeline does not pass fraction=1
+    assert scale_note("cpu", "nb101", cpu["fraction"], cpu["epochs"]).startswith(
+        f"cpu profile: {100 * cpu['fraction']:g} % of nb101, {cpu['epochs']} epochs")
+
+
+def test_notebook_05_names_the_dataset_file_it_reads_by_default():
+    from tgnas import datafiles
+
+    cell = next(c for c in nbformat.read(ROOT / "notebooks" / "05_final_training.ipynb", as_version=4).cells
+                if "parameters" in c.metadata.get("tags", []))
+    line = next(x for x in cell.source.splitlines() if x.startswith("data_source"))
+    comment = line.split("#", 1)[1]
+    default, fallback = datafiles.get("cifar10_python").relpath, datafiles.get("cifar10_jpg").relpath
+    # tgnas.datasets.cifar10.default_source: the official tarball, the JPEG zip only when it is absent
+    assert f'"": the data root\'s {default}' in comment and "JPEG zip if absent" in comment, comment
+    assert comment.index(str(default)) < comment.index("JPEG"), comment
+    assert str(fallback) != str(default)

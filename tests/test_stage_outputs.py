@@ -41,12 +41,37 @@ def test_committed_headline_is_derived_from_committed_details(stage):
         f"metrics/{stage}.json is stale: run `python -m tgnas.experiments.outputs`"
 
 
-def test_declared_metrics_hold_a_few_dozen_numbers_each():
+def _columns(d, prefix: str = "") -> set[str]:
+    """The column names ``dvc metrics show`` makes of a metrics file: its flattened keys."""
+    if isinstance(d, dict):
+        return set().union(*(_columns(v, f"{prefix}{k}.") for k, v in d.items())) if d else set()
+    return {prefix.rstrip(".")}
+
+
+def test_dvc_metrics_show_is_one_readable_table():
+    # `dvc metrics show` prints every declared file as a row of one table whose columns are the
+    # union of their keys (169 columns, 4,807 characters a line, before headlines were cut)
     files = [f for f in _declared_metrics() if "${" not in f]
-    assert files
+    assert files and "metrics/predictor.json" in files
+    columns = set()
     for f in files:
-        n = _leaves(json.loads((ROOT / f).read_text()))
-        assert n <= 80, f"{f} declares {n} metric values; move detail to metrics/details/"
+        cols = _columns(json.loads((ROOT / f).read_text()))
+        assert 1 <= len(cols) <= 4, f"{f} declares {sorted(cols)}; keep two to four headline values (rest: details/)"
+        columns |= cols
+    width = len("metrics/final_training_cpu_smoke.json") + sum(max(len(c), 7) + 2 for c in columns)
+    assert len(columns) <= 16 and width <= 400, (len(columns), width, sorted(columns))
+    # the comparison's one status per paper row stays a stage output, not a metric
+    assert "metrics/paper_vs_companion.json" not in _declared_metrics()
+
+
+def test_the_pipeline_predictor_is_labelled_with_its_profile_not_smoke():
+    head = json.loads((METRICS / "predictor.json").read_text())
+    full = json.loads((METRICS / "details" / "predictor.json").read_text())
+    assert "smoke" not in head and "smoke" not in full
+    # the committed run used params.yaml's predictor section (dvc.lock records it)
+    lock = yaml.safe_load((ROOT / "dvc.lock").read_text())["stages"]["predictor"]["params"]["params.yaml"]
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    assert lock["predictor"] == params["predictor"] and head["profile"] == full["profile"] == "cpu"
 
 
 def test_write_stage_outputs_writes_details_headline_and_series(tmp_path):
@@ -81,3 +106,29 @@ def test_every_committed_metric_and_figure_is_a_stage_output():
     # the check can fail: drop one stage's output and it is reported
     assert undeclared(tracked, outputs - {"metrics/bench_predictor.json"}) == ["metrics/bench_predictor.json"]
     assert undeclared(["data/recorded/lite_proxies/x.npz"], outputs) == []
+
+
+def _stage_entries(stage: dict, key: str) -> list[str]:
+    return [e if isinstance(e, str) else next(iter(e)) for e in stage.get(key) or []]
+
+
+def test_every_notebook_stage_renders_its_executed_notebook_for_readers():
+    stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+    notebook_stages = {n: st for n, st in stages.items() if "papermill" in st["cmd"]}
+    assert len(notebook_stages) == 7
+    for name, st in notebook_stages.items():
+        executed = next(o for o in _stage_entries(st, "outs") if o.startswith("data/generated/notebooks/"))
+        md = "docs/executed/" + executed.rsplit("/", 1)[1].replace(".ipynb", ".md")
+        assert f"python -m tgnas.nbrender {executed} {md}" in st["cmd"], name
+        entry = next(e for e in st["outs"] if isinstance(e, dict) and md in e)
+        assert entry[md] == {"cache": False}, f"{name}: {md} must be committed (cache: false)"
+    committed = subprocess.run(["git", "ls-files", "docs/executed"], cwd=ROOT, capture_output=True, text=True,
+                               check=True).stdout.split()
+    from tgnas.pipeline import declared_outputs, undeclared
+    assert not undeclared(committed, declared_outputs())
+
+
+def test_dvc_plots_show_includes_the_embedding_heatmap():
+    st = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]["embeddings"]
+    heatmap = "figures/01_op_similarity_${embeddings.model}_${embeddings.length}.png"
+    assert heatmap in _stage_entries(st, "plots") and heatmap not in _stage_entries(st, "outs")

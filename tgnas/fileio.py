@@ -27,7 +27,7 @@ from typing import Any
 from tgnas.errors import CommandError, NamesOptions
 
 __all__ = ["OutputExistsError", "OutputTypeError", "OutputWriteError", "atomic_output", "check_output",
-           "check_not_input", "read_json", "save_figure", "md5_file", "sha256_file",
+           "check_not_input", "read_json", "save_and_show", "save_figure", "md5_file", "sha256_file",
            "to_jsonable", "write_json", "write_text"]
 
 # (path, size, mtime_ns) -> sha256: a file is hashed once per process unless it changes.
@@ -269,3 +269,16 @@ def save_figure(fig, path: Path | str, dpi: int = 130, overwrite: bool = True) -
     with atomic_output(path, overwrite, "figure") as tmp:
         fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format=path.suffix.lstrip(".") or "png")
     return path.expanduser().resolve()
+
+
+def save_and_show(fig, path: Path | str, dpi: int = 130) -> Path:
+    """In a notebook: save ``fig`` (:func:`save_figure`), close it, and display the saved file,
+    so that the image a reader sees is the committed figure itself (which :mod:`tgnas.nbrender`
+    links), not a second rendering at another resolution."""
+    import matplotlib.pyplot as plt
+    from IPython.display import Image, display
+
+    out = save_figure(fig, path, dpi=dpi)
+    plt.close(fig)
+    display(Image(filename=str(out)))
+    return out

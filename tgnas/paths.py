@@ -5,7 +5,9 @@ depends on ``os.getcwd()``.
 
 Outputs (figures, metrics, checkpoints, generated data) go below :data:`OUTPUT_ROOT`: the
 project for ``dvc repro`` stages, the CLI and scripts; ``scratch/`` for a notebook run by
-hand; ``$TGNAS_OUTPUT_ROOT`` when set (the tests set it to a temporary folder).
+hand; ``$TGNAS_OUTPUT_ROOT`` when set (the tests set it to a temporary folder). What another
+stage wrote is read through :func:`input_path`: below the output root if it is there, else
+the project's committed copy (a notebook run by hand on a fresh clone reads ``metrics/``).
 
 The read-only benchmark data root is resolved, in order, from:
 
@@ -165,9 +167,32 @@ def ensure_dir(path: Path) -> Path:
 
 
 def rel(path: Path) -> str:
-    """``path`` for printing: relative to the output root or project root when below one."""
-    path = Path(path).resolve()
-    for root in (OUTPUT_ROOT, PROJECT_ROOT):
-        if path.is_relative_to(root):
-            return str(path.relative_to(root))
-    return str(path)
+    """``path`` for printing: relative to the project when below it (``figures/x.png`` from a
+    ``dvc repro`` stage, ``scratch/figures/x.png`` from a notebook run by hand), else absolute
+    (e.g. below a ``$TGNAS_OUTPUT_ROOT`` elsewhere), so that a message names the file written."""
+    path = Path(path).expanduser().resolve()
+    return str(path.relative_to(PROJECT_ROOT)) if path.is_relative_to(PROJECT_ROOT) else str(path)
+
+
+def input_path(path: Path) -> Path:
+    """Where to read ``path``, an output of another stage that lies below :data:`OUTPUT_ROOT`.
+
+    ``path`` itself when it exists (e.g. a checkpoint that notebook 02, run by hand, wrote
+    under ``scratch/``); otherwise, when outputs go elsewhere than the project, the same file
+    below the project (the committed metrics, the last ``dvc repro``'s checkpoint), if that
+    exists: a notebook run by hand reads the pipeline's results where they are and writes only
+    below its own root. Otherwise ``path`` unchanged, for the caller's not-found message
+    (:func:`input_candidates` lists where it looked).
+    """
+    candidates = input_candidates(path)
+    return next((c for c in candidates if c.exists()), Path(path))
+
+
+def input_candidates(path: Path) -> list[Path]:
+    """The places :func:`input_path` looks, in order: ``path``, then (for a path below an
+    output root other than the project) the same relative path below the project."""
+    path = Path(path)
+    out = [path]
+    if OUTPUT_ROOT != PROJECT_ROOT and path.is_relative_to(OUTPUT_ROOT):
+        out.append(PROJECT_ROOT / path.relative_to(OUTPUT_ROOT))
+    return out

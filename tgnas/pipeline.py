@@ -96,6 +96,25 @@ def _stage_notebook(cmd: str) -> str | None:
     return m.group(1) if m else None
 
 
+def stage_closure(cmd: str) -> list[str]:
+    """The ``tgnas`` files a stage's command imports: the import closure of the notebook (or
+    script) it runs and of every ``python -m tgnas.<module>`` it calls (e.g. the Markdown render
+    of the executed notebook); empty for a command that runs neither."""
+    nb = _stage_notebook(cmd)
+    files = set(import_closure(ROOT / nb)) if nb else set()
+    for mod in re.findall(r"python -m (tgnas(?:\.\w+)+)", cmd):
+        files |= set(import_closure_of_module(mod))
+    return sorted(files)
+
+
+def import_closure_of_module(module: str) -> list[str]:
+    """:func:`import_closure` of the ``tgnas`` module ``module`` itself (its own file included)."""
+    f = _module_file(module)
+    if f is None:
+        raise ValueError(f"{module!r} is not a module of the project; expected e.g. 'tgnas.nbrender'")
+    return sorted({str(f.relative_to(ROOT)), *import_closure(f)})
+
+
 def _covered(path: str, deps: list[str]) -> bool:
     return any(path == d or path.startswith(d.rstrip("/") + "/") for d in deps)
 
@@ -107,11 +126,10 @@ def missing_deps(dvc_yaml: Path | None = None) -> dict[str, list[str]]:
     stages = yaml.safe_load((dvc_yaml or ROOT / "dvc.yaml").read_text())["stages"]
     out = {}
     for name, st in stages.items():
-        nb = _stage_notebook(st.get("cmd", ""))
-        if nb is None:
+        if _stage_notebook(st.get("cmd", "")) is None:
             continue
         deps = [d if isinstance(d, str) else next(iter(d)) for d in st.get("deps", [])]
-        gaps = [f for f in import_closure(ROOT / nb) if not _covered(f, deps)]
+        gaps = [f for f in stage_closure(st.get("cmd", "")) if not _covered(f, deps)]
         if gaps:
             out[name] = gaps
     return out
@@ -177,7 +195,7 @@ def write_deps(dvc_yaml: Path | None = None) -> list[str]:
             # generated: the tgnas/*.py lines; kept: every other dep (package data such as the
             # shipped checkpoint included)
             others = [b for b in block if not (b.strip().startswith(f"- {PACKAGE}/") and b.strip().endswith(".py"))]
-            new = others + [f"      - {f}\n" for f in import_closure(ROOT / nb)]
+            new = others + [f"      - {f}\n" for f in stage_closure(cmd)]
             if new != block:
                 changed.append(stage)
             out += new

@@ -88,4 +88,20 @@ def run_stage(stage: str, params: Mapping, out_dir: Path, cell_timeout_s: float 
     return out
 
 
-__all__ = ["TOY_OVERRIDES", "load_params", "merge", "run_stage", "stage_parameters"]
+#: The pipeline's parameter profiles: the default (CPU) one and the GPU / paper-scale one.
+PROFILES: tuple[str, ...] = ("cpu", "gpu")
+
+
+def profile_of(stage: str, values: Mapping[str, Any]) -> str:
+    """Name the profile a run of ``stage``'s notebook used: ``"cpu"`` when every parameter the
+    stage passes has its ``params.yaml`` value in ``values`` (the notebook's parameters, e.g.
+    its ``globals()``), ``"gpu"`` when they have the GPU profile's values, else ``"custom"``
+    (the notebook's own smoke defaults, or any other setting)."""
+    for name in PROFILES:
+        _, wanted = stage_parameters(stage, load_params(gpu=name == "gpu"))
+        if all(k in values and values[k] == v for k, v in wanted.items()):
+            return name
+    return "custom"
+
+
+__all__ = ["PROFILES", "TOY_OVERRIDES", "load_params", "merge", "profile_of", "run_stage", "stage_parameters"]

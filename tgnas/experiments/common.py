@@ -38,18 +38,20 @@ PAPER_REFERENCE: dict[str, float] = {stat: published(f"corr_tgnas_{stat}").value
 
 
 def load_default_predictor(path: Path | None = None) -> Predictor:
-    """Load notebook 02's checkpoint (default :data:`tgnas.paths.PREDICTOR_CHECKPOINT`) on CPU,
-    refusing one trained on any NB201 label.
+    """Load notebook 02's checkpoint on CPU, refusing one trained on any NB201 label. The default
+    is :data:`tgnas.paths.PREDICTOR_CHECKPOINT` where :func:`tgnas.paths.input_path` finds it
+    (in a notebook run by hand: notebook 02's ``scratch/`` checkpoint, else the pipeline's).
 
     Raises:
         FileNotFoundError: no checkpoint (run notebook 02 or ``dvc repro predictor``).
         ValueError: the checkpoint was trained on NB201.
     """
-    path = Path(path) if path is not None else paths.PREDICTOR_CHECKPOINT
+    looked = [Path(path)] if path is not None else paths.input_candidates(paths.PREDICTOR_CHECKPOINT)
+    path = next((p for p in looked if p.is_file()), looked[0])
     if not path.is_file():
         raise FileNotFoundError(
-            f"no trained predictor at {path}: run notebooks/02_train_predictor.ipynb "
-            "(or `dvc repro predictor`) first")
+            f"no trained predictor at {' or '.join(paths.rel(p) for p in looked)}: run "
+            "notebooks/02_train_predictor.ipynb (or `dvc repro predictor`) first")
     p = Predictor.load(path, device="cpu")
     check_no_nb201_labels(p.config)
     return p

@@ -4,8 +4,9 @@ A stage's notebook builds one JSON-ready dict with every number it measured (set
 per-run rows, configs) and calls :func:`write_stage_outputs`. That writes
 
 * ``metrics/details/<stage>.json``: the full record (a DVC output, not a metric);
-* ``metrics/<stage>.json``: the headline numbers only (a DVC metric: ``dvc metrics show``
-  stays short and ``dvc metrics diff`` readable);
+* ``metrics/<stage>.json``: two to four headline values (a DVC metric: ``dvc metrics show``
+  prints them all as one readable table, ``dvc metrics diff`` compares them); the compare
+  stage's ``paper_vs_companion.json`` (one status per paper row) is a plain output;
 * ``metrics/plots/<series>.json``: data series for ``dvc plots`` templates (learning
   curves, search progress, transfer matrix, TG-NAS+ variants), so that ``dvc plots diff``
   compares two experiments.
@@ -26,12 +27,12 @@ from tgnas import paths
 from tgnas.fileio import write_json
 
 NB201_DATASETS = ("cifar10", "cifar100", "imagenet16-120")
-#: Methods of the NB201 correlation table kept in the headline (every method stays in the details).
-HEADLINE_METHODS = ("tgnas", "params", "flops", "synflow", "nwot", "jacov", "snip", "grad_norm", "fisher",
-                    "grasp", "epe_nas", "l2_norm", "zen", "tgnas_zc_cells")
-#: Search summaries kept in the headline (scorer/algorithm).
-HEADLINE_SEARCHES = ("tgnas/hybrid", "tgnas/prune", "tgnas/evolve", "tgnas/random", "flops/hybrid",
-                     "tgnas+/cascade", "tgnas+/evolve", "tgnas+/prune")
+#: The NB201 search whose found cell is the paper's search result (paper vs. companion row).
+HEADLINE_SEARCH = "tgnas/hybrid"
+
+# A headline holds two to four values: ``dvc metrics show`` prints every declared metric file
+# as one row of one table whose columns are the union of their keys, so each key added here
+# widens that table for every stage. Everything else stays in the details.
 
 
 def _r(x: Any, nd: int = 4) -> Any:
@@ -40,86 +41,48 @@ def _r(x: Any, nd: int = 4) -> Any:
 
 
 def embeddings_headline(full: dict) -> dict:
-    """``{model: {length: {dim, relations_hold, relations_total, cos_input_0_input_1, mean_offdiag_cos}}}``."""
-    keep = ("dim", "relations_hold", "relations_total", "cos_input_0_input_1", "mean_offdiag_cos")
-    return {m: {L: {k: r[k] for k in keep if k in r} for L, r in by_len.items()} for m, by_len in full.items()}
+    """``{relations_hold: {"<model>/<length>": n}, relations_total: n}``: the sanity relations
+    that hold for each embedding the run made, out of how many."""
+    runs = [(f"{m}/{L}", r) for m, by_len in full.items() for L, r in by_len.items()]
+    return {"relations_hold": {name: r["relations_hold"] for name, r in runs},
+            "relations_total": max((r["relations_total"] for _, r in runs), default=0)}
 
 
 def predictor_headline(full: dict) -> dict:
-    keep = ("val_tau", "val_rho", "best_epoch", "epochs_run", "mean_epoch_time_s", "smoke")
+    """Validation τ per training space, the selected epoch, and the run's profile label."""
+    keep = ("val_tau", "best_epoch", "profile")
     return {k: full[k] for k in keep if k in full}
 
 
 def correlation_headline(full: dict) -> dict:
-    """NB201 τ/ρ: every listed method on CIFAR-10, TG-NAS and #params on the other two datasets;
-    TG-NAS seconds per architecture; the smoke flag."""
-    nb201 = full["nb201"]
-    out: dict[str, Any] = {"cifar10": {m: {"kendall": _r(nb201["cifar10"][m]["kendall"]),
-                                          "spearman": _r(nb201["cifar10"][m]["spearman"])}
-                                       for m in HEADLINE_METHODS if m in nb201["cifar10"]}}
-    for ds in NB201_DATASETS[1:]:
-        out[ds] = {m: {"kendall": _r(nb201[ds][m]["kendall"]), "spearman": _r(nb201[ds][m]["spearman"])}
-                   for m in ("tgnas", "params") if m in nb201[ds]}
-    timing = full.get("timing", {})
-    if "tgnas" in timing:
-        out["tgnas_seconds_per_arch"] = timing["tgnas"]["seconds_per_arch"]
-    out["smoke"] = timing.get("settings", {}).get("smoke")
-    return out
+    """TG-NAS τ/ρ on all NB201 cells, CIFAR-10 (the paper's headline); the smoke flag."""
+    tg = full["nb201"]["cifar10"]["tgnas"]
+    return {"cifar10": {"tgnas": {"kendall": _r(tg["kendall"]), "spearman": _r(tg["spearman"])}},
+            "smoke": full.get("timing", {}).get("settings", {}).get("smoke")}
 
 
 def search_headline(full: dict) -> dict:
+    """CIFAR-10 test accuracy of the cell the paper's search finds on NB201 (mean over seeds),
+    and the DARTS cell's NB301-surrogate percentile among random genotypes."""
+    out: dict[str, Any] = {}
     summ = full["nb201"]["summary"]
-    nb201 = {}
-    for key in HEADLINE_SEARCHES:
-        if key in summ:
-            s = summ[key]
-            nb201[key] = {**{ds: _r(s[ds]["mean"], 3) for ds in NB201_DATASETS},
-                          "wall_time_s": _r(s["wall_time_s"]["mean"], 3)}
-            if key.startswith("tgnas+/"):  # the searches whose goal is every seed in the top 1 %
-                nb201[key]["top1pct_seeds"] = s["top1pct_seeds"]
-    d = full["darts"]
-    darts = {k: _r(d[k], 3) for k in ("params", "surrogate_accuracy", "surrogate_percentile", "random_mean",
-                                        "wall_time_s") if k in d}
-    out = {"nb201": nb201, "darts": darts, "seeds": full["settings"]["seeds"]}
-    if "darts_cascade" in full:
-        c = full["darts_cascade"]
-        out["darts_cascade"] = {"surrogate_percentile": _r(c["surrogate_percentile"]["mean"], 3),
-                                "surrogate_accuracy": _r(c["surrogate_accuracy"]["mean"], 3),
-                                "wall_time_s": _r(c["wall_time_s"]["mean"], 3),
-                                "top_seeds": c["top_seeds"], "seeds": c["seeds"]}
+    if HEADLINE_SEARCH in summ:
+        out["nb201"] = {HEADLINE_SEARCH: {"cifar10": _r(summ[HEADLINE_SEARCH]["cifar10"]["mean"], 3)}}
+    if "surrogate_percentile" in full["darts"]:
+        out["darts"] = {"surrogate_percentile": _r(full["darts"]["surrogate_percentile"], 3)}
     return out
 
 
 def final_training_headline(full: dict) -> dict:
-    keep = ("smoke", "epochs_done", "test_acc", "test_error", "num_params", "first_loss", "last_loss",
-            "images_per_s", "seconds")
+    keep = ("test_acc", "epochs_done", "smoke")
     return {k: _r(full[k]) for k in keep if k in full}
 
 
 def plus_headline(full: dict) -> dict:
-    """The selected pure variant and each TG-NAS+ weighting: NB201 τ/ρ mean ± std over seeds;
-    the pipeline rule's NB201 τ/ρ; its variant in the rule study over seeds; the goals met."""
-    out: dict[str, Any] = {}
-    for row in full["plus_summary"]:
-        name = row["scorer"].replace("single: ", "").replace("TG-NAS+ ", "plus").replace("(", "_").replace(")", "")
-        out[name] = {"cifar10_kendall": _r(row["cifar10_kendall_mean"]),
-                     "cifar10_kendall_std": _r(row.get("cifar10_kendall_std")),
-                     "cifar10_spearman": _r(row["cifar10_spearman_mean"])}
-    out["pipeline_rule"] = {k: _r(v) for k, v in full["pipeline_rule"]["nb201"].items()}
-    rules = full.get("rules")
-    if rules:
-        sel = rules["selected"]
-        row = next(r for r in rules["summary"] if r["members"] == 1 and r["signals"] == sel["signals"]
-                   and r["weighting"] == sel["weighting"])
-        out["rule_over_seeds"] = {"signals": sel["signals"], "weighting": sel["weighting"],
-                                  "nb301_cv_kendall": _r(row["nb301_cv_kendall_mean"]),
-                                  **{f"{ds}_{m}": _r(row[f"{ds}_{m}_mean"])
-                                     for ds in ("cifar10", "cifar100", "imagenet16-120") for m in ("kendall", "spearman")},
-                                  "cifar10_kendall_std": _r(row["cifar10_kendall_std"])}
-    out["goals_met"] = sum(bool(g["met"]) for g in full["goals"])
-    out["goals_total"] = len(full["goals"])
-    out["smoke"] = full["settings"].get("smoke")
-    return out
+    """The pipeline rule's NB201 CIFAR-10 τ, the goals met out of all, the smoke flag."""
+    return {"pipeline_rule": {"cifar10_kendall": _r(full["pipeline_rule"]["nb201"]["cifar10_kendall"])},
+            "goals_met": sum(bool(g["met"]) for g in full["goals"]), "goals_total": len(full["goals"]),
+            "smoke": full["settings"].get("smoke")}
 
 
 def paper_vs_companion_headline(full: dict) -> dict:
@@ -241,8 +204,10 @@ def replace_readme_blocks(blocks: Mapping[str, tuple[str, str]], readme: Path | 
 
 
 def read_details(stage: str, metrics_dir: Path | None = None) -> dict:
-    """The full record a stage wrote (``metrics/details/<stage>.json``)."""
-    path = (Path(metrics_dir) if metrics_dir is not None else paths.METRICS_DIR) / "details" / f"{stage}.json"
+    """The full record a stage wrote (``metrics/details/<stage>.json``; by default where
+    :func:`tgnas.paths.input_path` finds it)."""
+    path = (Path(metrics_dir) / "details" / f"{stage}.json" if metrics_dir is not None
+            else paths.input_path(paths.METRIC_DETAILS_DIR / f"{stage}.json"))
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found: run the stage that writes it (`dvc repro`)")
     return json.loads(path.read_text())

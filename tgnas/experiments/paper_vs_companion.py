@@ -18,6 +18,7 @@ Each row puts side by side, on the architectures named in ``cells``:
 from __future__ import annotations
 
 import json
+import textwrap
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -184,6 +185,30 @@ class Row:
     metrics: list[str] = field(default_factory=list)
 
 
+#: The dvc.yaml stage and the notebook that write each detail file of :data:`SOURCES`.
+WRITERS = {"correlation": ("correlations", "03_correlations"), "search": ("search", "04_search"),
+           "plus": ("plus", "06_tgnas_plus")}
+
+
+def source_file(stage: str, metrics_dir: Path | None = None) -> Path:
+    """The file ``metrics/details/<stage>.json`` that :func:`compare` reads: below
+    ``metrics_dir`` when given; else where :func:`tgnas.paths.input_path` finds it (in a
+    notebook run by hand: its own ``scratch/`` copy if that stage ran by hand, else the
+    committed one)."""
+    if metrics_dir is not None:
+        return Path(metrics_dir) / "details" / f"{stage}.json"
+    return paths.input_path(paths.METRIC_DETAILS_DIR / f"{stage}.json")
+
+
+def _missing_message(stage: str, metrics_dir: Path | None) -> str:
+    wanted = (Path(metrics_dir) / "details" / f"{stage}.json" if metrics_dir is not None
+              else paths.METRIC_DETAILS_DIR / f"{stage}.json")
+    looked = [wanted] if metrics_dir is not None else paths.input_candidates(wanted)
+    dvc_stage, notebook = WRITERS[stage]
+    return (f"metrics/details/{stage}.json not found (looked in {', '.join(paths.rel(p.parent) for p in looked)}): "
+            f"run `dvc repro {dvc_stage}` or notebooks/{notebook}.ipynb first")
+
+
 def _paper_value(p: Published) -> Any:
     if p.low is not None and p.high is not None and p.low != p.high:
         return f"{p.low:g}–{p.high:g} {p.unit}".strip()
@@ -236,15 +261,16 @@ def load_context(metrics_dir: Path | None = None, recorded: dict[str, Path] | No
     """Read every file the comparison needs: this run's stage details from ``metrics_dir``
     (default: the output root's) and the frozen stages' records (default: :func:`recorded_files`);
     ``FileNotFoundError`` names the stage to run."""
-    metrics_dir = Path(metrics_dir) if metrics_dir is not None else paths.METRICS_DIR
     files = {**recorded_files(), **{k: Path(v) for k, v in (recorded or {}).items()}}
-    loaded = {name: _read(metrics_dir / "details" / f"{name}.json", f"run `dvc repro {stage}` first")
-              for name, stage in SOURCES.items()}
+    for name in SOURCES:
+        if not source_file(name, metrics_dir).is_file():
+            raise FileNotFoundError(_missing_message(name, metrics_dir))
+    loaded = {name: json.loads(source_file(name, metrics_dir).read_text()) for name in SOURCES}
     loaded.update({name: _read(files[name], f"it is the record of the frozen stage `{stage}` "
                                             f"(`dvc repro --force {stage}` remakes it)")
                    for name, stage in RECORDED.items()})
     gpu = {ds: json.loads(path.read_text()) for ds, stem in GPU_RUNS.items()
-           if (path := metrics_dir / "details" / f"{stem}.json").is_file()}
+           if (path := source_file(stem, metrics_dir)).is_file()}
     return Context(gpu=gpu, **loaded)
 
 
@@ -595,37 +621,55 @@ def update_readme(rows: list[Row], readme: Path | None = None) -> bool:
 
 
 _COLOURS = {"reproduced": "#cfe8cf", "exceeded": "#b7dcf5", "not reproduced": "#f5c6c6", "inconclusive": "#eeeeee"}
+#: Characters per line in each column of the comparison figure: longer text wraps, never cut.
+TABLE_WRAP = (40, 30, 26, 26, 16)
+
+
+def table_figure(rows: list[Row]):
+    """The comparison as a colour-coded table filling its figure: every text in full (wrapped
+    to :data:`TABLE_WRAP`), each row as tall as its longest cell, the figure sized to the
+    table. Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    header = ["claim", "paper", "paper's method here", "companion", "verdict"]
+    texts = [[r.quantity + (f" (here: {fmt(r.measured)})" if r.measured else ""),
+              fmt(r.paper, r.unit) if not isinstance(r.paper, str) else r.paper,
+              fmt(r.paper_method, r.our_unit), fmt(r.companion, r.our_unit), r.verdict] for r in rows]
+    cells = [["\n".join(textwrap.wrap(str(t), w)) or "" for t, w in zip(row, TABLE_WRAP)] for row in texts]
+    lines = [1] + [max(c.count("\n") + 1 for c in row) for row in cells]  # the header is one line
+    line_in, title_in = 0.2, 0.4  # inches per text line at font size 8 (padding included), title band
+    fig = plt.figure(figsize=(0.068 * sum(TABLE_WRAP) + 0.9, line_in * sum(lines) + title_in))
+    ax = fig.add_axes((0.0, 0.0, 1.0, 1.0 - title_in / fig.get_figheight()))
+    ax.axis("off")
+    table = ax.table(cellText=cells, colLabels=header, cellLoc="left", bbox=(0.0, 0.0, 1.0, 1.0))
+    table.auto_set_font_size(False)
+    table.set_fontsize(8)
+    for (i, j), cell in table.get_celld().items():  # relative sizes; the bbox scales them to the axes
+        cell.set_width(TABLE_WRAP[j] / sum(TABLE_WRAP))
+        cell.set_height(lines[i] / sum(lines))
+        if i == 0:
+            cell.get_text().set_fontweight("bold")
+    for i, r in enumerate(rows, start=1):
+        table[i, 4].set_facecolor(_COLOURS[r.verdict])
+    fig.suptitle(f"Paper ({PAPER}) vs. this companion", fontsize=10, y=1.0 - 0.1 / fig.get_figheight(), va="top")
+    return fig
 
 
 def plot_table(rows: list[Row], path: Path) -> Path:
-    """The comparison as a colour-coded table figure (PNG)."""
+    """Write :func:`table_figure` to ``path`` (PNG) and return the path."""
     import matplotlib.pyplot as plt
 
-    cells = [[(r.quantity + (f" (here: {fmt(r.measured)})" if r.measured else ""))[:70],
-              fmt(r.paper, r.unit)[:40] if not isinstance(r.paper, str) else r.paper[:40],
-              fmt(r.paper_method, r.our_unit), fmt(r.companion, r.our_unit), r.verdict] for r in rows]
-    fig, ax = plt.subplots(figsize=(16, 0.42 * len(rows) + 1.0))
-    ax.axis("off")
-    table = ax.table(cellText=cells, colLabels=["claim", "paper", "paper's method here", "companion", "verdict"],
-                     loc="center", cellLoc="left")
-    table.auto_set_font_size(False)
-    table.set_fontsize(8)
-    table.scale(1, 1.35)
-    for i, r in enumerate(rows, start=1):
-        table[i, 4].set_facecolor(_COLOURS[r.verdict])
-    table.auto_set_column_width(list(range(5)))
-    ax.set_title(f"Paper ({PAPER}) vs. this companion", fontsize=10)
-    fig.tight_layout()
+    fig = table_figure(rows)
     out = save_figure(fig, path, dpi=120)
     plt.close(fig)
     return out
 
 
 __all__ = ["ALL_CELLS", "Context", "Estimate", "GPU_RUNS", "MIN_SEEDS", "README_BLOCKS", "RECORDED", "RULE", "Row",
-           "SOURCES", "recorded_files",
+           "SOURCES", "WRITERS", "recorded_files", "source_file",
            "TIMING_FACTOR", "VERDICTS", "ZC_CELLS", "band_verdict", "baseline_table", "bound_verdict", "compare",
            "fmt", "headline", "load_context", "markdown_table", "plot_table", "readme_blocks", "rows_json",
-           "speedups", "threshold_verdict", "timing_verdict", "update_readme"]
+           "speedups", "table_figure", "threshold_verdict", "timing_verdict", "update_readme"]
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from tgnas.fileio import save_figure
+from tgnas.profiles import load_params
 
 
 def history_frame(history: list[dict]) -> pd.DataFrame:
@@ -71,3 +72,16 @@ def run_metrics(result, config) -> dict:
         "stopped_early": result.stopped_early,
         "config": config.to_dict(),
     }
+
+
+def scale_note(profile: str, train_space: str, fraction: float, epochs: int) -> str:
+    """Notebook 02's banner: the scale of this run (``profile`` from
+    :func:`tgnas.profiles.profile_of`) beside the pipeline's, read from ``params.yaml`` and
+    ``params-gpu.yaml`` (never typed in)."""
+    cpu, gpu = load_params()["predictor"], load_params(gpu=True)["predictor"]
+    pipeline = (f"the pipeline passes fraction={cpu['fraction']:g}, epochs={cpu['epochs']} (params.yaml); "
+                f"the GPU profile fraction={gpu['fraction']:g}, epochs={gpu['epochs']} (params-gpu.yaml)")
+    run = f"{100 * fraction:g} % of {train_space}, {epochs} epochs"
+    if profile == "custom":
+        return f"*** SMOKE MODE: {run} -- not a pipeline setting; {pipeline} ***"
+    return f"{profile} profile: {run}; {pipeline}"

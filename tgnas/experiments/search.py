@@ -129,12 +129,12 @@ def genotype_from_search(path: str | Path | None = None) -> str | None:
     """The DARTS genotype string found by the search notebook, or ``None`` if it has not run.
 
     Reads ``path`` (default ``tgnas.paths.METRIC_DETAILS_DIR / "search.json"``, written by
-    notebook 04) and takes ``["darts"]["arch_str"]`` (``["darts"]["genotype"]`` is accepted too).
+    notebook 04, where :func:`tgnas.paths.input_path` finds it) and takes ``["darts"]["arch_str"]`` (``["darts"]["genotype"]`` is accepted too).
 
     Raises:
         KeyError: the file exists but holds no DARTS genotype (the message lists its keys).
     """
-    p = Path(path) if path is not None else paths.METRIC_DETAILS_DIR / SEARCH_METRICS_NAME
+    p = Path(path) if path is not None else paths.input_path(paths.METRIC_DETAILS_DIR / SEARCH_METRICS_NAME)
     if not p.is_file():
         return None
     doc = json.loads(p.read_text())

@@ -108,8 +108,9 @@ _PAPER_RUNS: tuple[tuple[str, int, int], ...] = (("cifar10", 32, 10), ("imagenet
 
 def read_gpu_check(path: Path | None = None) -> dict | None:
     """The JSON of ``scripts/gpu_check_final_training.py`` (default
-    ``METRICS_DIR / "final_training_gpu_check.json"``), or ``None`` if it is not there."""
-    p = Path(path) if path is not None else paths.METRICS_DIR / "final_training_gpu_check.json"
+    ``METRICS_DIR / "final_training_gpu_check.json"`` where :func:`tgnas.paths.input_path` finds
+    it), or ``None`` if it is not there."""
+    p = Path(path) if path is not None else paths.input_path(paths.METRICS_DIR / "final_training_gpu_check.json")
     return json.loads(p.read_text()) if p.is_file() else None
 
 

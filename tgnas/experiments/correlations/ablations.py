@@ -27,7 +27,7 @@ from tgnas.graph_forms import GRAPH_FORMS
 from tgnas.predictor import Predictor, TrainConfig
 from tgnas.spaces import catalog
 
-__all__ = ["ablation_variants", "run_ablations", "plot_ablations"]
+__all__ = ["ablation_variants", "ablations_figure", "run_ablations", "plot_ablations"]
 
 
 def _fmt_ratio(r: float) -> str:
@@ -99,32 +99,54 @@ def _train_cells(cfg: TrainConfig) -> int:
     return total
 
 
-def plot_ablations(df: pd.DataFrame, path: Path, dataset: str = "cifar10") -> Path:
-    """Left: Kendall tau per variant (bars, grouped, mean over seeds); right: learning curve (tau vs NB101
-    training cells, log x) with the NB301-trained model as a horizontal line."""
+def ablations_figure(df: pd.DataFrame, dataset: str = "cifar10"):
+    """Left: Kendall tau per variant (bars coloured by group, as the legend says; mean over
+    seeds, with ± std error bars where there are several seeds); right: learning curve (tau vs
+    NB101 training cells, log x, same error bars) with the NB301-trained model as a horizontal
+    line. ``df``: :func:`run_ablations` rows (of one or more seeds). Returns the figure."""
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
 
     col = f"{dataset}_kendall"
-    # mean over seeds (if any), keeping the order of the variants
-    df = df.groupby(["group", "variant"], sort=False)[[col, "train_cells"]].mean().reset_index()
-    bars = df[df["group"] != "data"]
-    data = df[df["group"] == "data"]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.2), gridspec_kw={"width_ratios": [2, 1]})
-    colors = {g: f"C{i}" for i, g in enumerate(dict.fromkeys(bars["group"]))}
-    ax1.bar(range(len(bars)), bars[col], color=[colors[g] for g in bars["group"]])
-    ax1.set_xticks(range(len(bars)), [f"{g}: {v}" for g, v in zip(bars["group"], bars["variant"])],
-                   rotation=60, ha="right", fontsize=8)
+    # mean and std over seeds, keeping the order of the variants; one seed has no spread (NaN std)
+    g = df.groupby(["group", "variant"], sort=False)
+    stats = g[[col, "train_cells"]].mean().join(g[col].std().rename("std")).join(g[col].size().rename("n_seeds"))
+    stats = stats.reset_index()
+    spread = bool((stats["n_seeds"] > 1).any())
+    err = stats["std"].fillna(0.0) if spread else None
+    bars, data = stats[stats["group"] != "data"], stats[stats["group"] == "data"]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.6), gridspec_kw={"width_ratios": [2, 1]})
+    colors = {grp: f"C{i}" for i, grp in enumerate(dict.fromkeys(bars["group"]))}
+    ax1.bar(range(len(bars)), bars[col], yerr=None if err is None else err[bars.index].to_numpy(), capsize=3,
+            color=[colors[grp] for grp in bars["group"]])
+    ax1.set_xticks(range(len(bars)), bars["variant"], rotation=60, ha="right", fontsize=8)
     ax1.set_ylabel(f"Kendall τ, NB201 {dataset}")
     ax1.axhline(0, color="k", lw=0.5)
+    ax1.legend(handles=[Patch(color=c, label=grp) for grp, c in colors.items()], fontsize=8, ncol=len(colors),
+               title="what changes (one thing at a time, trained on NB101)", title_fontsize=8, frameon=False,
+               loc="lower center", bbox_to_anchor=(0.5, 1.0))
     nb101 = data[~data["variant"].str.startswith("nb301")]
-    ax2.plot(nb101["train_cells"], nb101[col], marker="o", label="NB101 fraction")
+    ax2.errorbar(nb101["train_cells"], nb101[col], yerr=None if err is None else err[nb101.index].to_numpy(),
+                 marker="o", capsize=3, label="NB101 fraction")
     for _, r in data[data["variant"].str.startswith("nb301")].iterrows():
         ax2.axhline(r[col], color="C3", ls="--", label=r["variant"])
     ax2.set_xscale("log")
     ax2.set_xlabel("training cells (train + val)")
     ax2.set_ylabel(f"Kendall τ, NB201 {dataset}")
+    ax2.set_title("training data", fontsize=10)
     ax2.legend(fontsize=8)
+    seeds = int(stats["n_seeds"].max()) if len(stats) else 0
+    fig.suptitle(f"Ablations: NB201 {dataset} Kendall τ of predictors trained without NB201 labels "
+                 + (f"(mean ± std over {seeds} seeds)" if spread else "(one seed)"))
     fig.tight_layout()
+    return fig
+
+
+def plot_ablations(df: pd.DataFrame, path: Path, dataset: str = "cifar10") -> Path:
+    """Write :func:`ablations_figure` to ``path`` (PNG) and return the path."""
+    import matplotlib.pyplot as plt
+
+    fig = ablations_figure(df, dataset)
     path = save_figure(fig, path, dpi=120)
     plt.close(fig)
     return path

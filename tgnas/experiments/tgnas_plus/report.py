@@ -181,21 +181,42 @@ def plus_json(*, settings: dict, summary: pd.DataFrame, runs: pd.DataFrame, sele
             "goals": _records(goals), "pipeline_rule": rule, "screen": screen, "rules": rules}
 
 
-def plot_rules(rule_summary: pd.DataFrame):
+def plot_rules(rule_summary: pd.DataFrame, selected: dict | None = None):
     """Rule variants: the selection criterion (NB301 cross-validated tau) beside the NB201
-    CIFAR-10 evaluation, mean ± seed std, one bar pair per variant; returns the figure."""
+    CIFAR-10 evaluation, mean ± seed std, one bar pair per variant; ``selected`` (the
+    ``{"signals", "weighting"}`` of :func:`~tgnas.experiments.tgnas_plus.rules.select_rule`,
+    one predictor) is outlined, starred and bold. Returns the figure."""
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
     df = rule_summary.reset_index(drop=True)
-    labels = [f"{r.signals} / {r.weighting} ({r.members})" for r in df.itertuples()]
+    chosen = np.zeros(len(df), dtype=bool) if selected is None else (
+        (df["members"] == 1) & (df["signals"] == selected["signals"]) & (df["weighting"] == selected["weighting"])
+    ).to_numpy()
+    if selected is not None and not chosen.any():
+        raise ValueError(f"selected rule {selected['signals']}/{selected['weighting']} is not a one-predictor row "
+                         "of the rule summary")
+    labels = [("★ " if c else "") + f"{r.signals} / {r.weighting} ({r.members})" for r, c in zip(df.itertuples(), chosen)]
     y = np.arange(len(df))
-    fig, ax = plt.subplots(1, 2, figsize=(13, 0.32 * len(df) + 1.6), sharey=True)
-    for a, col, title in ((ax[0], "nb301_cv_kendall", "selection: NB301 tau, held-out folds"),
-                          (ax[1], "cifar10_kendall", "evaluation: NB201 CIFAR-10 tau")):
+    fig, ax = plt.subplots(1, 2, figsize=(13, 0.32 * len(df) + 2.0), sharey=True)
+    for a, col, title in ((ax[0], "nb301_cv_kendall", "selection: NB301 τ, held-out folds"),
+                          (ax[1], "cifar10_kendall", "evaluation: NB201 CIFAR-10 τ")):
         err = df[f"{col}_std"].fillna(0.0).to_numpy()
-        a.barh(y, df[f"{col}_mean"], xerr=err, color=["C0" if m == 1 else "C1" for m in df["members"]])
+        a.barh(y, df[f"{col}_mean"], xerr=err, color=["C0" if m == 1 else "C1" for m in df["members"]],
+               edgecolor=["black" if c else "none" for c in chosen], linewidth=[2.0 if c else 0.0 for c in chosen])
         a.set_title(title)
-        a.set_xlabel("Kendall tau (mean ± std over seeds; orange: ensemble of predictors)")
+        a.set_xlabel("Kendall τ (mean ± std over seeds)")
     ax[0].set_yticks(y, labels, fontsize=8)
+    for tick, c in zip(ax[0].get_yticklabels(), chosen):
+        if c:
+            tick.set_fontweight("bold")
     ax[0].invert_yaxis()
-    fig.tight_layout()
+    kinds = (("C0", "one predictor", (df["members"] == 1).any()),
+             ("C1", "ensemble of predictors", (df["members"] > 1).any()))
+    handles = [Patch(color=c, label=label) for c, label, shown in kinds if shown]
+    if chosen.any():
+        handles.append(Patch(facecolor="white", edgecolor="black", linewidth=2.0,
+                             label="★ selected rule (highest NB301 τ, one predictor)"))
+    fig.legend(handles=handles, loc="upper center", ncol=len(handles), fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / fig.get_figheight()))
     return fig
