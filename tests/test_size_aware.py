@@ -172,3 +172,14 @@ def test_the_shipped_predictor_ranks_dead_cells_below_every_live_one():
     sample = [darts.sample(np.random.default_rng(0)) for _ in range(20)]
     s = pred.score([none_normal, v2, *sample], space=darts)
     assert s[0] == DEAD_SCORE and s[0] < s[1:].min()
+
+
+def test_the_shipped_tgnas_plus_ranks_an_all_skip_genotype_below_darts_v2():
+    # NASWOT alone favours the all-skip cell; the shipped rule's size signals must not let it win
+    import tgnas
+    darts = get_space("darts")
+    v2 = darts.named_archs["DARTS_V2"]
+    skip = type(v2)(normal=[("skip_connect", i) for _, i in v2.normal], normal_concat=v2.normal_concat,
+                    reduce=[("skip_connect", i) for _, i in v2.reduce], reduce_concat=v2.reduce_concat)
+    out = tgnas.score([darts.format(skip), darts.format(v2)], space="darts", plus=True)
+    assert out["plus_score"].iloc[0] < out["plus_score"].iloc[1]

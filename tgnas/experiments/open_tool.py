@@ -118,10 +118,14 @@ def shipped_results(pred, rule: PlusRule, progress: bool = False, with_study: bo
                   "signals": signal_correlations(nb301, y301),
                   "tgnas_plus": corr(rule.score(nb301, "darts"), y301),
                   "tgnas_plus_equal_weights": corr(equal.score(nb301, "darts"), y301),
-                  "note": f"the rule's weights were fitted on these 500 cells "
-                          f"(weights_from={rule.info.get('weights_from')!r}): tgnas_plus is in-sample for the "
-                          f"weights; tgnas_plus_equal_weights fits nothing"},
+                  "note": f"weights_from={rule.info.get('weights_from')!r}; tgnas_plus_equal_weights fits nothing"},
     }
+    trained = {n.split(":")[0] for n in pred.config.train_spaces}
+    fitted = set(rule.info.get("fitted_on", [])) | {str(rule.info.get("weights_from"))}
+    for space, key in (("nb201", "nb201"), ("nb301", "darts")):
+        # in-sample: the space trained the predictor, or its labels fitted the rule's weights
+        res[space]["predictor_in_sample"] = key in trained
+        res[space]["tgnas_plus_in_sample"] = key in fitted or space in fitted
     if with_study:
         res["nb201"]["normalisation"] = normalisation_study(rule, nb201, y201, ref201, sizes=(100, 1000))
         darts_ref = reference_table(pred, SPACES["darts"], n=500, seed=0, progress=progress, signals=rule.signals)

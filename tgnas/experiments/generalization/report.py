@@ -62,16 +62,21 @@ def _mean_tau(summary: pd.DataFrame, method: str) -> pd.Series:
 
 
 def goals(summary: pd.DataFrame, predictor: str, plus: str, singles: Sequence[str]) -> dict:
-    """Goals 1 and 2 of the benchmark, per target and overall, with their numbers."""
+    """Goals 1 and 2 of the benchmark, per target and overall, with their numbers.
+
+    Per target, TG-NAS+ is held against the best single baseline *of that target* (every proxy
+    the data carries included); the mean over targets against the best of ``singles``, the
+    proxies every target has."""
     pred, tplus = _mean_tau(summary, predictor), _mean_tau(summary, plus)
-    single = pd.DataFrame({m: _mean_tau(summary, m) for m in singles})
-    size = single[["params", "flops"]].max(axis=1)
-    best = single.max(axis=1)
+    learnt = summary["method"].str.startswith("tgnas")
+    every = summary[~learnt].pivot(index="target", columns="method", values="tau_mean").loc[pred.index]
+    size = every[["params", "flops"]].max(axis=1)
     per_target = {t: {"predictor": float(pred[t]), "max_params_flops": float(size[t]), "tgnas_plus": float(tplus[t]),
-                      "best_single": float(best[t]), "best_single_name": str(single.loc[t].idxmax()),
-                      "predictor_beats_size": bool(pred[t] >= size[t]), "plus_beats_best_single": bool(tplus[t] >= best[t])}
+                      "best_single": float(every.loc[t].max()), "best_single_name": str(every.loc[t].idxmax()),
+                      "predictor_beats_size": bool(pred[t] >= size[t]),
+                      "plus_beats_best_single": bool(tplus[t] >= every.loc[t].max())}
                   for t in pred.index}
-    means = single.mean(axis=0)
+    means = every[list(singles)].mean(axis=0)
     return {"per_target": per_target,
             "predictor_beats_size_everywhere": all(v["predictor_beats_size"] for v in per_target.values()),
             "plus_beats_best_single_everywhere": all(v["plus_beats_best_single"] for v in per_target.values()),
@@ -217,7 +222,7 @@ def readme_table(full: dict) -> str:
     g = full["goals"]
     n = len(full["config"]["seeds"])
     lines = [f"| held-out target | cells | TG-NAS [{chosen}] | TG-NAS [graph] | TG-NAS+ | #params | FLOPs | "
-             f"best single proxy |", "|---|---|---|---|---|---|---|---|"]
+             f"best single proxy (any) |", "|---|---|---|---|---|---|---|---|"]
     for target, cells in full["targets"].items():
         best = g["per_target"][target]
         lines.append(f"| {target} | {cells:,} | {_pm(summary, target, f'tgnas[{chosen}]')} | "
@@ -227,7 +232,8 @@ def readme_table(full: dict) -> str:
     met = sum(v["predictor_beats_size"] for v in g["per_target"].values())
     plus_met = sum(v["plus_beats_best_single"] for v in g["per_target"].values())
     lines += ["", f"Mean over the {len(full['targets'])} targets: predictor {g['mean_tau_predictor']:.3f}, TG-NAS+ "
-              f"{g['mean_tau_plus']:.3f}, best single proxy ({g['best_single_mean_name']}) {g['best_single_mean']:.3f}. "
+              f"{g['mean_tau_plus']:.3f}, best single proxy that every target has ({g['best_single_mean_name']}) "
+              f"{g['best_single_mean']:.3f}. "
               f"The predictor is at least as good as #params and FLOPs on {met} of {len(g['per_target'])} targets, "
               f"TG-NAS+ at least as good as the best single proxy on {plus_met}. Learnt methods: mean ± std over "
               f"{n} seeds."]
