@@ -24,6 +24,8 @@ from tgnas.checkpoints import CheckpointError, load_checkpoint_file, save_checkp
 from tgnas.cli import main
 from tgnas.descriptions import parse_op_texts
 from tgnas.graphs import GraphSet
+from tgnas.plus.rule import PlusRule
+from tgnas.pretrained import RULE
 from tgnas.predictor import Predictor, TrainConfig, gcn_preset, train
 from tgnas.predictor.data import SpaceData
 from tgnas.spaces.catalog import get_space
@@ -697,7 +699,7 @@ def _set(path: str, value):
     (_set("references.nb201.tgnas", lambda q: q[::-1]), "(value 1 is below value 0)"),
     (_set("references.nb201.tgnas", "0.5"), "references.nb201.tgnas must be a list of numbers, got str"),
     (_set("references.nb201.tgnas", lambda q: [str(v) for v in q]), "a list holding str"),
-    (_set("weights", lambda w: [float("nan")] + w[1:]), "weights must be 8 finite numbers >= 0"),
+    (_set("weights", lambda w: [float("nan")] + w[1:]), f"weights must be {len(PlusRule.load(RULE).signals)} finite numbers >= 0"),
     (_set("signals", "tgnas"), "signals must be a non-empty list of distinct names"),
     (lambda d: d["references"]["nb201"].pop("az_complexity") and None, "references.nb201 lacks the signals ['az_complexity']"),
 ])

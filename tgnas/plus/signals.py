@@ -241,7 +241,7 @@ def reference_table(pred, space: Space, n: int = 500, seed: int = 0, progress: b
         cfg = lite_config(sp)
         lite = lite_table(texts, space, cfg, progress=progress,
                           out=paths.LITE_PROXY_DIR / f"{sp.name}_reference_{cfg.key()}_n{n}_seed{seed}.npz")
-        out.update({s: lite[s].to_numpy() for s in LITE_SIGNALS})
+        out.update(lite_columns(lite))  # a population: NASWOT's -inf (singular kernel) floored below the rest
     if any(s in signals for s in AZ_SIGNALS):
         cfg = az_config(sp)
         az = az_nas_lite_table(texts, space, cfg, progress=progress,

@@ -135,11 +135,14 @@ class Predictor:
             raise ValueError("this predictor is size-aware: score architectures with space=..., or graphs with "
                              "size=... features (tgnas.predictor.size.size_features)")
         archs = [space.parse(it) if isinstance(it, str) else it for it in items]
-        if not carries_size(space, archs):
-            warnings.warn(f"no network sizes for these {space.name!r} architectures: they are ranked by the graph "
-                          f"term alone", stacklevel=3)
-            return np.zeros((len(archs), 2))
-        return size_features(space, archs)
+        if carries_size(space, archs):
+            return size_features(space, archs)
+        built = _built_sizes(space, archs)
+        if built is not None:
+            return built
+        warnings.warn(f"no network sizes for these {space.name!r} architectures: they are ranked by the graph "
+                      f"term alone", stacklevel=3)
+        return np.zeros((len(archs), 2))
 
     def cells_size(self, space: Space) -> np.ndarray | None:
         """Size features of ``space.cells()`` in its order (None for a predictor without size)."""
@@ -209,6 +212,22 @@ class Predictor:
                                 self.device, size)
         scores[computes_nothing(graphs)] = DEAD_SCORE
         return scores
+
+
+def _built_sizes(space: Space, archs: Sequence[Any]) -> np.ndarray | None:
+    """Size features of generic cells that all build as one space with a size model (NB101-shaped
+    cells: as NB101 cells, so they score as NB101 cells do); None otherwise."""
+    try:
+        built = [space.builds_as(a) for a in archs]
+    except (ValueError, NotImplementedError):
+        return None
+    spaces = {sp.name: sp for sp, _ in built}
+    if len(spaces) != 1:
+        return None
+    (target,) = spaces.values()
+    if target is space or not carries_size(target, [a for _, a in built]):
+        return None
+    return size_features(target, [a for _, a in built])
 
 
 def _net_fitting(ckpt: Mapping[str, Any], config: TrainConfig, state: Mapping[str, Any],

@@ -52,7 +52,8 @@ class NB201Space(NB201Form):
         return bench.labelled_cells(form, surrogate_samples, seed, dataset=self.check_task(task))
 
     def cells_size(self) -> np.ndarray:
-        return self.labelled_size()
+        """Log sizes of :meth:`cells`, read through :meth:`cell_ids` (so the two always align)."""
+        return self.log_size([self.parse(a) for a in self.cell_ids()["arch"]])
 
     def labelled_size(self, surrogate_samples: int = 0, seed: int = 0, task: str | None = None) -> np.ndarray:
         """Log parameters and log MACs of the CIFAR-10 benchmark network of all 15,625 cells (the

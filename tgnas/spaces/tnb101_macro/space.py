@@ -132,7 +132,8 @@ class TNB101MacroSpace(Space):
         return bench.labelled_cells(form, surrogate_samples, seed, task=self.check_task(task))
 
     def cells_size(self) -> np.ndarray:
-        return self.log_size(bench.benchmark_archs())
+        """Log sizes of :meth:`cells`, read through :meth:`cell_ids` (so the two always align)."""
+        return self.log_size([self.parse(a) for a in self.cell_ids()["arch"]])
 
     def labelled_size(self, surrogate_samples: int = 0, seed: int = 0, task: str | None = None) -> np.ndarray:
         """Log parameters and log MACs (:meth:`size`, :meth:`flops_of`) of the networks ``task`` labels."""
