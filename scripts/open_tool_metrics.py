@@ -67,7 +67,7 @@ def rate(n: int, plus_n: int) -> dict:
         t_parse = time.perf_counter() - t0
         del texts_all
         t0 = time.perf_counter()
-        conv = _Converter("darts", pred.config.graph_form)
+        conv = _Converter(sp, pred.config.graph_form)
         for _id, text, _where in read_archs(f):
             conv(text)
         t_convert = time.perf_counter() - t0
