@@ -244,3 +244,15 @@ def test_a_missing_detail_file_says_where_it_looked_and_what_writes_it(monkeypat
     msg = str(err.value)
     assert "scratch/metrics/details, metrics/details" in msg
     assert "`dvc repro correlations`" in msg and "notebooks/03_correlations.ipynb" in msg
+
+
+def test_a_smoke_rule_study_without_cross_validation_still_compares(tmp_path):
+    # a CPU smoke run of notebook 06 (100 NB301 cells, one seed) records no cross-validated tau
+    metrics_dir, recorded = _copy_details(tmp_path)
+    path = metrics_dir / "details" / "plus.json"
+    plus = json.loads(path.read_text())
+    for row in plus["rules"]["summary"]:
+        row["nb301_cv_kendall_mean"] = row["nb301_cv_kendall_std"] = None
+    path.write_text(json.dumps(plus))
+    rows = {r.key: r for r in pvc.compare(metrics_dir, recorded)}
+    assert "TG-NAS+ rule" in rows["plus_kendall"].protocol

@@ -474,7 +474,9 @@ def beyond_rows(ctx: Context) -> list[Row]:
     est = None if plus is None else \
         Estimate.from_summary(plus["cifar10_kendall_mean"], plus["cifar10_kendall_std"], plus["n_seeds"])
     rule = "—" if plus is None else f"{plus['signals']} / {plus['weighting']}"
-    cv = "—" if plus is None else f"{plus['nb301_cv_kendall_mean']:.3f} ± {plus['nb301_cv_kendall_std']:.3f}"
+    cv_mean, cv_std = (None, None) if plus is None else (plus.get("nb301_cv_kendall_mean"), plus.get("nb301_cv_kendall_std"))
+    # a smoke run of notebook 06 may record no cross-validated tau (too few NB301 cells) or one seed (no std)
+    cv = "—" if cv_mean is None else f"{cv_mean:.3f}" + ("" if cv_std is None else f" ± {cv_std:.3f}")
     rows = [Row("plus_kendall", "beyond", "beyond the paper", "TG-NAS+ Kendall τ, NB201 CIFAR-10 (vs TG-NAS's claim)",
                 ALL_CELLS, p.value, p.source.cite(), *band_verdict(est, p.bounds), "companion", companion=est,
                 split="held-out (its signals and weights: chosen and fitted on NB301)",
