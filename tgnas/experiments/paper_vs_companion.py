@@ -608,18 +608,21 @@ README_BLOCKS = {
 }
 
 
+def _readme_bodies(rows: list[Row]) -> dict[str, str]:
+    return {"headline": headline(rows), "claims": markdown_table(rows), "baselines": baseline_table(rows)}
+
+
 def readme_blocks(rows: list[Row]) -> dict[str, str]:
     """Each generated README block, markers included."""
-    body = {"headline": headline(rows), "claims": markdown_table(rows), "baselines": baseline_table(rows)}
+    body = _readme_bodies(rows)
     return {name: f"{begin}\n{body[name]}{end}" for name, (begin, end) in README_BLOCKS.items()}
 
 
 def update_readme(rows: list[Row], readme: Path | None = None) -> bool:
     """Replace the generated blocks of the README; return whether it changed. ``ValueError``
     names a block whose markers are missing."""
-    blocks = readme_blocks(rows)
-    return replace_readme_blocks({begin: (end, blocks[name][len(begin) + 1:-len(end)])
-                                  for name, (begin, end) in README_BLOCKS.items()}, readme)
+    body = _readme_bodies(rows)
+    return replace_readme_blocks({begin: (end, body[name]) for name, (begin, end) in README_BLOCKS.items()}, readme)
 
 
 _COLOURS = {"reproduced": "#cfe8cf", "exceeded": "#b7dcf5", "not reproduced": "#f5c6c6", "inconclusive": "#eeeeee"}

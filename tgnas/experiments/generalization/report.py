@@ -107,6 +107,7 @@ def run_benchmark(fraction: float, epochs: int, seeds: Sequence[int], screen_see
     if unknown:
         raise KeyError(f"unknown variant(s) {unknown}; expected some of {list(every)}")
     configs = {k: every[k] for k in variant_names}
+    signals = plus_signals(lite)
     progress_root.mkdir(parents=True, exist_ok=True)
     progress = progress_path(progress_root, fraction, epochs, max_cells)
     records = loso.run_jobs(loso.outer_jobs(list(configs), screen_seeds), targets, configs, progress, log=log)
@@ -119,23 +120,23 @@ def run_benchmark(fraction: float, epochs: int, seeds: Sequence[int], screen_see
     paper_jobs = [loso.Job(v, PAPER_EXCLUDE, int(s), ("nb201",)) for v in names for s in seeds]
     records |= loso.run_jobs(paper_jobs, [paper], configs, progress, log=log)
     plus_records, weights = plus_loso.loso_plus(targets, records, chosen, seeds, inner_seed=seeds[0],
-                                                signals=plus_signals(lite))
+                                                signals=signals)
     long = pd.concat([baseline_frame(targets), predictor_frame(records, names, seeds),
                       plus_loso.frame(plus_records, f"tgnas+[{chosen}]")], ignore_index=True)
     summary = summarise(long)
     singles = [c for c in COMMON_BASELINES if c in targets[0].baselines.columns]
     return {"config": {"fraction": fraction, "epochs": epochs, "seeds": list(seeds), "screen_seeds": list(screen_seeds),
                        "variants": list(configs), "chosen": chosen, "lite": lite, "max_cells": max_cells,
-                       "plus_signals": list(plus_signals(lite))},
+                       "plus_signals": list(signals)},
             "selection": {"rule": "highest mean held-out Kendall tau over all targets, screen seeds",
                           "screen": screen.to_dict(orient="records"), "chosen": chosen},
             "train_spaces": {h: list(loso.training_names([h, *loso.SKIPS.get(chosen, ())])) for h in HELD_OUT_SPACES},
             "targets": {t.name: len(t.labels) for t in targets},
             "table": summary.to_dict(orient="records"),
-            "paper_setting": _paper_rows(paper, records, names, seeds, weights["nb201"], chosen, plus_signals(lite)),
-            "plus_weights": {"signals": list(plus_signals(lite)), "held_out": weights,
+            "paper_setting": _paper_rows(paper, records, names, seeds, weights["nb201"], chosen, signals),
+            "plus_weights": {"signals": list(signals), "held_out": weights,
                              "shipped": plus_loso.shipped_weights(targets, records, chosen, seeds[0],
-                                                                  signals=plus_signals(lite))},
+                                                                  signals=signals)},
             "goals": goals(summary, f"tgnas[{chosen}]", f"tgnas+[{chosen}]", singles)}
 
 

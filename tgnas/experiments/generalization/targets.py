@@ -66,6 +66,7 @@ class Target:
     labels: np.ndarray
     baselines: pd.DataFrame
     _graphs: dict = field(default_factory=dict, repr=False)
+    _size: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
@@ -80,9 +81,9 @@ class Target:
 
     def size(self) -> np.ndarray:
         """``(M, 2)`` normalised size features (:mod:`tgnas.predictor.size`)."""
-        if "size" not in self._graphs:
-            self._graphs["size"] = size_features(get_space(self.space), self.archs)
-        return self._graphs["size"]
+        if self._size is None:
+            self._size = size_features(get_space(self.space), self.archs)
+        return self._size
 
 
 def _size_columns(space: str, archs: list) -> dict[str, np.ndarray]:
