@@ -57,9 +57,12 @@ kernel: setup
 # JupyterLab rooted at the project (README, figures/, metrics/ and notebooks/ all reachable);
 # --allow-root only when running as root (e.g. in a container).
 LAB_ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+# Its kernels run under the pipeline's pinned numerics (tgnas/numerics.py), so a notebook run by
+# hand computes the same floats as `dvc repro`.
 lab: setup
 	$(PY) -m pip install --quiet "$(TORCH_PIN)" -e ".[dev,lab]"
-	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(LAB_ROOT_FLAG)
+	env $$($(PY) -c "from tgnas.numerics import pinned_env_line; print(pinned_env_line())") \
+		$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(LAB_ROOT_FLAG)
 
 clean-venv:
 	rm -rf $(VENV)

@@ -15,9 +15,14 @@ def pytest_configure(config):
     if not os.environ.get("TGNAS_OUTPUT_ROOT"):
         os.environ["TGNAS_OUTPUT_ROOT"] = tempfile.mkdtemp(prefix="tgnas-test-outputs-")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    # Tiny networks run faster on one thread, and a second thread only waits for a core
-    # that another test process or kernel holds (measured 10-20x slowdowns on 2 cores).
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    # The pipeline's pinned numerics (one thread, AVX2 kernels, MKL's reproducible mode), read
+    # when torch starts: the notebooks' kept outputs and the tests' numbers are the pipeline's
+    # on any x86-64 machine. One thread is also faster for tiny networks: a second thread only
+    # waits for a core that another test process or kernel holds (10-20x slowdowns measured).
+    from tgnas.numerics import PINNED_ENV  # torch-free module
+
+    for name, value in PINNED_ENV.items():
+        os.environ.setdefault(name, value)
     os.environ.setdefault("MPLBACKEND", "Agg")
 
 

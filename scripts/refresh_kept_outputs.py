@@ -2,7 +2,7 @@
 """Re-record the outputs that nbval compares (cells tagged ``keep_output``).
 
 Runs the numbered notebooks in order with their smoke defaults, as ``make test`` does
-(outputs under a throw-away ``TGNAS_OUTPUT_ROOT``, one thread, offline), and copies the
+(outputs under a throw-away ``TGNAS_OUTPUT_ROOT``, the pinned numerics, offline), and copies the
 stdout of every ``keep_output`` cell into the committed notebook. Run it after a change
 that is *meant* to change a kept result, and review the diff: a kept output is a check.
 
@@ -22,8 +22,13 @@ ROOT = Path(__file__).resolve().parent.parent
 def main(argv: list[str] | None = None) -> int:
     names = sys.argv[1:] if argv is None else argv
     out_root = Path(tempfile.mkdtemp(prefix="tgnas-kept-outputs-"))
-    # set before any kernel starts; kernels inherit the environment
-    os.environ.update(TGNAS_OUTPUT_ROOT=str(out_root), OMP_NUM_THREADS="1", HF_HUB_OFFLINE="1", MPLBACKEND="Agg",
+    # set before any kernel starts; kernels inherit the environment (the pinned numerics too, as
+    # under `make test`: conftest.py)
+    sys.path.insert(0, str(ROOT))
+    from tgnas.numerics import PINNED_ENV
+
+    os.environ.update(PINNED_ENV)
+    os.environ.update(TGNAS_OUTPUT_ROOT=str(out_root), HF_HUB_OFFLINE="1", MPLBACKEND="Agg",
                       PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep))
     import nbformat
     import papermill

@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 import torch
 
+from tgnas import numerics
 from tgnas import paths
 from tgnas.checkpoints import CheckpointError, load_checkpoint_file, save_checkpoint
 from tgnas.cli import main
@@ -350,7 +351,7 @@ def test_embedding_cache_follows_the_output_root(tmp_path, monkeypatch):
     monkeypatch.setattr(emb, "_load_sentence_model", lambda model: Fake())
     monkeypatch.setattr(emb, "_resolve_source", lambda model: ("fake", "fake-key"))
     emb._embed_base(["a brand-new operator"], "minilm", emb.default_cache_dir())
-    assert (tmp_path / "out" / "data" / "cache" / "embeddings" / f"fake-key-{emb.ENCODING_PROTOCOL}.npz").is_file()
+    assert (tmp_path / "out" / "data" / "cache" / "embeddings" / f"fake-key-{emb.ENCODING_PROTOCOL}-{numerics.key()}.npz").is_file()
     assert not (tmp_path / "project-cache").exists()
 
 

@@ -18,6 +18,7 @@ import pytest
 from tgnas import cli
 from tgnas.cli import models as cli_models
 from tgnas import embeddings as emb
+from tgnas import numerics
 from tgnas.descriptions import PAPER_OPS, SPACE_OPS
 
 NEW_OP = {"my_op": "Depth-wise convolution 7 by 7 followed by layer normalisation"}
@@ -145,7 +146,7 @@ def test_disk_cache_is_keyed_by_model_and_text(fake_minilm, tmp_path, monkeypatc
     assert fake_minilm.calls == [["Input"], ["Convolution 3 by 3"]]
     assert np.array_equal(x[1], x[2])
     files = sorted(p.name for p in tmp_path.iterdir())
-    assert files == [f"minilm-{emb.MINILM_WEIGHTS_SHA256[:12]}-{emb.ENCODING_PROTOCOL}.npz"]
+    assert files == [f"minilm-{emb.MINILM_WEIGHTS_SHA256[:12]}-{emb.ENCODING_PROTOCOL}-{numerics.key()}.npz"]
     # only the new text goes to the model
     emb.embed_ops(["input", "my_op"], descriptions=NEW_OP, cache_dir=tmp_path)
     assert fake_minilm.calls[2] == [NEW_OP["my_op"]]

@@ -198,6 +198,30 @@ def test_run_seeded_gives_each_run_its_seeds_scorer_and_fresh_counts():
     assert [r.n_distinct for r in res] == [5, 5] and [r.seed for r in res] == [0, 1]
 
 
+def _run_key(r):
+    """Everything a search result holds but its wall times."""
+    return (r.algorithm, r.seed, r.scorer, r.arch_str, r.score, r.n_calls, r.n_distinct,
+            [h[:2] for h in r.history], r.extra.get("winner_prescore_rank"))
+
+
+def test_searches_in_parallel_workers_equal_the_sequential_ones():
+    # TG-NAS+ searches (lite networks seeded by the search seed) and DARTS cascades: two forked
+    # workers give the same results in the same order as one process
+    from tgnas import pretrained
+    from tgnas.experiments.search import darts_cascades, plus_searches
+    from tgnas.predictor import Predictor
+    from tgnas.scoring import load_rule
+
+    predictor = Predictor.load(pretrained.CHECKPOINT, device="cpu")
+    rule = load_rule(pretrained.RULE, pretrained.CHECKPOINT)
+    runs = {w: plus_searches(predictor, rule, ["cascade", "evolve"], [0, 1], 8, workers=w) for w in (1, 2)}
+    assert [_run_key(r) for r in runs[1]] == [_run_key(r) for r in runs[2]]
+    assert [(r.algorithm, r.seed) for r in runs[2]] == [("cascade", 0), ("cascade", 1), ("evolve", 0), ("evolve", 1)]
+    darts = {w: darts_cascades(predictor, rule, [0, 1], 4, 40, "darts", n_random=20, workers=w) for w in (1, 2)}
+    assert [_run_key(r) for r in darts[1][0]] == [_run_key(r) for r in darts[2][0]]
+    assert darts[1][1]["accuracy"].tolist() == darts[2][1]["accuracy"].tolist()
+
+
 def test_darts_summary_counts_top_percent_and_anchor_rows():
     import pandas as pd
 

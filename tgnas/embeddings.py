@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tgnas import paths
+from tgnas import numerics, paths
 from tgnas.errors import MissingResourceError
 from tgnas.descriptions import ALL_OPS, DESCRIPTIONS, LENGTHS, PAPER_OPS, SPACE_OPS, describe_all
 from tgnas.fileio import sha256_file
@@ -104,8 +104,16 @@ MODELS: dict[str, ModelSpec] = {
 
 
 #: Part of every cache key: how texts are encoded (``b1``: one text per call, so that a
-#: vector never depends on the other texts of a batch). Older caches are not read.
+#: vector never depends on the other texts of a batch). Older caches are not read. The
+#: other part is :func:`tgnas.numerics.key` (the float kernels in use): a vector computed under
+#: other kernels (another thread count, AVX-512 instead of the pipeline's AVX2) differs in the
+#: last bits, and those bits move trained predictors, so it is never read back as this setting's.
 ENCODING_PROTOCOL = "b1"
+
+
+def _cache_key(model: str) -> str:
+    _, key = _resolve_source(model)
+    return f"{key}-{ENCODING_PROTOCOL}-{numerics.key()}"
 
 
 class ModelNotAvailableError(MissingResourceError):
@@ -249,8 +257,7 @@ def _check_texts(texts: Sequence[str]) -> list[str]:
 def _embed_base(texts: list[str], model: str, cache_dir: Path) -> np.ndarray:
     """Sentence-transformer embeddings ``(len(texts), D)`` float32, through the disk cache."""
     spec = get_model_spec(model)
-    _, key = _resolve_source(model)
-    key = f"{key}-{ENCODING_PROTOCOL}"
+    key = _cache_key(model)
     path = cache_dir / f"{key}.npz"
     table: dict[str, np.ndarray] = {}
     for folder in reversed(_read_dirs(cache_dir)):  # the written cache wins
@@ -398,8 +405,7 @@ def pca_projection(base: str, cache_dir: Path | None = None) -> PCAProjection:
     if len(corpus) < PCA_DIM:
         raise ValueError(f"PCA corpus has {len(corpus)} sentences; need at least {PCA_DIM}")
     corpus_sha = hashlib.sha256("\n".join(corpus).encode()).hexdigest()
-    _, key = _resolve_source(base)
-    name = f"{key}-{ENCODING_PROTOCOL}-pca{PCA_DIM}-{corpus_sha[:12]}.npz"
+    name = f"{_cache_key(base)}-pca{PCA_DIM}-{corpus_sha[:12]}.npz"
     path = cache_dir / "pca" / name
     found = next((d / "pca" / name for d in _read_dirs(cache_dir) if (d / "pca" / name).is_file()), None)
     if found is not None:
@@ -628,6 +634,8 @@ class SimilarityReport:
             "max_offdiag_cos": round(float(off.max()), 4),
             "cos_input_0_input_1": None if distinct_roles is None else round(distinct_roles, 4),
             "relations_hold": sum(r.holds for r in self.relations),
+            # bit-level identity of the vectors (tests/test_numerics.py recomputes it)
+            "vectors_sha256": numerics.digest({"embeddings": self.embeddings.astype(np.float32)}),
             "relations_total": len(self.relations),
             "relations": {r.relation.name: {"cos_closer": round(r.cos_closer, 4),
                                             "cos_farther": round(r.cos_farther, 4),

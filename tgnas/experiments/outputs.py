@@ -23,7 +23,7 @@ import json
 from pathlib import Path
 from typing import Any, Callable
 
-from tgnas import paths
+from tgnas import numerics, paths
 from tgnas.fileio import write_json
 
 NB201_DATASETS = ("cifar10", "cifar100", "imagenet16-120")
@@ -42,8 +42,9 @@ def _r(x: Any, nd: int = 4) -> Any:
 
 def embeddings_headline(full: dict) -> dict:
     """``{relations_hold: {"<model>/<length>": n}, relations_total: n}``: the sanity relations
-    that hold for each embedding the run made, out of how many."""
-    runs = [(f"{m}/{L}", r) for m, by_len in full.items() for L, r in by_len.items()]
+    that hold for each embedding the run made, out of how many (``numerics``, the kernels'
+    record beside the models, is not a model)."""
+    runs = [(f"{m}/{L}", r) for m, by_len in full.items() if m != "numerics" for L, r in by_len.items()]
     return {"relations_hold": {name: r["relations_hold"] for name, r in runs},
             "relations_total": max((r["relations_total"] for _, r in runs), default=0)}
 
@@ -169,10 +170,15 @@ def headline(stage: str, full: dict) -> dict:
     return HEADLINES[stage](full)
 
 
-def write_stage_outputs(stage: str, full: dict, metrics_dir: Path | None = None) -> dict[str, Path]:
-    """Write ``details/<stage>.json`` (``full``), ``<stage>.json`` (its headline) and every data
-    series of the stage under ``plots/``; return the paths written by name."""
+def write_stage_outputs(stage: str, full: dict, metrics_dir: Path | None = None,
+                        computed_here: bool = True) -> dict[str, Path]:
+    """Write ``details/<stage>.json`` (``full``; when ``computed_here``, with this process's
+    float kernels as ``numerics``: :func:`tgnas.numerics.fingerprint`), ``<stage>.json`` (its
+    headline) and every data series of the stage under ``plots/``; return the paths written by
+    name."""
     metrics_dir = Path(metrics_dir) if metrics_dir is not None else paths.METRICS_DIR
+    if computed_here and "numerics" not in full:
+        full = {**full, "numerics": numerics.fingerprint()}
     written = {"details": write_json(full, metrics_dir / "details" / f"{stage}.json"),
                "metrics": write_json(headline(stage, full), metrics_dir / f"{stage}.json", indent=2)}
     for name, rows in SERIES.get(stage, lambda _: {})(full).items():
@@ -213,7 +219,8 @@ def rederive(metrics_dir: Path | None = None) -> list[Path]:
     for detail in sorted((metrics_dir / "details").glob("*.json")):
         if detail.stem not in HEADLINES and not detail.stem.startswith("final_training"):
             continue  # a recorded input (e.g. plus_study.json), not a stage's metrics
-        out += list(write_stage_outputs(detail.stem, json.loads(detail.read_text()), metrics_dir).values())
+        out += list(write_stage_outputs(detail.stem, json.loads(detail.read_text()), metrics_dir,
+                                        computed_here=False).values())
     return out
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from tgnas import numerics
 from tgnas.fileio import save_figure
 from tgnas.profiles import load_params
 
@@ -70,8 +71,19 @@ def run_metrics(result, config) -> dict:
         "last_epoch_val_tau": last["val_tau"], "last_epoch_val_rho": last["val_rho"],
         "mean_epoch_time_s": sum(h["time_s"] for h in result.history) / len(result.history),
         "stopped_early": result.stopped_early,
+        # bit-level identity of the kept weights (tests/test_numerics.py retrains and compares)
+        "weights_sha256": weights_digest(result.path),
         "config": config.to_dict(),
     }
+
+
+def weights_digest(checkpoint) -> str:
+    """:func:`tgnas.numerics.digest` of what a predictor checkpoint computes with: the network's
+    weights and the operator-embedding table (its node features)."""
+    from tgnas.predictor import Predictor
+
+    p = Predictor.load(checkpoint, device="cpu")
+    return numerics.digest({**p.net.state_dict(), "operator_table": p.table})
 
 
 def scale_note(profile: str, train_space: str, fraction: float, epochs: int) -> str:

@@ -19,7 +19,8 @@ from tgnas.spaces.nb201.benchmark import NB201_DATASETS
 from tgnas import paths
 from tgnas.experiments.common import seed_summary
 from tgnas.published import SEARCH_ANCHORS
-from tgnas.search.evaluate import run_seeded
+from tgnas.search.evaluate import run_seeded, seeded_jobs
+from tgnas.search.parallel import run_jobs
 from tgnas.search.scorers import plus_scorer, predictor_scorer
 from tgnas.spaces.darts.benchmark import surrogate_ranks
 from tgnas.spaces.catalog import SPACES
@@ -55,27 +56,28 @@ def search_summary(df: pd.DataFrame, top1: float) -> dict[str, dict]:
 
 def plus_searches(predictor: Any, rule: Any, algorithms: Sequence[str], seeds: Sequence[int], budget: int,
                   space: str = "nb201", reference: str | None = None, prune_config: Any = None,
-                  progress: bool = False) -> list:
+                  progress: bool = False, workers: int = 1) -> list:
     """TG-NAS+-driven searches, one per algorithm and seed, each with a fresh cache.
 
     The lite seed of TG-NAS+ is the search seed. ``cascade`` pre-scores its pool with the
     predictor (the whole space when enumerable). Wall times include everything a search
     computes (the cascade's pool and prescore too); loading the predictor and rule, done
-    once, is not included.
+    once, is not included. ``workers``: searches at once, in forked processes
+    (:func:`tgnas.search.parallel.run_jobs`: the same results for any value).
     """
     space = SPACES[space]
-    results = []
+    jobs = []
     for alg in algorithms:
         options: dict[str, Any] = {"prune_config": prune_config}
         if alg == "cascade":
             options["prescorer"] = predictor_scorer(predictor, space)
-        results += run_seeded([alg], space, lambda s: plus_scorer(rule, predictor, space, seed=s, reference=reference),
-                              seeds, budget, progress=progress, **options)
-    return results
+        jobs += seeded_jobs([alg], space, lambda s: plus_scorer(rule, predictor, space, seed=s, reference=reference),
+                            seeds, budget, progress=progress and workers == 1, **options)
+    return run_jobs(jobs, workers, progress=progress and workers > 1, desc="TG-NAS+ searches")
 
 
 def darts_cascades(predictor: Any, rule: Any, seeds: Sequence[int], budget: int, pool: int, reference: str,
-                   n_random: int = 10_000, progress: bool = False) -> tuple[list, pd.DataFrame]:
+                   n_random: int = 10_000, progress: bool = False, workers: int = 1) -> tuple[list, pd.DataFrame]:
     """DARTS cascade searches (``pool`` seeded random genotypes ranked by the predictor,
     TG-NAS+ on the top ``budget``, lite seed = search seed), each judged by the NB301
     surrogate against ``n_random`` random genotypes (:func:`~tgnas.spaces.darts.benchmark.surrogate_ranks`).
@@ -83,6 +85,7 @@ def darts_cascades(predictor: Any, rule: Any, seeds: Sequence[int], budget: int,
     Args:
         reference: the rule's reference population for DARTS cells (``"nb301"`` for the
             pipeline rule, whose 500 NB301 cells are DARTS cells).
+        workers: searches at once (:func:`tgnas.search.parallel.run_jobs`).
 
     Returns:
         ``(results, frame)``: one row per seed with ``seed``, ``arch_str``, ``wall_time_s``,
@@ -91,7 +94,8 @@ def darts_cascades(predictor: Any, rule: Any, seeds: Sequence[int], budget: int,
     """
     results = run_seeded(["cascade"], SPACES["darts"],
                          lambda s: plus_scorer(rule, predictor, SPACES["darts"], seed=s, reference=reference),
-                         seeds, budget, progress=progress, prescorer=predictor_scorer(predictor, SPACES["darts"]), pool=pool)
+                         seeds, budget, progress=progress, workers=workers,
+                         prescorer=predictor_scorer(predictor, SPACES["darts"]), pool=pool)
     ranks = surrogate_ranks([r.arch for r in results], n_random=n_random, seed=0)
     frame = pd.DataFrame([{"seed": r.seed, "arch_str": r.arch_str, "wall_time_s": r.wall_time_s,
                            "prescore_seconds": r.extra["prescore_seconds"],

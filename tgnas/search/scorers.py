@@ -29,10 +29,18 @@ PREDICTOR_SCORERS: tuple[str, ...] = ("tgnas", "tgnas+")
 # ---------------------------------------------------------------------------- adapters
 
 def predictor_scorer(predictor: Any, space: Space) -> ScoreFn:
-    """TG-NAS: ``predictor.score(archs, space=space)`` (a :class:`tgnas.predictor.Predictor`)."""
+    """TG-NAS: ``predictor.score(archs, space=space)`` (a :class:`tgnas.predictor.Predictor`).
+
+    One sampled architecture is scored at once (where the space samples), so that the
+    predictor's operator table for ``space`` (embeddings of operators it never saw, computed on
+    first use) is built here, outside any search's wall time, and inherited by forked search
+    workers (:mod:`tgnas.search.parallel`) instead of being recomputed by each.
+    """
     def score(archs: Sequence[Any]) -> np.ndarray:
         return np.asarray(predictor.score(list(archs), space=space), dtype=np.float64)
 
+    if space.provides("sample"):
+        score([space.sample(np.random.default_rng(0))])
     score.name = "tgnas"  # type: ignore[attr-defined]
     return score
 
