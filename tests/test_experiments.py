@@ -282,6 +282,10 @@ def test_train_cached_reuses_finished_run(tmp_path, monkeypatch):
         common.train_cached(cfg, "t", data=[data], tag="no-maxpool3x3")
     with pytest.raises(AssertionError, match="retrained"):
         common.train_cached(replace(cfg, epochs=2), "t", data=[data])
+    # a run trained under other float kernels is not this setting's run either
+    monkeypatch.setattr(common.numerics, "key", lambda: "AVX512-mklauto-t2")
+    with pytest.raises(AssertionError, match="retrained"):
+        common.train_cached(cfg, "t", data=[data])
     val = common.within_space_val(p1)
     assert set(val) == {"syn"} and -1 <= val["syn"]["kendall"] <= 1
 

@@ -240,3 +240,49 @@ def test_the_recorded_nb201_table_matches_a_recomputation():
         for j, col in enumerate(lite.LITE_COLUMNS):
             if col != "seconds":
                 assert np.isclose(r[col], values[i, j], rtol=1e-4) or (np.isinf(r[col]) and np.isinf(values[i, j])), (i, col)
+
+
+def test_a_recorded_az_table_is_restored_into_an_empty_cache(tmp_path, monkeypatch):
+    # the AZ-NAS lite tables are recorded too: a fresh clone computing its own under other
+    # float kernels got 77 % of the NB201 values different, and other pipeline results
+    from tgnas import paths
+    from tgnas.proxies import lite
+    from tgnas.proxies.az_nas_lite import az_nas_lite_table
+
+    recorded = tmp_path / "recorded"
+    monkeypatch.setattr(paths, "RECORDED_LITE_DIR", recorded)
+    archs = ["|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|"]
+    cfg = lite.LiteConfig(C=4, N=1, batch_size=2, side=8)
+    first = az_nas_lite_table(archs, SPACES["nb201"], cfg, out=recorded / "az.npz", progress=False)
+    # a marker only a restored file can carry: the recorded values are what gets read back
+    with np.load(recorded / "az.npz", allow_pickle=False) as z:
+        values, done, meta = z["values"].copy(), z["done"], z["meta"]
+    values[0, 0] = 123.0
+    with open(recorded / "az.npz", "wb") as fh:
+        np.savez(fh, values=values, done=done, meta=meta)
+    cache = tmp_path / "cache" / "az.npz"
+    again = az_nas_lite_table(archs, SPACES["nb201"], cfg, out=cache, progress=False)
+    assert cache.read_bytes() == (recorded / "az.npz").read_bytes()
+    assert again.iloc[0, 0] == 123.0 and again.iloc[0, 0] != first.iloc[0, 0]
+
+
+def test_the_recorded_nb201_az_table_matches_a_recomputation():
+    """The committed AZ-NAS table of the frozen lite_proxies stage holds what az_nas_lite_signals gives now."""
+    from tgnas import paths
+    from tgnas.plus.signals import az_config
+    from tgnas.proxies.az_nas_lite import AZ_LITE_COLUMNS, az_lite_images, az_nas_lite_signals, benchmark_az_lite_path
+    from tgnas.spaces.nb201.benchmark import enumerate_archs
+
+    space = SPACES["nb201"]
+    cfg = az_config(space)
+    recorded = paths.RECORDED_LITE_DIR / benchmark_az_lite_path(space, cfg).name
+    assert recorded.is_file(), f"{recorded} missing: run `dvc repro --force lite_proxies`"
+    with np.load(recorded, allow_pickle=False) as z:
+        values, done = z["values"], int(z["done"])
+    assert done == 15_625 and values.shape == (15_625, len(AZ_LITE_COLUMNS))
+    archs, images = enumerate_archs(), az_lite_images(cfg)
+    for i in (0, 7_000, 15_624):
+        r = az_nas_lite_signals(archs[i], space, cfg, images)
+        for j, col in enumerate(AZ_LITE_COLUMNS):
+            if col != "seconds":
+                assert np.isclose(r[col], values[i, j], rtol=1e-4, atol=1e-6), (i, col, r[col], values[i, j])

@@ -230,3 +230,20 @@ def test_notebook_05_names_the_dataset_file_it_reads_by_default():
     assert f'"": the data root\'s {default}' in comment and "JPEG zip if absent" in comment, comment
     assert comment.index(str(default)) < comment.index("JPEG"), comment
     assert str(fallback) != str(default)
+
+
+def test_every_output_of_a_frozen_stage_is_committed():
+    # `dvc repro` verifies a frozen stage's outputs instead of running it; a fresh clone has no
+    # DVC cache, so an output kept only there fails `make reproduce` ("missing data 'sources'")
+    stages = _load("dvc.yaml")["stages"]
+    tracked = set(subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
+                                 check=True).stdout.splitlines())
+    frozen = {n: s for n, s in stages.items() if s.get("frozen")}
+    assert len(frozen) >= 10
+    for name, stage in frozen.items():
+        for kind in ("outs", "metrics", "plots"):
+            for out in stage.get(kind) or []:
+                path, opts = (out, {}) if isinstance(out, str) else next(iter(out.items()))
+                assert (opts or {}).get("cache", True) is False, f"stage {name}: {path} is kept in the DVC cache"
+                assert path in tracked or any(t.startswith(path.rstrip("/") + "/") for t in tracked), \
+                    f"stage {name}: {path} is not committed"

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tgnas import paths
+from tgnas import numerics, paths
 from tgnas.spaces.nb201.benchmark import NB201_DATASETS, load_nb201
 from tgnas.graphs import GraphSet, graphset
 from tgnas.predictor import Predictor, TrainConfig, load_checkpoint, train
@@ -109,7 +109,9 @@ def train_cached(config: TrainConfig, name: str, *, data: Sequence[SpaceData] | 
                  tag: str = "", progress: bool = False, device: str = "cpu", prefix: str = "03",
                  monitor_nb201: bool = False) -> Path:
     """Train ``config`` (on ``device``) into ``MODELS_DIR/<prefix>_<name>_<key>.pt`` unless that
-    file already holds the finished run; return the path.
+    file already holds the finished run; return the path. The key covers the float kernels
+    too (:func:`tgnas.numerics.key`): a run trained under other kernels differs in the last bits
+    and, through them, in its results, so it is never reused as this setting's.
 
     Args:
         config: the run (its ``monitor_nb201`` is replaced by the argument of that name).
@@ -123,7 +125,7 @@ def train_cached(config: TrainConfig, name: str, *, data: Sequence[SpaceData] | 
             read by training or selection).
     """
     config = replace(config, monitor_nb201=monitor_nb201)
-    path = paths.MODELS_DIR / f"{prefix}_{name}_{config_key(config, tag)}.pt"
+    path = paths.MODELS_DIR / f"{prefix}_{name}_{config_key(config, tag + '|' + numerics.key())}.pt"
     if finished_run(path, config):
         return path
     if data is None:
