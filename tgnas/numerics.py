@@ -27,9 +27,13 @@ bits; ``docs/pipeline.md`` states what that does to the pipeline's numbers (meas
 
 from __future__ import annotations
 
+import hashlib
 import os
 import platform
 from collections.abc import Mapping
+
+# No numpy or torch here: conftest.py reads PINNED_ENV before either loads, and both read the
+# thread and kernel settings from the environment when they load.
 
 #: Environment under which the pipeline's numbers are computed (read when torch starts).
 PINNED_ENV: Mapping[str, str] = {
@@ -81,9 +85,7 @@ def describe() -> str:
 def digest(arrays: Mapping[str, object]) -> str:
     """First 16 hex digits of the SHA-256 over ``arrays`` (name -> numpy array or tensor), in
     name order, of each name, dtype, shape and bytes: equal digests mean bit-identical values."""
-    import hashlib
-
-    import numpy as np
+    import numpy as np  # lazy: see the module's imports
 
     h = hashlib.sha256()
     for name in sorted(arrays):

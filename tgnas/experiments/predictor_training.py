@@ -8,6 +8,7 @@ import pandas as pd
 
 from tgnas import numerics
 from tgnas.fileio import save_figure
+from tgnas.predictor import Predictor
 from tgnas.profiles import load_params
 
 
@@ -80,8 +81,6 @@ def run_metrics(result, config) -> dict:
 def weights_digest(checkpoint) -> str:
     """:func:`tgnas.numerics.digest` of what a predictor checkpoint computes with: the network's
     weights and the operator-embedding table (its node features)."""
-    from tgnas.predictor import Predictor
-
     p = Predictor.load(checkpoint, device="cpu")
     return numerics.digest({**p.net.state_dict(), "operator_table": p.table})
 
