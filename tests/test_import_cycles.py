@@ -179,7 +179,6 @@ ALLOWED_FUNCTION_IMPORTS: dict[tuple[str, str], str] = {
     ("tgnas.pipeline", "yaml"): "only `python -m tgnas.pipeline` reads dvc.yaml",
     ("tgnas.numerics", "torch"): "conftest.py reads PINNED_ENV before torch starts: torch reads that "
                                  "environment when it loads, so this module must not load it",
-    ("tgnas.numerics", "numpy"): "as torch: numpy's BLAS reads its thread count when it loads",
     # The command line: the dispatcher (tgnas.cli.app.COMMANDS) imports a command's module only
     # when that command runs, with a plain `import` in one small function per command (so the
     # graph above sees it); a command module imports what its command runs (package modules,

@@ -57,16 +57,19 @@ def test_the_test_session_runs_under_the_pinned_numerics():
     assert "pipeline's pinned setting" in numerics.describe()
 
 
-def test_digest_sees_the_last_bit_and_names():
-    import numpy as np
+def test_weight_digest_sees_the_last_bit_and_names():
+    # the digest behind weights_sha256 (tgnas.checkpoints.state_digest)
+    import torch
 
-    a = np.linspace(0, 1, 7, dtype=np.float32)
-    b = a.copy()
-    b[3] = np.nextafter(b[3], np.float32(2))
-    assert numerics.digest({"x": a}) == numerics.digest({"x": a.copy()})
-    assert numerics.digest({"x": a}) != numerics.digest({"x": b})
-    assert numerics.digest({"x": a}) != numerics.digest({"y": a})
-    assert numerics.digest({"x": a}) != numerics.digest({"x": a.astype(np.float64)})
+    from tgnas.checkpoints import state_digest
+
+    a = torch.linspace(0, 1, 7, dtype=torch.float32)
+    b = a.clone()
+    b[3] = torch.nextafter(b[3], torch.tensor(2.0))
+    assert state_digest({"x": a}) == state_digest({"x": a.clone()})
+    assert state_digest({"x": a}) != state_digest({"x": b})
+    assert state_digest({"x": a}) != state_digest({"y": a})
+    assert state_digest({"x": a}) != state_digest({"x": a.double()})
 
 
 @needs_x86

@@ -635,7 +635,7 @@ class SimilarityReport:
             "cos_input_0_input_1": None if distinct_roles is None else round(distinct_roles, 4),
             "relations_hold": sum(r.holds for r in self.relations),
             # bit-level identity of the vectors (tests/test_numerics.py recomputes it)
-            "vectors_sha256": numerics.digest({"embeddings": self.embeddings.astype(np.float32)}),
+            "vectors_sha256": hashlib.sha256(np.ascontiguousarray(self.embeddings, np.float32).tobytes()).hexdigest(),
             "relations_total": len(self.relations),
             "relations": {r.relation.name: {"cos_closer": round(r.cos_closer, 4),
                                             "cos_farther": round(r.cos_farther, 4),

@@ -27,13 +27,12 @@ bits; ``docs/pipeline.md`` states what that does to the pipeline's numbers (meas
 
 from __future__ import annotations
 
-import hashlib
 import os
 import platform
 from collections.abc import Mapping
 
-# No numpy or torch here: conftest.py reads PINNED_ENV before either loads, and both read the
-# thread and kernel settings from the environment when they load.
+# No torch here: conftest.py reads PINNED_ENV before torch loads, and torch reads the kernel
+# and thread settings from the environment when it loads.
 
 #: Environment under which the pipeline's numbers are computed (read when torch starts).
 PINNED_ENV: Mapping[str, str] = {
@@ -80,17 +79,3 @@ def describe() -> str:
              f"ones in the last bits, and one-seed results by more")
     return (f"numerics: {f['machine']}, ATen {f['cpu_capability']}, MKL_CBWR={f['mkl_cbwr']}, "
             f"{f['threads']} thread(s), torch {f['torch']} ({where})")
-
-
-def digest(arrays: Mapping[str, object]) -> str:
-    """First 16 hex digits of the SHA-256 over ``arrays`` (name -> numpy array or tensor), in
-    name order, of each name, dtype, shape and bytes: equal digests mean bit-identical values."""
-    import numpy as np  # lazy: see the module's imports
-
-    h = hashlib.sha256()
-    for name in sorted(arrays):
-        value = arrays[name]
-        a = np.ascontiguousarray(value.detach().cpu().numpy() if hasattr(value, "detach") else np.asarray(value))
-        h.update(f"{name}|{a.dtype.str}|{a.shape}|".encode())
-        h.update(a.tobytes())
-    return h.hexdigest()[:16]

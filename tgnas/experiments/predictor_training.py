@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from tgnas import numerics
+from tgnas.checkpoints import state_digest
 from tgnas.fileio import save_figure
 from tgnas.predictor import Predictor
 from tgnas.profiles import load_params
@@ -79,10 +79,10 @@ def run_metrics(result, config) -> dict:
 
 
 def weights_digest(checkpoint) -> str:
-    """:func:`tgnas.numerics.digest` of what a predictor checkpoint computes with: the network's
-    weights and the operator-embedding table (its node features)."""
+    """:func:`tgnas.checkpoints.state_digest` of what a predictor checkpoint computes with: the
+    network's weights and the operator-embedding table (its node features)."""
     p = Predictor.load(checkpoint, device="cpu")
-    return numerics.digest({**p.net.state_dict(), "operator_table": p.table})
+    return state_digest({**p.net.state_dict(), "operator_table": p.table})
 
 
 def scale_note(profile: str, train_space: str, fraction: float, epochs: int) -> str:

@@ -14,7 +14,6 @@ cores.
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -53,29 +52,18 @@ def run_jobs(jobs: Sequence[Callable[[], T]], workers: int = 1, progress: bool =
     global _JOBS
     workers = check_workers(workers)
     jobs = list(jobs)
-    bar = tqdm(total=len(jobs), desc=desc, disable=not progress)
-    if workers == 1 or len(jobs) < 2:
-        out = []
-        for job in jobs:
-            out.append(job())
-            bar.update()
-        bar.close()
-        return out
-    _JOBS = jobs
-    # Objects inherited by the children are frozen out of their garbage collection: collected
-    # there, a parent's finished notebook progress bar would try to message the Jupyter kernel
-    # from the fork (ipykernel's "attempted to send message from fork" warnings).
-    gc.collect()
-    gc.freeze()
-    try:
-        with multiprocessing.get_context("fork").Pool(min(workers, len(jobs))) as pool:
-            gc.unfreeze()
-            out = []
-            for result in pool.imap(_run, range(len(jobs))):  # imap keeps the jobs' order
-                out.append(result)
-                bar.update()
-    finally:
-        gc.unfreeze()
-        _JOBS = ()
-        bar.close()
-    return out
+    with tqdm(total=len(jobs), desc=desc, disable=not progress) as bar:
+        if workers == 1 or len(jobs) < 2:
+            return [_done(job(), bar) for job in jobs]
+        _JOBS = jobs
+        try:
+            with multiprocessing.get_context("fork").Pool(min(workers, len(jobs))) as pool:
+                # imap keeps the jobs' order
+                return [_done(result, bar) for result in pool.imap(_run, range(len(jobs)))]
+        finally:
+            _JOBS = ()
+
+
+def _done(result: T, bar: tqdm) -> T:
+    bar.update()
+    return result
